@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything ggi needs on a fresh Debian 12 machine, as root: the routers and tools the lab and the tests
+# run for real (FRR, nftables, OpenSSH, radsecproxy, FreeRADIUS, Capirca), then the npm dependencies (npm ci also builds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+packages=(frr nftables openssh-server openssh-client radsecproxy freeradius python3-capirca iproute2 iputils-ping socat ncat procps openssl graphviz)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root to install: ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The distribution starts these as system services on install; ggi runs its own instances per lab namespace.
+for s in frr freeradius radsecproxy; do (command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null) || true; done
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm run build --silent
+fi

@@ -1,0 +1,11 @@
+/** Plain-text tables: plans, reports and diffs are read before they are parsed. */
+export function table(headers: string[], rows: string[][], opts: { align?: Array<'left' | 'right'> } = {}): string {
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  const widths = headers.map((h, i) => Math.max(strip(h).length, ...rows.map((r) => strip(r[i] ?? '').length)));
+  const pad = (s: string, i: number) => {
+    const gap = ' '.repeat(Math.max(0, widths[i] - strip(s).length));
+    return opts.align?.[i] === 'right' ? gap + s : s + gap;
+  };
+  const line = (cells: string[]) => cells.map((c, i) => pad(c ?? '', i)).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,2 @@
+export { checkGovroam } from './checks';
+export { renderRadsecproxy, renderNaptr, GovroamRenderError, type SecretResolver, type RenderedFile } from './render';

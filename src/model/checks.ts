@@ -1,0 +1,149 @@
+import type { Finding } from './finding';
+import { indexInventory, type Inventory, type Organisation } from './inventory';
+import type { NodePath } from './source';
+import type { SelectorDecl } from './schema';
+
+/** Id prefixes per kind of organisation (our own convention; DOMAIN.md §1.8). */
+const ID_PREFIX: Record<Organisation['kind'], string> = {
+  gemeente: 'GM',
+  samenwerkingsverband: 'SV',
+  provincie: 'PV',
+  waterschap: 'WS',
+  leverancier: 'LV',
+};
+
+/**
+ * Cross-reference and structural checks over the whole inventory: duplicate ids, dangling references, the
+ * one-connection-point rule, samenwerkingsverband membership, supplier agreements, device pinning.
+ */
+export function checkReferences(inv: Inventory): Finding[] {
+  const out: Finding[] = [];
+  const s = inv.sources;
+  const idx = indexInventory(inv);
+
+  const dup = <T>(items: readonly T[], key: (t: T) => string, loc: (t: T) => { loc: { file: string; path: NodePath }; sub: NodePath }, what: string): void => {
+    const first = new Map<string, T>();
+    for (const it of items) {
+      const k = key(it);
+      const prev = first.get(k);
+      if (prev === undefined) {
+        first.set(k, it);
+        continue;
+      }
+      const p = loc(prev);
+      const here = loc(it);
+      const prevPos = s.get(p.loc.file)?.position([...p.loc.path, ...p.sub]);
+      out.push(s.error('DUPLICATE_ID', `${what} '${k}' is declared twice (first at ${p.loc.file}${prevPos ? `:${prevPos.line}:${prevPos.column}` : ''})`, here.loc, here.sub));
+    }
+  };
+  dup(inv.organisations, (o) => o.id, (o) => ({ loc: o.loc, sub: ['id'] }), 'organisation');
+  dup(inv.devices, (d) => d.id, (d) => ({ loc: d.loc, sub: ['id'] }), 'device');
+  dup(inv.services, (x) => x.name, (x) => ({ loc: x.loc, sub: ['name'] }), 'service');
+  dup(inv.rules, (r) => r.id, (r) => ({ loc: r.loc, sub: ['id'] }), 'policy rule');
+  dup(inv.guardrails, (g) => g.id, (g) => ({ loc: g.loc, sub: ['id'] }), 'guardrail');
+  dup(inv.devices, (d) => `${d.management.address}:${d.management.port}`, (d) => ({ loc: d.loc, sub: ['management', 'address'] }), 'management address');
+
+  const ceOf = new Map<string, string[]>();
+  for (const d of inv.devices) {
+    if (d.organisation && !idx.orgs.has(d.organisation)) out.push(s.error('UNKNOWN_REFERENCE', `device '${d.id}' belongs to unknown organisation '${d.organisation}'`, d.loc, ['organisation']));
+    if (d.role === 'ce') {
+      if (!d.organisation) out.push(s.error('CONNECTION_POINT_DEVICE', `CE device '${d.id}' must name the organisation it serves`, d.loc, ['role']));
+      else ceOf.set(d.organisation, [...(ceOf.get(d.organisation) ?? []), d.id]);
+      if (!d.management.hostKey) out.push(s.error('DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
+    } else if (!d.management.hostKey) {
+      out.push(s.warning('DEVICE_HOST_KEY_MISSING', `device '${d.id}' has no pinned host key; it can only be reached with --accept-new during onboarding`, d.loc, ['management']));
+    }
+  }
+
+  const cpDevices = new Map<string, string>();
+  for (const o of inv.organisations) {
+    const fileBase = o.loc.file.split('/').pop()!.replace(/\.ya?ml$/, '');
+    if (fileBase.toUpperCase() !== o.id) out.push(s.warning('ORGANISATION_FILE_NAME', `organisation '${o.id}' is in ${fileBase}.yaml; name the file ${o.id.toLowerCase()}.yaml so it can be found`, o.loc, ['id']));
+    if (!o.id.startsWith(ID_PREFIX[o.kind])) out.push(s.error('ORGANISATION_ID_KIND', `a ${o.kind} has an id starting with ${ID_PREFIX[o.kind]}, not '${o.id}'`, o.loc, ['id']));
+
+    if (o.servedBy) {
+      const sv = idx.orgs.get(o.servedBy);
+      if (!sv) out.push(s.error('UNKNOWN_REFERENCE', `'${o.id}' is servedBy unknown organisation '${o.servedBy}'`, o.loc, ['servedBy']));
+      else if (sv.kind !== 'samenwerkingsverband') out.push(s.error('SERVED_BY_NOT_SAMENWERKINGSVERBAND', `'${o.id}' is servedBy '${o.servedBy}', a ${sv.kind}; only a samenwerkingsverband serves other organisations`, o.loc, ['servedBy']));
+      else if (!sv.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' is servedBy '${o.servedBy}', which has no connection point`, o.loc, ['servedBy']));
+      if (o.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has its own connection point and is also servedBy '${o.servedBy}'; an organisation has exactly one connection point to GGI-Netwerk`, o.loc, ['connectionPoint']));
+      if (o.kind === 'leverancier') out.push(s.error('SERVED_BY_NOT_SAMENWERKINGSVERBAND', `supplier '${o.id}' cannot be served by a samenwerkingsverband`, o.loc, ['servedBy']));
+      const hasIpv6 = inv.ledger.entries.some((e) => e.organisation === o.id && e.status !== 'quarantined');
+      const hasIpv4 = Boolean(o.ipv4 && (o.ipv4.overheid.length || o.ipv4.markt.length));
+      if (!hasIpv6 && !hasIpv4) out.push(s.error('SV_MEMBER_NO_PREFIXES', `'${o.id}' is served by '${o.servedBy}' but has no prefixes of its own; its traffic must stay attributable to it behind the shared connection point`, o.loc, ['servedBy']));
+    }
+
+    const cp = o.connectionPoint;
+    if (cp) {
+      const other = cpDevices.get(cp.device);
+      if (other) out.push(s.error('GGI_ONE_CONNECTION_POINT', `device '${cp.device}' already terminates the connection point of '${other}'`, o.loc, ['connectionPoint', 'device']));
+      cpDevices.set(cp.device, o.id);
+      const d = idx.devices.get(cp.device);
+      if (!d) out.push(s.error('UNKNOWN_REFERENCE', `connection point of '${o.id}' names unknown device '${cp.device}'`, o.loc, ['connectionPoint', 'device']));
+      else if (d.role !== 'ce' || d.organisation !== o.id) out.push(s.error('CONNECTION_POINT_DEVICE', `device '${cp.device}' must have role ce and organisation ${o.id} (it has role ${d.role}${d.organisation ? `, organisation ${d.organisation}` : ''})`, o.loc, ['connectionPoint', 'device']));
+      if (new Set(cp.zones).size !== cp.zones.length) out.push(s.error('CONNECTION_POINT_ZONES', `zone listed twice in the connection point of '${o.id}'`, o.loc, ['connectionPoint', 'zones']));
+      if (o.kind === 'leverancier' && cp.zones.includes('overheid')) out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${o.id}' may join the markt zone only`, o.loc, ['connectionPoint', 'zones']));
+      if (o.kind === 'leverancier' && cp.zones.includes('markt') && !o.ggiAfspraken?.signed) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' joins markt without signed GGI agreements (ggiAfspraken.signed: true with a date)`, o.loc, ['connectionPoint', 'zones']));
+    }
+    const ces = ceOf.get(o.id) ?? [];
+    if (ces.length > 1) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has ${ces.length} CE devices (${ces.join(', ')}); an organisation has exactly one connection point`, o.loc, ['id']));
+    if (o.kind === 'samenwerkingsverband' && (idx.members.get(o.id)?.length ?? 0) > 0 && !cp) {
+      out.push(s.error('GGI_ONE_CONNECTION_POINT', `samenwerkingsverband '${o.id}' serves ${idx.members.get(o.id)!.length} organisations but has no connection point`, o.loc, ['id']));
+    }
+    if (o.ggiAfspraken && o.kind !== 'leverancier') out.push(s.warning('GGI_AFSPRAKEN_NOT_SUPPLIER', `ggiAfspraken apply to suppliers; '${o.id}' is a ${o.kind}`, o.loc, ['ggiAfspraken']));
+    if (o.ggiAfspraken?.signed && !o.ggiAfspraken.date) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' records signed GGI agreements without the date of signing`, o.loc, ['ggiAfspraken']));
+    const segNames = new Set<string>();
+    o.segments.forEach((seg, i) => {
+      if (segNames.has(seg.name)) out.push(s.error('DUPLICATE_ID', `segment '${seg.name}' is declared twice in '${o.id}'`, o.loc, ['segments', i, 'name']));
+      segNames.add(seg.name);
+    });
+  }
+
+  for (const svc of inv.services) {
+    if (svc.provider === 'kps') {
+      if (svc.zone !== 'overheid') out.push(s.error('SERVICE_ZONE', `service '${svc.name}' is reached through the KPS, so it is in the overheid zone, not ${svc.zone}`, svc.loc, ['zone']));
+      continue;
+    }
+    const p = idx.orgs.get(svc.provider);
+    if (!p) {
+      out.push(s.error('UNKNOWN_REFERENCE', `service '${svc.name}' names unknown provider '${svc.provider}'`, svc.loc, ['provider']));
+      continue;
+    }
+    if (svc.zone === 'markt') {
+      if (p.kind !== 'leverancier') out.push(s.error('SERVICE_ZONE', `markt service '${svc.name}' must be offered by a supplier (leverancier), not the ${p.kind} '${p.id}'`, svc.loc, ['provider']));
+      else if (!p.ggiAfspraken?.signed || !p.ggiAfspraken.date) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${p.id}' has not signed the GGI agreements (ggiAfspraken.signed: true with a date), so it offers nothing in markt`, svc.loc, ['provider']));
+    } else if (p.kind === 'leverancier') {
+      out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${p.id}' offers '${svc.name}' in the overheid zone; suppliers are in markt only`, svc.loc, ['zone']));
+    }
+  }
+
+  const checkSelector = (sel: SelectorDecl, loc: { file: string; path: NodePath }, sub: NodePath): void => {
+    sel.organisations?.forEach((id, i) => {
+      if (!idx.orgs.has(id)) out.push(s.error('UNKNOWN_REFERENCE', `unknown organisation '${id}'`, loc, [...sub, 'organisations', i]));
+    });
+    sel.services?.forEach((name, i) => {
+      if (!idx.services.has(name)) out.push(s.error('UNKNOWN_REFERENCE', `unknown service '${name}'`, loc, [...sub, 'services', i]));
+    });
+  };
+  for (const r of inv.rules) {
+    checkSelector(r.from, r.loc, ['from']);
+    checkSelector(r.to, r.loc, ['to']);
+  }
+  for (const g of inv.guardrails) {
+    checkSelector(g.never.from, g.loc, ['never', 'from']);
+    checkSelector(g.never.to, g.loc, ['never', 'to']);
+  }
+
+  if (inv.govroam) {
+    inv.govroam.participants.forEach((p, i) => {
+      const o = idx.orgs.get(p.organisation);
+      if (!o) out.push(s.error('UNKNOWN_REFERENCE', `govroam participant '${p.organisation}' is not an organisation`, inv.govroam!.loc, ['participants', i, 'organisation']));
+      else if (p.visitorSegment && !o.segments.some((x) => x.name === p.visitorSegment)) out.push(s.error('UNKNOWN_REFERENCE', `'${p.organisation}' has no segment '${p.visitorSegment}'`, inv.govroam!.loc, ['participants', i, 'visitorSegment']));
+      if (p.device && !idx.devices.has(p.device)) out.push(s.error('UNKNOWN_REFERENCE', `unknown device '${p.device}'`, inv.govroam!.loc, ['participants', i, 'device']));
+    });
+  }
+  for (const e of inv.ledger.entries) {
+    if (!idx.orgs.has(e.organisation)) out.push(s.error('UNKNOWN_REFERENCE', `ledger entry ${e.prefix} belongs to unknown organisation '${e.organisation}'`, e.loc, ['organisation']));
+  }
+  return out;
+}

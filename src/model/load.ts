@@ -1,0 +1,215 @@
+import type { z } from 'zod';
+import type { Finding } from './finding';
+import type { InventorySource } from './files';
+import { DirectorySource } from './files';
+import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service } from './inventory';
+import {
+  devicesFileSchema,
+  govroamSchema,
+  ledgerSchema,
+  organisationSchema,
+  policyFileSchema,
+  servicesFileSchema,
+  settingsSchema,
+  type Settings,
+} from './schema';
+import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
+import { applyProfile } from './profile';
+
+export interface LoadResult {
+  /** Null when any file failed to parse or to match its schema: semantic checks would only repeat those errors. */
+  inventory: Inventory | null;
+  findings: Finding[];
+}
+
+const KNOWN = /^(ggi\.yaml|govroam\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
+
+/** Loads an inventory folder (or a git revision of one). Pure apart from reading through `source`. */
+export function loadInventory(source: InventorySource | string, opts: { profile?: string } = {}): LoadResult {
+  const src = typeof source === 'string' ? new DirectorySource(source) : source;
+  const sources = new SourceIndex();
+  const findings: Finding[] = [];
+  let schemaFailed = false;
+
+  const files = src.list();
+  const yamlFiles = files.filter((f) => /\.ya?ml$/.test(f));
+  for (const f of yamlFiles) {
+    if (!KNOWN.test(f)) {
+      findings.push({ severity: 'warning', code: 'INVENTORY_UNKNOWN_FILE', message: `${f} is not part of the inventory layout and is ignored (see docs/inventory.md)`, file: src.display(f), line: 1, column: 1 });
+    }
+  }
+
+  function load<S extends z.ZodType>(rel: string, schema: S): { value: z.infer<S>; file: string } | null {
+    const text = src.read(rel);
+    if (text === null) return null;
+    const file = src.display(rel);
+    const parsed = parseYaml(file, text);
+    sources.add(parsed.source);
+    findings.push(...parsed.findings);
+    if (parsed.value === undefined && parsed.findings.some((x) => x.severity === 'error')) {
+      schemaFailed = true;
+      return null;
+    }
+    const value = parsed.value === null || parsed.value === undefined ? {} : parsed.value;
+    const res = schema.safeParse(value);
+    if (!res.success) {
+      schemaFailed = true;
+      findings.push(...zodFindings(parsed.source, value, res.error.issues));
+      return null;
+    }
+    return { value: res.data as z.infer<S>, file };
+  }
+
+  const settingsRes = load('ggi.yaml', settingsSchema);
+  if (!settingsRes && src.read('ggi.yaml') === null) {
+    findings.push({ severity: 'error', code: 'INVENTORY_MISSING_SETTINGS', message: `no ggi.yaml in ${src.label}: is --inventory pointing at an inventory folder?`, file: src.display('ggi.yaml'), line: 1, column: 1 });
+    schemaFailed = true;
+  }
+
+  const organisations: Organisation[] = [];
+  const devices: Device[] = [];
+  const services: Service[] = [];
+  const rules: PolicyRule[] = [];
+  const guardrails: Guardrail[] = [];
+
+  for (const rel of files.filter((f) => /^organisations\/[^/]+\.ya?ml$/.test(f))) {
+    const r = load(rel, organisationSchema);
+    if (!r) continue;
+    organisations.push({ ...r.value, loc: { file: r.file, path: [] } });
+    (r.value.devices ?? []).forEach((d, i) => devices.push({ ...d, organisation: d.organisation ?? r.value.id, loc: { file: r.file, path: ['devices', i] } }));
+  }
+  for (const rel of files.filter((f) => /^devices\/[^/]+\.ya?ml$/.test(f))) {
+    const r = load(rel, devicesFileSchema);
+    if (!r) continue;
+    r.value.devices.forEach((d, i) => devices.push({ ...d, loc: { file: r.file, path: ['devices', i] } }));
+  }
+  for (const rel of files.filter((f) => /^services\/[^/]+\.ya?ml$/.test(f))) {
+    const r = load(rel, servicesFileSchema);
+    if (!r) continue;
+    r.value.services.forEach((s, i) => services.push({ ...s, loc: { file: r.file, path: ['services', i] } }));
+  }
+  // Files in name order, rules in file order: the order the network evaluates them in (CLI.md).
+  for (const rel of files.filter((f) => /^policy\/[^/]+\.ya?ml$/.test(f)).sort()) {
+    const r = load(rel, policyFileSchema);
+    if (!r) continue;
+    r.value.rules.forEach((x, i) => rules.push({ ...x, order: rules.length, loc: { file: r.file, path: ['rules', i] } }));
+    r.value.guardrails.forEach((g, i) => guardrails.push({ ...g, loc: { file: r.file, path: ['guardrails', i] } }));
+  }
+  let govroam: Govroam | null = null;
+  const g = load('govroam.yaml', govroamSchema);
+  if (g) govroam = { ...g.value, loc: { file: g.file, path: [] } };
+
+  const ledgerFile = src.display('ipv6/ledger.yaml');
+  const slots: LedgerSlot[] = [];
+  const entries: LedgerEntry[] = [];
+  const l = load('ipv6/ledger.yaml', ledgerSchema);
+  if (l) {
+    l.value.slots.forEach((s, i) => slots.push({ ...s, loc: { file: l.file, path: ['slots', i] } }));
+    l.value.entries.forEach((e, i) => entries.push({ ...e, index: i, loc: { file: l.file, path: ['entries', i] } }));
+  }
+
+  if (schemaFailed || !settingsRes) return { inventory: null, findings };
+
+  const settings = { ...(settingsRes.value as Settings), loc: { file: settingsRes.file, path: [] } };
+  let inventory: Inventory = {
+    dir: src.label,
+    profile: 'default',
+    settings,
+    organisations,
+    devices,
+    services,
+    rules,
+    guardrails,
+    govroam,
+    ledger: { file: ledgerFile, slots, entries },
+    sources,
+  };
+  const profile = opts.profile ?? 'default';
+  if (profile !== 'default') {
+    const p = applyProfile(inventory, profile);
+    if ('finding' in p) return { inventory: null, findings: [...findings, p.finding] };
+    inventory = p.inventory;
+  }
+  return { inventory, findings };
+}
+
+interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  params?: Record<string, unknown>;
+  expected?: string;
+  values?: unknown[];
+}
+
+/** Turns zod issues into located findings with stable codes. */
+export function zodFindings(source: SourceFile, value: unknown, issues: readonly ZodIssueLike[]): Finding[] {
+  const out: Finding[] = [];
+  for (const issue of issues) {
+    const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys ?? []) {
+        const pos = source.position([...p, key], { key: true });
+        out.push({ severity: 'error', code: 'SCHEMA_UNKNOWN_KEY', message: `unknown key '${key}'${where(p)}`, file: source.file, ...pos });
+      }
+      continue;
+    }
+    const actual = valueAt(value, p);
+    const pos = source.position(p);
+    let code = 'SCHEMA_INVALID';
+    let message = issue.message;
+    const last = p[p.length - 1];
+    if (issue.code === 'invalid_type' && actual === undefined) {
+      code = 'SCHEMA_MISSING_KEY';
+      message = `missing required key '${String(last)}'${where(p.slice(0, -1))}`;
+    } else if (issue.code === 'invalid_type') {
+      code = 'SCHEMA_TYPE';
+      message = `'${String(last ?? 'document')}' must be ${article(issue.expected ?? 'another type')}, not ${describe(actual)}`;
+    } else if (issue.code === 'invalid_value') {
+      code = 'SCHEMA_INVALID_VALUE';
+      message = `'${String(last)}' is ${JSON.stringify(actual)}; allowed: ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (issue.code === 'invalid_union' && (last === 'secret' || last === 'privateKey') && typeof actual === 'string') {
+      code = 'SECRET_IN_INVENTORY';
+      message = `'${String(last)}' holds a secret in the inventory; write { env: NAME } or { file: PATH } instead and keep the value out of git`;
+    } else if (issue.code === 'custom' && issue.params && typeof issue.params.code === 'string') {
+      code = issue.params.code;
+    } else if (issue.code === 'custom' && /host bits/.test(issue.message)) {
+      code = 'PREFIX_HOST_BITS';
+    } else if (issue.code === 'custom' && /prefix|address|CIDR/i.test(issue.message)) {
+      code = 'INVALID_PREFIX';
+    } else if (issue.code === 'invalid_format') {
+      code = 'SCHEMA_FORMAT';
+      message = `${JSON.stringify(actual)}: ${issue.message}`;
+    } else if (issue.code === 'too_small' || issue.code === 'too_big') {
+      code = 'SCHEMA_RANGE';
+      message = `'${String(last)}': ${issue.message}`;
+    }
+    out.push({ severity: 'error', code, message, file: source.file, ...pos });
+  }
+  return out;
+}
+
+function where(p: NodePath): string {
+  return p.length ? ` in ${p.join('.')}` : '';
+}
+
+function article(t: string): string {
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function valueAt(v: unknown, p: NodePath): unknown {
+  let cur: unknown = v;
+  for (const k of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { asn, deviceId, ipAddress, ipv4Cidr, ipv6Cidr, isoDate, kebabId, orgId, orgKind, zoneName } from './common';
+import { deviceSchema } from './device';
+
+/** An organisation file: `organisations/<id>.yaml`. */
+
+const connectionPoint = z.strictObject({
+  site: z.string().min(1),
+  /** The CE device that terminates the connection point. */
+  device: deviceId,
+  zones: z.array(zoneName).min(1),
+  /** The CE's BGP ASN (private range per RFC 6996 in the example). */
+  asn,
+  /** The CE's public address, for the cloud hub's customer gateway. */
+  publicAddress: ipAddress.optional(),
+  bandwidthMbps: z.number().int().positive().optional(),
+});
+export type ConnectionPointDecl = z.infer<typeof connectionPoint>;
+
+const segment = z.strictObject({
+  name: kebabId,
+  /** IPv6 subnet inside one of the organisation's ledger prefixes (a /64 per LAN). */
+  ipv6: ipv6Cidr.optional(),
+  ipv4: ipv4Cidr.optional(),
+  vlan: z.number().int().min(1).max(4094).optional(),
+  /** govroam-visitor segments have their own prefix and reach neither zone (DOMAIN.md §5 rule 17). */
+  purpose: z.enum(['staff', 'servers', 'govroam-visitor', 'govroam-staff', 'management', 'other']),
+  /** Set when the segment is routed on the internet (rules 7 and 8 check it). */
+  internetRouted: z.boolean().default(false),
+});
+export type SegmentDecl = z.infer<typeof segment>;
+
+export const organisationSchema = z.strictObject({
+  id: orgId,
+  kind: orgKind,
+  name: z.string().min(1),
+  province: z.string().optional(),
+  /** A gemeente served by a samenwerkingsverband uses that one's connection point. */
+  servedBy: orgId.optional(),
+  connectionPoint: connectionPoint.optional(),
+  /** Registered IPv4 prefixes per zone (public, registered space; documentation ranges in the example). */
+  ipv4: z.strictObject({ overheid: z.array(ipv4Cidr).default([]), markt: z.array(ipv4Cidr).default([]) }).optional(),
+  segments: z.array(segment).default([]),
+  /** Suppliers only: the GGI agreements (GGI-Afspraken) must be signed before anything is offered in markt. */
+  ggiAfspraken: z.strictObject({ signed: z.boolean(), date: isoDate.optional() }).optional(),
+  contact: z.string().optional(),
+  devices: z.array(deviceSchema).optional(),
+});
+export type OrganisationDecl = z.infer<typeof organisationSchema>;
+export { zoneName };

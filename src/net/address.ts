@@ -1,0 +1,117 @@
+import { Address4, Address6 } from 'ip-address';
+
+/** Addresses of both families as unsigned bigints; no domain knowledge lives in src/net. */
+
+export type Family = 4 | 6;
+
+/** An error a user can cause (bad address text, host bits set, out-of-range subnet); its message is fit to print. */
+export class NetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetError';
+  }
+}
+
+export function familyBits(f: Family): 32 | 128 {
+  return f === 4 ? 32 : 128;
+}
+
+/** The largest address value of a family (all ones). */
+export function maxAddress(f: Family): bigint {
+  return (1n << BigInt(familyBits(f))) - 1n;
+}
+
+/** Mask of the host bits of a /len (the low bits-len bits). */
+export function hostMask(f: Family, len: number): bigint {
+  return (1n << BigInt(familyBits(f) - len)) - 1n;
+}
+
+/** Mask of the network bits of a /len. */
+export function netMask(f: Family, len: number): bigint {
+  return maxAddress(f) ^ hostMask(f, len);
+}
+
+export function checkFamily(f: unknown): asserts f is Family {
+  if (f !== 4 && f !== 6) throw new NetError(`address family must be 4 or 6, not ${String(f)}`);
+}
+
+export function checkLength(f: Family, len: number, what = 'prefix length'): void {
+  if (!Number.isInteger(len) || len < 0 || len > familyBits(f)) {
+    throw new NetError(`${what} ${len} is out of range for IPv${f} (0-${familyBits(f)})`);
+  }
+}
+
+export function checkValue(f: Family, value: bigint): void {
+  if (typeof value !== 'bigint' || value < 0n || value > maxAddress(f)) {
+    throw new NetError(`${String(value)} is not an IPv${f} address value (0-${maxAddress(f)})`);
+  }
+}
+
+/**
+ * Parses one address, IPv4 dotted quad or IPv6 text. Strict: no surrounding whitespace, no leading zeros in IPv4 octets,
+ * no zone ids (`%eth0`), no brackets, no prefix length. IPv6 forms with an embedded IPv4 part (`::ffff:192.0.2.1`) are
+ * accepted and stay IPv6 (family 6): they are not converted to IPv4, so `::ffff:192.0.2.1` and `192.0.2.1` differ.
+ */
+export function parseAddress(s: string): { family: Family; value: bigint } {
+  if (typeof s !== 'string') throw new NetError(`${String(s)} is not an IP address`);
+  if (s.includes('/')) throw new NetError(`'${s}' is a prefix, not an address`);
+  if (s.includes('%')) throw new NetError(`'${s}' has a zone id (%...); zone ids are not allowed`);
+  if (s.trim() !== s || s === '') throw new NetError(`'${s}' is not an IP address`);
+  if (s.includes(':')) {
+    if (!/^[0-9a-fA-F:.]+$/.test(s)) throw new NetError(`'${s}' is not an IP address (bad characters)`);
+    let a: Address6;
+    try {
+      a = new Address6(s);
+    } catch (e) {
+      throw new NetError(`'${s}' is not an IPv6 address${libReason(e)}`);
+    }
+    return { family: 6, value: a.bigInt() };
+  }
+  if (!/^[0-9.]+$/.test(s)) throw new NetError(`'${s}' is not an IP address`);
+  let a: Address4;
+  try {
+    a = new Address4(s);
+  } catch (e) {
+    throw new NetError(`'${s}' is not an IPv4 address${libReason(e)}`);
+  }
+  return { family: 4, value: a.bigInt() };
+}
+
+function libReason(e: unknown): string {
+  const m = e instanceof Error ? e.message.replace(/\.$/, '') : '';
+  return m && !/^Invalid IPv[46] address$/i.test(m) ? ` (${m.charAt(0).toLowerCase()}${m.slice(1)})` : '';
+}
+
+/**
+ * Formats an address. IPv6 follows RFC 5952 section 4: lowercase, no leading zeros, the longest run of two or more
+ * zero fields compressed to '::' (the first on a tie), a single zero field never compressed. IPv4-mapped addresses are
+ * written in plain hex (`::ffff:c000:201`), the same as every other IPv6 address.
+ */
+export function formatAddress(family: Family, value: bigint): string {
+  checkFamily(family);
+  checkValue(family, value);
+  if (family === 4) {
+    const n = Number(value);
+    return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+  const fields: number[] = [];
+  for (let i = 7; i >= 0; i--) fields.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  let bestStart = -1;
+  let bestLen = 1; // runs of one field are never compressed
+  for (let i = 0; i < 8; ) {
+    if (fields[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && fields[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(fields);
+  return `${hex(fields.slice(0, bestStart))}::${hex(fields.slice(bestStart + bestLen))}`;
+}

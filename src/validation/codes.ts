@@ -1,0 +1,29 @@
+/** One-line descriptions of finding codes, for SARIF rule metadata and `ggi validate --help`. */
+const DESCRIPTIONS: Record<string, string> = {
+  YAML_SYNTAX: 'The file is not valid YAML.',
+  YAML_DUPLICATE_KEY: 'A mapping has the same key twice.',
+  SCHEMA_UNKNOWN_KEY: 'A key that the inventory layout does not know (often a typo).',
+  SCHEMA_MISSING_KEY: 'A required key is missing.',
+  SCHEMA_TYPE: 'A value has the wrong type.',
+  SCHEMA_INVALID_VALUE: 'A value is not one of the allowed values.',
+  SCHEMA_FORMAT: 'A value does not have the required format.',
+  SCHEMA_RANGE: 'A value or list is outside its allowed range or size.',
+  SCHEMA_INVALID: 'A value does not match the inventory layout.',
+  PREFIX_HOST_BITS: 'A prefix has host bits set.',
+  INVALID_PREFIX: 'Not a valid address or prefix.',
+  SECRET_IN_INVENTORY: 'A secret is written in the inventory instead of referenced.',
+  DUPLICATE_ID: 'Two declarations share an id.',
+  UNKNOWN_REFERENCE: 'A reference to something the inventory does not declare.',
+  GGI_ONE_CONNECTION_POINT: 'Each organisation has exactly one connection point to GGI-Netwerk.',
+  GGI_MARKT_UNSIGNED: 'A supplier offers in markt without signed GGI agreements.',
+  DEVICE_HOST_KEY_MISSING: 'A device has no pinned SSH host key.',
+  SV_MEMBER_NO_PREFIXES: 'A member of a samenwerkingsverband has no prefixes of its own.',
+  SERVED_BY_NOT_SAMENWERKINGSVERBAND: 'Only a samenwerkingsverband serves other organisations.',
+  CONNECTION_POINT_DEVICE: 'The device of a connection point must be a CE of that organisation.',
+  SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only.',
+  SERVICE_ZONE: 'A service is in the wrong zone for its provider.',
+};
+
+export function describeCode(code: string): string {
+  return DESCRIPTIONS[code] ?? code.toLowerCase().replace(/_/g, ' ');
+}

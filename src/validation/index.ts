@@ -1,0 +1,66 @@
+import { checkReferences } from '../model/checks';
+import { compareFindings, hasErrors, type Finding } from '../model/finding';
+import type { Inventory } from '../model/inventory';
+import { loadInventory } from '../model/load';
+import type { InventorySource } from '../model/files';
+import { checkIpv6 } from '../ipv6';
+import { checkDiginetwerk } from '../diginetwerk';
+import { checkPolicy } from '../zones';
+import { checkGovroam } from '../govroam';
+
+/** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
+export interface CheckGroup {
+  readonly name: string;
+  readonly run: (inv: Inventory, now: Date) => Finding[];
+}
+
+export const CHECKS: readonly CheckGroup[] = [
+  { name: 'references', run: (inv) => checkReferences(inv) },
+  { name: 'ipv6', run: (inv) => checkIpv6(inv) },
+  { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
+  { name: 'policy', run: (inv, now) => checkPolicy(inv, now) },
+  { name: 'govroam', run: (inv) => checkGovroam(inv) },
+];
+
+export interface ValidationResult {
+  inventory: Inventory | null;
+  findings: Finding[];
+  /** The check that produced each finding ('schema' for load findings), for JUnit/SARIF grouping. */
+  checkOf: Map<Finding, string>;
+  ok: boolean;
+}
+
+/**
+ * Loads and checks a whole inventory. Semantic checks run only on a schema-valid inventory; reference errors stop
+ * the domain checks, whose results would be noise on dangling references.
+ */
+export function validateInventory(source: InventorySource | string, opts: { profile?: string; now?: Date } = {}): ValidationResult {
+  const now = opts.now ?? new Date();
+  const loaded = loadInventory(source, { profile: opts.profile });
+  const checkOf = new Map<Finding, string>();
+  const findings: Finding[] = [];
+  for (const f of loaded.findings) {
+    findings.push(f);
+    checkOf.set(f, f.code.startsWith('YAML') ? 'yaml' : 'schema');
+  }
+  if (loaded.inventory) {
+    for (const group of CHECKS) {
+      let result: Finding[];
+      try {
+        result = group.run(loaded.inventory, now);
+      } catch (e) {
+        // A check that crashes must not hide the others' findings; report it as an internal error finding.
+        const msg = e instanceof Error ? e.message : String(e);
+        result = [{ severity: 'error', code: 'INTERNAL_CHECK_ERROR', message: `the ${group.name} check failed: ${msg}`, file: loaded.inventory.settings.loc.file, line: 1, column: 1 }];
+        if (process.env.GGI_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      }
+      for (const f of result) {
+        findings.push(f);
+        checkOf.set(f, group.name);
+      }
+      if (group.name === 'references' && hasErrors(result)) break;
+    }
+  }
+  findings.sort(compareFindings);
+  return { inventory: loaded.inventory, findings, checkOf, ok: !hasErrors(findings) };
+}

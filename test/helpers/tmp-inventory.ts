@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Writes files into a fresh temporary folder and returns its path (removed by `cleanup`). */
+export function tmpInventory(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-inv-'));
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
+export function cleanup(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A minimal valid ggi.yaml, as YAML text. */
+export const MINIMAL_SETTINGS = `network:
+  name: GGI-Netwerk
+  backboneAsn: 64500
+zones:
+  overheid:
+    ipv6Categories: [diginetwerk]
+  markt:
+    ipv6Categories: [besloten]
+numberingPlan:
+  blocks:
+    gemeente: 2a07:3500::/33
+    provincie: 2a07:3501::/33
+    waterschap: 2a07:3501::/33
+    samenwerkingsverband: 2a07:3502::/33
+    leverancier: 2a07:3503::/33
+  layout: { organisationBits: 11, categoryBits: 2 }
+  categories:
+    - { name: internet, code: 0, internet: true }
+    - { name: diginetwerk, code: 1 }
+    - { name: besloten, code: 2 }
+    - { name: reserve, code: 3 }
+  ripe: { adminC: GGI1-RIPE, techC: GGI1-RIPE, mntBy: GGI-MNT }
+diginetwerk:
+  koppelnetAsn: 64500
+  kpsAsn: 64501
+transfer:
+  ipv4: 198.18.0.0/16
+  ipv6: 2001:db8:ffff::/48
+profiles:
+  lab:
+    remap:
+      - { from: 2a07:3500::/30, to: 3fff:500::/30 }
+`;
+
+/** Captures a CLI run in-process. */
+export function fakeIo(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: { ...env }, cwd: process.cwd(), now: () => new Date('2026-11-23T12:00:00Z') },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
