@@ -78,7 +78,7 @@ export function parseAddress(s: string): { family: Family; value: bigint } {
 }
 
 function libReason(e: unknown): string {
-  const m = e instanceof Error ? e.message.replace(/\.$/, '') : '';
+  const m = e instanceof Error ? e.message.replace(/[.:\s]+$/, '') : '';
   return m && !/^Invalid IPv[46] address$/i.test(m) ? ` (${m.charAt(0).toLowerCase()}${m.slice(1)})` : '';
 }
 

@@ -73,7 +73,11 @@ const cloud = z.strictObject({
   tunnelInsidePool: ipv4Cidr.default('169.254.0.0/16'),
 });
 
-const remap = z.strictObject({ from: cidr, to: cidr });
+const remap = z.strictObject({ from: cidr, to: cidr }).superRefine((r, ctx) => {
+  const [fa, la] = r.from.split('/');
+  const [ta, lb] = r.to.split('/');
+  if (la !== lb || fa.includes(':') !== ta.includes(':')) ctx.addIssue({ code: 'custom', message: `a remap keeps every lower bit, so 'from' and 'to' must be of one family and one length (${r.from} vs ${r.to})`, path: ['to'] });
+});
 
 const profile = z.strictObject({
   description: z.string().optional(),

@@ -1,0 +1,3 @@
+/** src/diginetwerk: what GGI-Netwerk announces to and accepts from the KPS, and the Diginetwerk connection checks. */
+export { type KpsRoutingPolicy, kpsRoutingPolicy, ceAnnouncements, diginetwerkUnfit, inOverheidZone } from './routing';
+export { checkDiginetwerk } from './checks';

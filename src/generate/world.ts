@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { allocationPrefix, sub, type LayoutParams } from './layout';
+import { block, comment, flow, listItem, type Flow } from './emit';
+
+/**
+ * The shared model behind every generated inventory (the example in inventory/ and the full-size national one): a
+ * list of organisations with their plan inputs, from which the organisation files, the IPv6 ledger, the devices and the
+ * addresses of segments are derived consistently. Pure: text in, text out.
+ */
+
+export type Zone = 'overheid' | 'markt';
+export type Kind = 'gemeente' | 'samenwerkingsverband' | 'provincie' | 'waterschap' | 'leverancier';
+
+export interface OrgInput {
+  id: string;
+  kind: Kind;
+  name: string;
+  province?: string;
+  servedBy?: string;
+  connection?: { site: string; zones: Zone[]; asn: number; publicAddress: string; bandwidthMbps?: number };
+  ipv4?: { overheid?: string[]; markt?: string[] };
+  /** Position in its numbering-plan block; absent: the organisation has no IPv6 allocation yet. */
+  slot?: number;
+  /** Categories that get a /46. */
+  categories?: string[];
+  /** A staff /64 in the diginetwerk /46 (needs that category). */
+  staffSegment?: boolean;
+  /** A govroam visitor /64 in the first (internet-routed) /48 of the internet /46, plus optional IPv4. */
+  visitor?: { ipv4?: string };
+  ggiAfspraken?: { signed: boolean; date?: string };
+  /** `logius`: the /46s were issued by Logius and imported; `ggi`: computed by ggi. */
+  source?: 'logius' | 'ggi';
+  contact?: string;
+  /** Free-text comment written at the top of the file. */
+  note?: string;
+}
+
+export interface Plan {
+  readonly layouts: Record<Kind, LayoutParams>;
+  readonly categoryCodes: Record<string, number>;
+  readonly internetCategory: string;
+}
+
+export interface OrgComputed extends OrgInput {
+  /** category -> /46 */
+  readonly alloc: ReadonlyMap<string, string>;
+  readonly segments: Array<Record<string, unknown>>;
+}
+
+/** Computes each organisation's /46s and segments under the plan. */
+export function computeOrgs(plan: Plan, orgs: readonly OrgInput[]): OrgComputed[] {
+  return orgs.map((o) => {
+    const alloc = new Map<string, string>();
+    if (o.slot !== undefined) {
+      const cats = [...(o.categories ?? [])].sort((a, b) => plan.categoryCodes[a] - plan.categoryCodes[b]);
+      for (const c of cats) {
+        const code = plan.categoryCodes[c];
+        if (code === undefined) throw new Error(`unknown category ${c}`);
+        alloc.set(c, allocationPrefix(plan.layouts[o.kind], o.slot, code));
+      }
+    }
+    const segments: Array<Record<string, unknown>> = [];
+    const dig = alloc.get('diginetwerk');
+    if (o.staffSegment && dig) segments.push({ name: 'kantoor', purpose: 'staff', ipv6: sub(dig, 64, 0x10), vlan: 10 });
+    const inet = alloc.get(plan.internetCategory);
+    if (o.visitor && inet) {
+      segments.push({ name: 'govroam-visitor', purpose: 'govroam-visitor', ipv6: sub(sub(inet, 48, 0), 64, 0x100), ipv4: o.visitor.ipv4, vlan: 300, internetRouted: true });
+    }
+    return { ...o, alloc, segments };
+  });
+}
+
+export function organisationYaml(o: OrgComputed): string {
+  const doc: Record<string, unknown> = {
+    id: o.id,
+    kind: o.kind,
+    name: o.name,
+    province: o.province,
+    servedBy: o.servedBy,
+    connectionPoint: o.connection
+      ? { site: o.connection.site, device: ceId(o.id), zones: o.connection.zones, asn: o.connection.asn, publicAddress: o.connection.publicAddress, bandwidthMbps: o.connection.bandwidthMbps }
+      : undefined,
+    ipv4: o.ipv4 && (o.ipv4.overheid?.length || o.ipv4.markt?.length) ? { overheid: o.ipv4.overheid?.length ? o.ipv4.overheid : undefined, markt: o.ipv4.markt?.length ? o.ipv4.markt : undefined } : undefined,
+    segments: o.segments.length ? o.segments : undefined,
+    ggiAfspraken: o.ggiAfspraken,
+    contact: o.contact,
+  };
+  const head = o.note ? `${comment(o.note)}\n` : '';
+  return `${head}${block(doc, 0, new Set(['ggiAfspraken']))}\n`;
+}
+
+export function ceId(orgId: string): string {
+  return `ce-${orgId.toLowerCase()}`;
+}
+
+/** A well-formed placeholder host-key fingerprint (SHA256 + 43 base64 characters), stable per device id. */
+export function placeholderHostKey(deviceId: string, salt = 'ggi-example'): string {
+  return `SHA256:${createHash('sha256').update(`${salt}:${deviceId}`).digest('base64').replace(/=+$/, '')}`;
+}
+
+export interface LedgerOptions {
+  /** Timestamp of Logius-imported entries and the start for ggi-computed ones (one hour apart, in org order). */
+  readonly logiusAt: string;
+  readonly ggiStart: string;
+  readonly by: string;
+}
+
+/** `ipv6/ledger.yaml`: slots in block order, then one /46 per (organisation, category) and the internet /48s. */
+export function ledgerYaml(plan: Plan, orgs: readonly OrgComputed[], opts: LedgerOptions, header = ''): string {
+  const blockKey = (k: Kind): string => k;
+  const slots = orgs
+    .filter((o) => o.slot !== undefined)
+    .map((o) => ({ organisation: o.id, block: blockKey(o.kind), slot: o.slot as number }));
+  const lines: string[] = [];
+  if (header) lines.push(comment(header));
+  lines.push('version: 1');
+  lines.push('slots:');
+  for (const s of slots) lines.push(`  - ${flow(s as unknown as Flow)}`);
+  lines.push('entries:');
+  const start = Date.parse(opts.ggiStart);
+  let n = 0;
+  for (const o of orgs) {
+    if (!o.alloc.size) continue;
+    const source = o.source ?? 'ggi';
+    const at = source === 'logius' ? opts.logiusAt : new Date(start + n++ * 3600_000).toISOString().replace('.000Z', 'Z');
+    const by = source === 'logius' ? 'logius-import' : opts.by;
+    for (const [cat, prefix] of o.alloc) {
+      lines.push(listItem({ prefix, organisation: o.id, category: cat, status: 'allocated', purpose: `${purposeOf(cat)} van ${o.name}`, source, by, at }, 2));
+      if (cat === plan.internetCategory) {
+        lines.push(
+          listItem({ prefix: sub(prefix, 48, 0), organisation: o.id, category: cat, status: 'assigned', purpose: `internet-routed /48 van ${o.name} (eerste /48, N2 regel 4)`, source, parent: prefix, internetRouted: true, by, at }, 2),
+        );
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function purposeOf(cat: string): string {
+  switch (cat) {
+    case 'internet':
+      return 'internetadressen';
+    case 'diginetwerk':
+      return 'Diginetwerk-adressen (zone overheid)';
+    case 'besloten':
+      return 'besloten adressen (zone markt)';
+    default:
+      return `categorie ${cat}`;
+  }
+}
+
+export interface DeviceInput {
+  id: string;
+  role: 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius';
+  organisation?: string;
+  routerId?: string;
+  asn?: number;
+  management: { address: string; user?: string; hostKey?: string };
+  site?: string;
+}
+
+export function devicesYaml(devices: readonly DeviceInput[], header = ''): string {
+  const lines: string[] = [];
+  if (header) lines.push(comment(header));
+  lines.push('devices:');
+  for (const d of devices) {
+    lines.push(listItem({ id: d.id, role: d.role, platform: 'linux-frr', organisation: d.organisation, routerId: d.routerId, asn: d.asn, management: { address: d.management.address, user: d.management.user ?? 'ggi', hostKey: d.management.hostKey }, site: d.site }, 2));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ServiceInput {
+  name: string;
+  zone: Zone;
+  provider: string;
+  description?: string;
+  prefixes: string[];
+  listens: Array<{ proto: 'tcp' | 'udp'; ports: Array<number | string> }>;
+  digikoppeling?: boolean;
+}
+
+export function servicesYaml(services: readonly ServiceInput[], header = ''): string {
+  const lines: string[] = [];
+  if (header) lines.push(comment(header));
+  lines.push('services:');
+  for (const s of services) {
+    lines.push(listItem({ name: s.name, zone: s.zone, provider: s.provider, description: s.description, prefixes: s.prefixes, listens: s.listens, digikoppeling: s.digikoppeling }, 2, new Set(['listens'])));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export type Selector = { zone: Zone } | { organisations: string[] } | { services: string[] } | { prefixes: string[] } | { segments: string[] };
+
+export interface RuleInput {
+  id: string;
+  from: Selector;
+  to: Selector;
+  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'any';
+  ports?: Array<number | string>;
+  action: 'allow' | 'deny';
+  owner: string;
+  reason: string;
+  expires?: string;
+}
+
+export interface GuardrailInput {
+  id: string;
+  never: { from: Selector; to: Selector };
+  reason: string;
+}
+
+export function policyYaml(rules: readonly RuleInput[], guardrails: readonly GuardrailInput[] = [], header = ''): string {
+  const lines: string[] = [];
+  if (header) lines.push(comment(header));
+  if (guardrails.length) {
+    lines.push('guardrails:');
+    for (const g of guardrails) lines.push(listItem({ id: g.id, never: { from: g.never.from, to: g.never.to }, reason: g.reason }, 2, new Set(['from', 'to'])));
+  }
+  if (rules.length || !guardrails.length) {
+    lines.push(rules.length ? 'rules:' : 'rules: []');
+    for (const r of rules) {
+      lines.push(listItem({ id: r.id, from: r.from, to: r.to, proto: r.proto, ports: r.ports, action: r.action, owner: r.owner, reason: r.reason, expires: r.expires }, 2, new Set(['from', 'to'])));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the map of relative path -> text into a folder (creating sub-folders). The only I/O of the generators. */
+export function writeFiles(dir: string, files: ReadonlyMap<string, string>): void {
+  // Required lazily so the pure builders stay importable without touching the file system.
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  for (const [rel, text] of files) {
+    const full = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, text);
+  }
+}

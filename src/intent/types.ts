@@ -1,0 +1,119 @@
+import type { DeviceRole, SecretRef } from '../model/schema';
+
+/**
+ * A DeviceIntent is the complete desired state of one router or appliance, as plain data (JSON-serialisable, no
+ * classes, no functions). Renderers (src/devices) turn it into native configuration; the lab (src/lab) builds
+ * namespaces from it; the reconciler compares rendered files with what a device has.
+ */
+
+export type IntentZone = 'overheid' | 'markt';
+
+/** What an interface connects to; the policy engine keys its nftables chains on this. */
+export type InterfaceKind = 'lan' | 'uplink' | 'downlink' | 'kps' | 'supplier' | 'mgmt' | 'peer';
+
+export interface InterfacePeer {
+  device: string;
+  interface: string;
+  /** The peer's addresses on the link, with prefix length (e.g. 198.18.0.0/31). */
+  addresses: string[];
+}
+
+export interface InterfaceIntent {
+  /** Linux interface name, at most 15 characters, stable for the life of the link. */
+  name: string;
+  kind: InterfaceKind;
+  zone?: IntentZone;
+  /** For LAN interfaces: the organisation whose segment this is (a samenwerkingsverband CE carries its members' LANs). */
+  organisation?: string;
+  /** For LAN interfaces: the segment name (absent when synthesised from zone prefixes). */
+  segment?: string;
+  /** For interfaces on a KPS peer or supplier router that front a service's prefixes. */
+  service?: string;
+  vlan?: number;
+  /** Interface addresses with prefix length, IPv4 first then IPv6, e.g. ['198.18.0.1/31', '2001:db8:ffff::1/127']. */
+  addresses: string[];
+  /** The other end of a point-to-point link (absent for LAN and management interfaces). */
+  peer?: InterfacePeer;
+}
+
+export interface PrefixListEntry {
+  seq: number;
+  action: 'permit' | 'deny';
+  prefix: string;
+  /** Match more-specifics up to this length (FRR `le`); absent: exact match. */
+  le?: number;
+}
+
+export interface PrefixList {
+  name: string;
+  family: 4 | 6;
+  entries: PrefixListEntry[];
+}
+
+export interface BgpNeighbor {
+  /** The neighbor's address on the transfer network. */
+  address: string;
+  family: 4 | 6;
+  remoteAsn: number;
+  peerDevice: string;
+  /** The local interface the session runs over. */
+  interface: string;
+  description: string;
+  /** Prefix list (of this neighbor's family) applied inbound and outbound through route-maps. */
+  prefixListIn: string;
+  prefixListOut: string;
+  /** Session is torn down when the neighbor sends more than this many prefixes. */
+  maxPrefixIn: number;
+  /** At most this many prefixes are sent (FRR `maximum-prefix-out`); absent: no limit. */
+  maxPrefixOut?: number;
+}
+
+export interface BgpIntent {
+  localAsn: number;
+  routerId: string;
+  /** Prefixes this device originates (`network` statements), per family; each has a blackhole static route. */
+  originate: { ipv4: string[]; ipv6: string[] };
+  neighbors: BgpNeighbor[];
+  prefixLists: PrefixList[];
+}
+
+export interface StaticRoute {
+  prefix: string;
+  /** 'blackhole' anchors an aggregate in the RIB so BGP can originate it; otherwise a next-hop address. */
+  via: 'blackhole' | string;
+}
+
+export interface ManagementIntent {
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned host key (SHA256:…) from the inventory; absent until the device is onboarded. */
+  hostKey?: string;
+  privateKey?: SecretRef;
+}
+
+/** A file the controller owns on the device, by logical name; renderers decide where it lives. */
+export type ManagedFileName = 'frr.conf' | 'ggi.nft';
+
+export interface DeviceIntent {
+  id: string;
+  role: DeviceRole;
+  platform: 'linux-frr';
+  organisation?: string;
+  management: ManagementIntent;
+  interfaces: InterfaceIntent[];
+  /** Absent for devices that do not route (radius). */
+  bgp?: BgpIntent;
+  staticRoutes: StaticRoute[];
+  /** The complete nftables ruleset (from the policy engine, src/zones). */
+  nftables: string;
+  managedFiles: ManagedFileName[];
+}
+
+/** The input the policy engine needs to compile one device's ruleset (contract with src/zones `nftablesForDevice`). */
+export interface NftDeviceInput {
+  deviceId: string;
+  role: 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius';
+  organisation?: string;
+  interfaces: Array<{ name: string; kind: InterfaceKind; zone?: IntentZone; organisation?: string }>;
+}

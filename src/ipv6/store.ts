@@ -1,0 +1,315 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Document, isMap, isSeq, parseDocument, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Finding } from '../model/finding';
+import { zodFindings } from '../model/load';
+import { ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
+import { displayPath, parseYaml } from '../model/source';
+import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
+
+/**
+ * The imperative shell around the ledger file `inventory/ipv6/ledger.yaml`: read it, and change it atomically under
+ * an exclusive lock. The ledger is re-read inside the lock, so concurrent `ggi ipv6 allocate` processes see each
+ * other's entries: they never hand out the same prefix and never lose an entry. A corrupt ledger is reported and left
+ * untouched. Writes keep the file reviewable in git: comments stay, keys come in a fixed order, only the changed
+ * entries are rewritten.
+ */
+
+export const LEDGER_REL = 'ipv6/ledger.yaml';
+
+export function ledgerPath(inventoryDir: string): string {
+  return path.join(inventoryDir, ...LEDGER_REL.split('/'));
+}
+
+export type StoreResult = LedgerResult | { ok: false; problem: LedgerProblem; findings: Finding[] };
+
+export class LockError extends Error {}
+
+export interface LockOptions {
+  /** How long to wait for another process's lock before giving up (default 60 s). */
+  readonly timeoutMs?: number;
+  /** A lock whose holder cannot be checked (another host) is reported as stuck after this long (default 10 min). */
+  readonly staleMs?: number;
+}
+
+/** Reads and schema-checks the ledger. A missing file is an empty ledger; a corrupt one gives findings. */
+export function readLedgerFile(file: string): { ok: true; text: string | null; data: LedgerData } | { ok: false; findings: Finding[] } {
+  let text: string | null;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, text: null, data: { version: 1, slots: [], entries: [] } };
+    throw e;
+  }
+  const shown = displayPath(path.resolve(file));
+  const parsed = parseYaml(shown, text);
+  if (parsed.findings.some((f) => f.severity === 'error')) return { ok: false, findings: parsed.findings.filter((f) => f.severity === 'error') };
+  const value = parsed.value ?? {};
+  const res = ledgerSchema.safeParse(value);
+  if (!res.success) return { ok: false, findings: zodFindings(parsed.source, value, res.error.issues) };
+  return { ok: true, text, data: res.data };
+}
+
+/**
+ * Changes the ledger: locks, re-reads, applies the pure `change`, writes the result atomically when anything changed,
+ * unlocks. Problems (from `change` or a corrupt file) leave the file byte-for-byte unchanged.
+ */
+export async function updateLedger(file: string, change: (data: LedgerData) => LedgerResult, opts: LockOptions = {}): Promise<StoreResult> {
+  return withLock(`${path.join(path.dirname(file), `.${path.basename(file)}`)}.lock`, () => {
+    const read = readLedgerFile(file);
+    if (!read.ok) {
+      return { ok: false as const, problem: { code: 'IPV6_LEDGER_CORRUPT', message: `the ledger ${displayPath(path.resolve(file))} is not valid; fix it (see the findings) before changing it` }, findings: read.findings };
+    }
+    const result = change(read.data);
+    if (!result.ok) return result;
+    const { added, addedSlots, updated } = result.changes;
+    if (added.length || addedSlots.length || updated.length) {
+      const text = renderLedger(read.text, result.ledger, result.changes);
+      // Never write what could not be read back.
+      const check = ledgerSchema.safeParse(parseDocument(text).toJS());
+      if (!check.success) throw new Error(`internal: the ledger rendered for ${file} does not read back: ${check.error.issues[0]?.message}`);
+      writeFileAtomic(file, text);
+    }
+    return result;
+  }, opts);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering
+
+const HEADER = [
+  ' IPv6 ledger: every prefix handed out to an organisation (DOMAIN.md §1, §7).',
+  ' Written by `ggi ipv6 allocate|release`; entries are never deleted (a release quarantines them).',
+  " Entries with `source: logius` are issued by Logius and imported as data: they always win.",
+].join('\n');
+
+const ENTRY_KEYS: ReadonlyArray<keyof LedgerEntryDecl> = [
+  'prefix', 'organisation', 'category', 'status', 'source', 'purpose', 'parent', 'internetRouted', 'justification', 'delegation', 'by', 'at', 'released',
+];
+
+/** The entry as a plain object with the keys in a fixed order (what reviewers read in diffs). */
+export function orderedEntry(e: LedgerEntryDecl): Record<string, unknown> {
+  const src = stripLoaded(e) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ENTRY_KEYS) if (src[k] !== undefined) out[k] = src[k];
+  for (const k of Object.keys(src)) if (!(k in out) && src[k] !== undefined) out[k] = src[k];
+  return out;
+}
+
+function slotNode(doc: Document, s: LedgerSlotDecl): YamlNode {
+  const n = doc.createNode({ organisation: s.organisation, block: s.block, slot: s.slot }) as YAMLMap;
+  n.flow = true;
+  return n;
+}
+
+function entryNode(doc: Document, e: LedgerEntryDecl): YamlNode {
+  const n = doc.createNode(orderedEntry(e)) as YAMLMap;
+  n.spaceBefore = true;
+  return n;
+}
+
+/** The whole ledger as fresh text (used when there is no file yet). */
+export function renderFreshLedger(data: LedgerData): string {
+  const doc = new Document({ version: 1 });
+  doc.commentBefore = HEADER;
+  const slots = doc.createNode([]) as YAMLSeq;
+  for (const s of data.slots) slots.items.push(slotNode(doc, s));
+  const entries = doc.createNode([]) as YAMLSeq;
+  for (const e of data.entries) entries.items.push(entryNode(doc, e));
+  (doc.contents as YAMLMap).set('slots', slots);
+  (doc.contents as YAMLMap).set('entries', entries);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Applies the changes to the existing text's document (keeping its comments), or renders a fresh ledger. */
+export function renderLedger(text: string | null, data: LedgerData, changes: LedgerChanges): string {
+  if (text === null || text.trim() === '') return renderFreshLedger(data);
+  const doc = parseDocument(text);
+  if (!isMap(doc.contents)) return renderFreshLedger(data);
+  const root = doc.contents as YAMLMap;
+  const seqAt = (key: string): YAMLSeq => {
+    const cur = root.get(key, true);
+    if (isSeq(cur)) return cur as YAMLSeq;
+    const s = doc.createNode([]) as YAMLSeq;
+    root.set(key, s);
+    return s;
+  };
+  if (changes.addedSlots.length) {
+    const slots = seqAt('slots');
+    for (const s of changes.addedSlots) slots.items.push(slotNode(doc, s));
+  }
+  if (changes.added.length || changes.updated.length) {
+    const entries = seqAt('entries');
+    for (const u of changes.updated) {
+      const old = entries.items[u.index] as YamlNode | undefined;
+      const fresh = entryNode(doc, u.entry);
+      if (old) {
+        fresh.commentBefore = old.commentBefore;
+        fresh.comment = old.comment;
+        fresh.spaceBefore = old.spaceBefore ?? fresh.spaceBefore;
+      }
+      entries.items[u.index] = fresh;
+    }
+    for (const e of changes.added) entries.items.push(entryNode(doc, e));
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Atomic write and locking
+
+/** Writes via a temporary file in the same folder: fsync, rename over the target, fsync the folder. */
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  let mode = 0o644;
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    /* a new file */
+  }
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', mode);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  try {
+    const d = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(d);
+    } finally {
+      fs.closeSync(d);
+    }
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  at: string;
+  token: string;
+}
+
+function readLock(lockPath: string): { raw: string; info: LockInfo | null } | null {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(lockPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(raw) as LockInfo;
+    return { raw, info: typeof v.pid === 'number' && typeof v.host === 'string' ? v : null };
+  } catch {
+    return { raw, info: null };
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function ageMs(p: string): number {
+  try {
+    return Date.now() - fs.statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Removes a stale lock only if it is still the one judged stale: a second, short-lived lock serialises the breakers,
+ * so a breaker that read an old lock cannot remove the fresh lock of a process that broke it first.
+ */
+function breakStale(lockPath: string, staleRaw: string): void {
+  const breaker = `${lockPath}.break`;
+  let fd: number;
+  try {
+    fd = fs.openSync(breaker, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // A breaker that died mid-break leaves this file; it only ever lives for a moment.
+    if (ageMs(breaker) > 10_000) fs.rmSync(breaker, { force: true });
+    return;
+  }
+  try {
+    const now = readLock(lockPath);
+    if (now && now.raw === staleRaw) fs.rmSync(lockPath, { force: true });
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(breaker, { force: true });
+  }
+}
+
+/** Runs `fn` holding an exclusive lock file (created with O_EXCL), retrying with backoff; breaks locks of dead processes. */
+export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const staleMs = opts.staleMs ?? 600_000;
+  const host = os.hostname();
+  const token = randomBytes(8).toString('hex');
+  const mine = JSON.stringify({ pid: process.pid, host, at: new Date().toISOString(), token });
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    let fd: number | null = null;
+    try {
+      fd = fs.openSync(lockPath, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (fd !== null) {
+      try {
+        fs.writeSync(fd, mine);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      break;
+    }
+    const held = readLock(lockPath);
+    if (held) {
+      if (held.info && held.info.host === host && !pidAlive(held.info.pid)) {
+        breakStale(lockPath, held.raw);
+        continue;
+      }
+      // Unreadable (being written) or on another host: only age can tell it is stuck.
+      if (ageMs(lockPath) > staleMs) {
+        const who = held.info ? `process ${held.info.pid} on ${held.info.host} since ${held.info.at}` : 'an unknown process';
+        throw new LockError(`the ledger is locked by ${who} (${lockPath}); if no ggi process is running, remove that file`);
+      }
+    }
+    if (Date.now() - started > timeoutMs) {
+      const who = held?.info ? `process ${held.info.pid} on ${held.info.host}` : 'another process';
+      throw new LockError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for the ledger lock held by ${who} (${lockPath})`);
+    }
+    // Exponential backoff with jitter, so that waiting processes do not retry in lock-step.
+    await sleep(Math.min(250, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
+  }
+  try {
+    return await fn();
+  } finally {
+    const now = readLock(lockPath);
+    if (now && now.raw === mine) fs.rmSync(lockPath, { force: true });
+  }
+}

@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Outcome } from './types';
+
+/** One line of the journal: every attempted change, whatever its outcome. */
+export interface JournalEntry {
+  at: string;
+  operator: string;
+  device: string;
+  outcome: Outcome;
+  step?: string;
+  reason?: string;
+  /** sha256 of each managed file before and after (null: absent). */
+  before: Record<string, string | null>;
+  after: Record<string, string | null>;
+  files: Array<{ path: string; diff: string }>;
+}
+
+export interface Journal {
+  append(entry: JournalEntry): void;
+  readonly file: string;
+}
+
+/**
+ * The append-only journal (JSON lines) in the state folder. Each entry is one write on a descriptor opened with
+ * O_APPEND, so concurrent writers never interleave within a line and nothing earlier is ever rewritten.
+ */
+export function openJournal(file: string): Journal {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return {
+    file,
+    append(entry) {
+      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+      try {
+        fs.writeSync(fd, JSON.stringify(entry) + '\n');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+/** Reads the journal back (for tests and audits). */
+export function readJournal(file: string): JournalEntry[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JournalEntry);
+}
+
+/** Who is making the change: GGI_OPERATOR, else git's user.name (and email), else the OS user. */
+export function operatorName(env: NodeJS.ProcessEnv, cwd: string): string {
+  if (env.GGI_OPERATOR) return env.GGI_OPERATOR;
+  try {
+    const name = execFileSync('git', ['config', 'user.name'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
+    let email = '';
+    try {
+      email = execFileSync('git', ['config', 'user.email'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
+    } catch {
+      // no email configured: the name alone
+    }
+    if (name) return email ? `${name} <${email}>` : name;
+  } catch {
+    // not a git checkout, or git absent
+  }
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,247 @@
+import type { Finding } from '../model/finding';
+import type { Inventory } from '../model/inventory';
+import type { SourceIndex } from '../model/source';
+import { type Family, formatAddr, type RangeList } from './addr';
+import {
+  bitName,
+  compileFamily,
+  decompose,
+  type FamilyRules,
+  firstMatch,
+  hasPorts,
+  PROTO_BITS,
+  protoMask,
+  psIntersect,
+  psOverlaps,
+  psSubtract,
+  rulePorts,
+  type RuleLike,
+} from './engine';
+import { buildPolicy } from './model';
+import type { GuardrailModel, PolicyModel, RuleModel } from './types';
+
+/** An example packet, as `policy query` takes it. */
+export interface ExamplePacket {
+  src: string;
+  dst: string;
+  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'any';
+  dport?: number;
+}
+
+export interface RuleAnalysis {
+  /** Rule ids that match no packet at all (their selectors resolve to nothing in a common family). */
+  empty: string[];
+  /** Shadowed rule id -> the earlier rules that decide all of its packets. */
+  shadowed: Map<string, string[]>;
+  /** Rules whose removal changes no verdict. */
+  redundant: string[];
+  /** Rule id -> earlier rules with the other action that take part of its packets. */
+  conflicts: Map<string, string[]>;
+}
+
+export interface GuardrailViolation {
+  guardrail: string;
+  rule: string;
+  example: ExamplePacket;
+}
+
+const CULPRIT_CAP = 64;
+
+export function toRuleLike(r: RuleModel): RuleLike {
+  return { src: r.src, dst: r.dst, proto: r.proto, ports: r.ports, allow: r.action === 'allow' };
+}
+
+/** Shadowed, redundant and conflicting rules, exactly, over both address families. */
+export function analyseRules(policy: PolicyModel): RuleAnalysis {
+  const n = policy.rules.length;
+  const hasBox = new Uint8Array(n);
+  const live = new Uint8Array(n);
+  const notRedundant = new Uint8Array(n);
+  const culprits: Array<Set<number> | undefined> = new Array(n);
+  const items = policy.rules.map(toRuleLike);
+
+  const compiled = ([4, 6] as Family[]).map((f) => compileFamily(f, items));
+  // Pass 1: which rules decide anything, and which earlier rules take their packets.
+  for (const fr of compiled) {
+    const rules = fr.rules;
+    for (const r of rules) hasBox[r.ref] = 1;
+    decompose(fr, (_d, _s, idxs) => {
+      for (const bit of PROTO_BITS) {
+        const pieces = firstMatch(rules, idxs, bit);
+        if (!pieces.length) continue;
+        let pi = 0;
+        for (const ri of idxs) {
+          const r = rules[ri];
+          if (!(r.mask & bit)) continue;
+          const rp = rulePorts(r, bit);
+          while (pi < pieces.length && pieces[pi].rule < ri) pi++;
+          for (let k = 0; k < pi; k++) {
+            if (!psOverlaps(pieces[k].ports, rp)) continue;
+            let set = culprits[r.ref];
+            if (!set) culprits[r.ref] = set = new Set();
+            if (set.size < CULPRIT_CAP) set.add(rules[pieces[k].rule].ref);
+          }
+          if (pi < pieces.length && pieces[pi].rule === ri) live[r.ref] = 1;
+        }
+      }
+    });
+  }
+  // Pass 2: would the packets a live rule decides get the same verdict without it? Dead (shadowed) rules are left
+  // out of "later rules": they are reported on their own, and a duplicate must not make its original look redundant.
+  for (const fr of compiled) {
+    const rules = fr.rules;
+    decompose(fr, (_d, _s, all) => {
+      const idxs = all.filter((ri) => live[rules[ri].ref]);
+      for (const bit of PROTO_BITS) {
+        const pieces = firstMatch(rules, idxs, bit);
+        for (const piece of pieces) {
+          const r = rules[piece.rule];
+          if (notRedundant[r.ref]) continue;
+          let rem = piece.ports;
+          let differs = false;
+          for (const qi of idxs) {
+            if (qi <= piece.rule) continue;
+            const q = rules[qi];
+            if (!(q.mask & bit)) continue;
+            const qp = rulePorts(q, bit);
+            if (!psOverlaps(rem, qp)) continue;
+            if (q.allow !== r.allow) {
+              differs = true;
+              break;
+            }
+            rem = psSubtract(rem, qp);
+            if (!rem.length) break;
+          }
+          if (differs || (rem.length && r.allow)) notRedundant[r.ref] = 1;
+        }
+      }
+    });
+  }
+
+  const out: RuleAnalysis = { empty: [], shadowed: new Map(), redundant: [], conflicts: new Map() };
+  policy.rules.forEach((r, i) => {
+    if (!hasBox[i]) {
+      out.empty.push(r.id);
+      return;
+    }
+    const cs = [...(culprits[i] ?? [])].sort((a, b) => a - b);
+    if (!live[i]) {
+      out.shadowed.set(r.id, cs.map((c) => policy.rules[c].id));
+      return;
+    }
+    if (!notRedundant[i]) out.redundant.push(r.id);
+    const conflicting = cs.filter((c) => policy.rules[c].action !== r.action);
+    if (conflicting.length) out.conflicts.set(r.id, conflicting.map((c) => policy.rules[c].id));
+  });
+  return out;
+}
+
+/** Guardrails checked against the rules (not the structure): every rule that lets a guarded packet through. */
+export function checkGuardrails(policy: PolicyModel): GuardrailViolation[] {
+  if (!policy.guardrails.length) return [];
+  const items = policy.rules.map(toRuleLike);
+  const out: GuardrailViolation[] = [];
+  const compiled = ([4, 6] as Family[]).map((f) => compileFamily(f, items, policy.guardrails.flatMap((g) => [g.src, g.dst])));
+  for (const g of policy.guardrails) {
+    const seen = new Set<number>();
+    for (const fr of compiled) {
+      for (const v of guardrailViolations(fr, g)) {
+        if (seen.has(v.ruleRef)) continue;
+        seen.add(v.ruleRef);
+        out.push({ guardrail: g.id, rule: policy.rules[v.ruleRef].id, example: v.example });
+      }
+    }
+  }
+  return out;
+}
+
+function guardrailViolations(fr: FamilyRules, g: GuardrailModel): Array<{ ruleRef: number; example: ExamplePacket }> {
+  const pick = (s: { v4: RangeList; v6: RangeList }): RangeList => (fr.family === 4 ? s.v4 : s.v6);
+  const gmask = protoMask(g.proto, fr.family);
+  const gs = pick(g.src);
+  const gd = pick(g.dst);
+  if (!gmask || !gs.length || !gd.length) return [];
+  const srcClip = fr.space.atoms(gs);
+  const dstClip = fr.space.atoms(gd);
+  const found = new Map<number, ExamplePacket>();
+  decompose(
+    fr,
+    (dseg, sseg, idxs) => {
+      for (const bit of PROTO_BITS) {
+        if (!(gmask & bit)) continue;
+        const gp = hasPorts(bit) ? g.ports ?? [0, 65535] : [0, 0];
+        for (const p of firstMatch(fr.rules, idxs, bit)) {
+          const r = fr.rules[p.rule];
+          if (!r.allow || found.has(r.ref)) continue;
+          const hit = psIntersect(p.ports, gp);
+          if (!hit.length) continue;
+          const proto = bitName(bit, fr.family);
+          found.set(r.ref, {
+            src: formatAddr(fr.family, fr.space.lo(sseg[0])),
+            dst: formatAddr(fr.family, fr.space.lo(dseg[0])),
+            proto: proto === 'other' ? 'any' : proto,
+            ...(hasPorts(bit) ? { dport: hit[0] } : {}),
+          });
+        }
+      }
+    },
+    { dstClip, srcClip: () => srcClip },
+  );
+  return [...found].sort((a, b) => a[0] - b[0]).map(([ruleRef, example]) => ({ ruleRef, example }));
+}
+
+const PLACEHOLDER = /^\s*(|-|\?+|todo|tbd|unknown|n\/?a|none|fixme|xxx)\s*$/i;
+
+/** Lint findings for a built policy. `now` is the clock (expiry is checked against its UTC date). */
+export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date = new Date()): Finding[] {
+  const out: Finding[] = [];
+  const byId = new Map(policy.rules.map((r) => [r.id, r] as const));
+  const today = now.toISOString().slice(0, 10);
+  const soon = new Date(now.getTime() + 30 * 86400000).toISOString().slice(0, 10);
+
+  for (const r of policy.rules) {
+    if (PLACEHOLDER.test(r.owner)) out.push(sources.warning('POLICY_MISSING_OWNER', `rule ${r.id} has no real owner ('${r.owner}'); name the team that answers for it`, r.loc, ['owner']));
+    if (PLACEHOLDER.test(r.reason)) out.push(sources.warning('POLICY_MISSING_REASON', `rule ${r.id} has no real reason ('${r.reason}'); say why the flow is needed`, r.loc, ['reason']));
+    if (r.expires) {
+      if (r.expires < today) out.push(sources.error('POLICY_EXPIRED', `rule ${r.id} expired on ${r.expires}; remove it or renew it with a new date`, r.loc, ['expires']));
+      else if (r.expires <= soon) out.push(sources.warning('POLICY_EXPIRING', `rule ${r.id} expires on ${r.expires}, within 30 days`, r.loc, ['expires']));
+    }
+  }
+
+  const a = analyseRules(policy);
+  for (const id of a.empty) {
+    const r = byId.get(id)!;
+    out.push(sources.warning('POLICY_EMPTY', `rule ${id} matches no packet: its from and to resolve to no addresses of a common family (or its proto to none)`, r.loc, ['id']));
+  }
+  for (const [id, by] of a.shadowed) {
+    const r = byId.get(id)!;
+    out.push(sources.warning('POLICY_SHADOWED', `rule ${id} never matches: every packet it covers is decided earlier by ${list(by)}`, r.loc, ['id']));
+  }
+  for (const id of a.redundant) {
+    const r = byId.get(id)!;
+    const tail = r.action === 'deny' ? 'later rules or the default deny' : 'later rules';
+    out.push(sources.warning('POLICY_REDUNDANT', `rule ${id} is redundant: removing it changes no verdict (${tail} give the same)`, r.loc, ['id']));
+  }
+  for (const [id, by] of a.conflicts) {
+    const r = byId.get(id)!;
+    const other = r.action === 'allow' ? 'deny' : 'allow';
+    out.push(sources.warning('POLICY_CONFLICT', `rule ${id} (${r.action}) overlaps earlier ${other} ${by.length === 1 ? 'rule' : 'rules'} ${by.join(', ')}, which decide part of its packets`, r.loc, ['id']));
+  }
+  for (const v of checkGuardrails(policy)) {
+    const r = byId.get(v.rule)!;
+    const ex = v.example;
+    out.push(sources.error('GUARDRAIL_VIOLATION', `rule ${v.rule} violates guardrail ${v.guardrail}: it allows e.g. ${ex.proto}${ex.dport !== undefined ? `/${ex.dport}` : ''} from ${ex.src} to ${ex.dst}`, r.loc, ['id']));
+  }
+  return out;
+}
+
+function list(ids: string[]): string {
+  if (!ids.length) return 'earlier rules';
+  return `${ids.length === 1 ? 'rule' : 'rules'} ${ids.join(', ')}`;
+}
+
+/** Build + lint findings (for `ggi validate`). */
+export function checkPolicy(inv: Inventory, now: Date = new Date()): Finding[] {
+  const { policy, findings } = buildPolicy(inv);
+  return [...findings, ...lintPolicy(policy, inv.sources, now)];
+}
