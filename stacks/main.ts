@@ -1,23 +1,21 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { App, LocalBackend, S3Backend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
-import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Inventory } from '../src/model/inventory';
 import type { Finding } from '../src/model/finding';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConstructValidationError, isConstructValidationError } from '../src/constructs/errors';
-import { GgiHub, HubLookup } from '../src/constructs/hub';
-import { ConnectionPoint } from '../src/constructs/connection-point';
-import { MarketSupplier } from '../src/constructs/market-supplier';
-import { IpamLookup, Ipv6OrganisationPool, Ipv6Plan } from '../src/constructs/ipv6-plan';
-import { ZonePolicy, type FlatRule } from '../src/constructs/zone-policy';
-import { planCloud, type BackendSettings, type CloudPlan, type OrgPlan } from './plan';
+import type { FlatRule } from '../src/constructs/zone-policy';
+import { mergeSynthParts, synthApp, synthPart } from '../src/constructs/app';
+import { planCloud, type CloudPlan } from './plan';
 import { hubPolicyRules } from './policy';
+import { buildStacks, stackOrder, type StackSelection } from './build';
+import type { PartInput, PartOutput } from './worker';
+
+export { buildStacks, POLICY_STACK } from './build';
 
 /**
- * The cdktf app: one `hub` stack (transit gateway, zone route tables, IPAM plan, zone policy) and one stack per
- * organisation that attaches to the hub, is a supplier, or holds IPv6 allocations. Organisation stacks find the hub
- * through SSM parameters by name (see docs/cdktn.md), so adding an organisation adds one stack and changes no other.
+ * The cloud app's entry points: `synthesize` (in-process), `synthesizeParallel` (the same bytes, using more cores at
+ * national scale; what `ggi synth` and `cdktf synth` run), and `runFromCdktf` (the program cdktf.json names).
  */
 
 export interface SynthOptions {
@@ -39,163 +37,102 @@ export interface SynthResult {
 export function synthesize(inv: Inventory, outDir: string, opts: SynthOptions = {}): SynthResult {
   const plan = planCloud(inv);
   const rules = opts.policyRules !== undefined ? opts.policyRules : hubPolicyRules(inv);
-  // Start from an empty folder: a stack removed from the inventory must not linger in the output.
-  fs.rmSync(path.join(outDir, 'stacks'), { recursive: true, force: true });
+  return synthApp(outDir, (app) => ({ stacks: buildStacks(app, plan, rules ?? null), notes: plan.notes }));
+}
+
+export interface ParallelOptions extends SynthOptions {
+  /** Threads to use, the calling one included; default: the cores available, at most 4 (GGI_SYNTH_WORKERS overrides). */
+  readonly workers?: number;
+}
+
+/** Below this many organisations a second thread costs more (its own cdktf load) than it saves. */
+const PARALLEL_THRESHOLD = 64;
+
+/**
+ * `synthesize`, with the organisation stacks spread over worker threads: each part is its own cdktf app, and the parts
+ * are joined into one output whose bytes equal a single-app synth (the tests compare them). Falls back to one thread
+ * for small inventories and when running from TypeScript sources (tests), where no compiled worker exists.
+ */
+export async function synthesizeParallel(inv: Inventory, outDir: string, opts: ParallelOptions = {}): Promise<SynthResult> {
+  const plan = planCloud(inv);
+  const rules = (opts.policyRules !== undefined ? opts.policyRules : hubPolicyRules(inv)) ?? null;
+  const workerFile = path.join(__dirname, 'worker.js');
+  const threads = opts.workers ?? defaultThreads();
+  if (threads <= 1 || plan.organisations.length < PARALLEL_THRESHOLD || !fs.existsSync(workerFile) || !__filename.endsWith('.js')) {
+    return synthesize(inv, outDir, { policyRules: rules });
+  }
+  const selections = partition(plan, rules, threads);
   fs.mkdirSync(outDir, { recursive: true });
-  return withoutTokenStackTraces(() => {
-    const app = new App({ outdir: outDir, stackTraces: false });
-    const stacks = buildStacks(app, plan, rules ?? null);
-    app.synth();
-    return { stacks, notes: plan.notes };
-  });
-}
-
-/**
- * cdktf records a full, unlimited stack trace for every token it creates (each `.id` or `.value` reference), only to
- * print it if that token later fails to resolve. Formatting those traces is about a third of synthesis time at
- * national scale, so while ggi builds its stacks the traces are left unformatted (empty). ggi's own errors are
- * ConstructValidationErrors that carry their location in the inventory instead.
- */
-function withoutTokenStackTraces<T>(f: () => T): T {
-  const previous = Error.prepareStackTrace;
-  Error.prepareStackTrace = () => '';
+  const root = fs.mkdtempSync(path.join(outDir, '.ggi-parts-'));
   try {
-    return f();
-  } finally {
-    Error.prepareStackTrace = previous;
-  }
-}
-
-/** Adds every stack of the plan to `app`; returns their names. */
-export function buildStacks(app: App, plan: CloudPlan, rules: readonly FlatRule[] | null): string[] {
-  const names: string[] = [];
-  const hubStack = new TerraformStack(app, plan.hub.stack);
-  configureStack(hubStack, plan, plan.hub.stack);
-  located(plan.hub.loc, ['cloud'], () => {
-    new GgiHub(hubStack, 'hub', { amazonSideAsn: plan.hub.hubAsn, zones: plan.hub.zones, parameterPrefix: plan.hub.parameterPrefix });
-  });
-  located(plan.hub.loc, ['numberingPlan'], () => {
-    new Ipv6Plan(hubStack, 'ipv6', { region: plan.hub.region, blocks: plan.hub.blocks, allocationLength: plan.hub.allocationLength, parameterPrefix: plan.hub.parameterPrefix });
-  });
-  if (rules) new ZonePolicy(hubStack, 'policy', { name: 'ggi-zone-policy', rules });
-  names.push(plan.hub.stack);
-
-  for (const org of plan.organisations) {
-    const stack = new TerraformStack(app, org.stack);
-    configureStack(stack, plan, org.stack);
-    buildOrganisation(stack, plan, org);
-    stack.addDependency(hubStack);
-    names.push(org.stack);
-  }
-  return names;
-}
-
-function buildOrganisation(stack: TerraformStack, plan: CloudPlan, org: OrgPlan): void {
-  const prefix = plan.hub.parameterPrefix;
-  const c = org.connection;
-  if (org.kind === 'leverancier' && c) {
-    located(org.loc, org.supplierSigned ? c.sub : ['ggiAfspraken'], () => {
-      new MarketSupplier(stack, 'supplier', {
-        organisation: org.id,
-        ggiAfsprakenSigned: org.supplierSigned === true,
-        zones: c.zones,
-        publicAddress: c.publicAddress,
-        asn: c.asn,
-        tunnels: c.tunnels,
-        hub: new HubLookup(stack, 'hub', { parameterPrefix: prefix, zones: ['markt'] }),
-        hubAsn: plan.hub.hubAsn,
+    const dirs = selections.map((_, k) => path.join(root, String(k)));
+    // Parts 1.. run in worker threads while this thread synthesizes part 0 (hub and policy, where cdktf is loaded).
+    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    const running = selections.slice(1).map((sel, i) => {
+      const input: PartInput = { plan, rules: null, select: { policy: false, organisations: [...(sel.organisations ?? [])] }, dir: dirs[i + 1] };
+      return new Promise<PartOutput>((resolve) => {
+        const w = new Worker(workerFile, { workerData: input });
+        w.once('message', (m: PartOutput) => resolve(m));
+        w.once('error', (e) => resolve({ ok: false, internal: e instanceof Error ? e.stack ?? e.message : String(e) }));
+        w.once('exit', (code) => resolve({ ok: false, internal: `synth worker exited with code ${code}` }));
       });
     });
-  } else if (c) {
-    located(org.loc, c.sub, () => {
-      new ConnectionPoint(stack, 'connection', {
-        organisation: org.id,
-        publicAddress: c.publicAddress,
-        asn: c.asn,
-        zones: c.zones,
-        tunnels: c.tunnels,
-        hub: new HubLookup(stack, 'hub', { parameterPrefix: prefix, zones: c.zones }),
-        hubAsn: plan.hub.hubAsn,
-      });
-    });
-  }
-  if (org.ipv6) {
-    const v6 = org.ipv6;
-    located(org.loc, [], () => {
-      if (!(v6.block in plan.hub.blocks)) throw new ConstructValidationError('CLOUD_IPAM_BLOCK_UNKNOWN', `${org.id}: no numbering-plan block for kind ${v6.block}`);
-      const ipam = new IpamLookup(stack, 'ipam', { block: v6.block, parameterPrefix: prefix });
-      new Ipv6OrganisationPool(stack, 'ipv6', {
-        organisation: org.id,
-        name: org.name,
-        block: v6.block,
-        prefixes: v6.prefixes,
-        region: plan.hub.region,
-        ipamScopeId: ipam.scopeId,
-        parentPoolId: ipam.poolId,
-        blockPrefix: plan.hub.blocks[v6.block],
-      });
-    });
-  }
-}
-
-function configureStack(stack: TerraformStack, plan: CloudPlan, name: string): void {
-  new AwsProvider(stack, 'aws', { region: plan.hub.region, defaultTags: [{ tags: { 'ggi:managed-by': 'ggi', 'ggi:stack': name } }] });
-  backendFor(stack, plan.backend, name);
-}
-
-/**
- * The Terraform backend, always explicit: cdktf's default local backend writes an absolute path taken from the
- * working directory, which would make the output differ between checkouts.
- */
-function backendFor(stack: TerraformStack, b: BackendSettings, name: string): void {
-  switch (b.type) {
-    case 'local': {
-      const p = b.path.replace(/\{stack\}/g, name);
-      // Terraform runs in <out>/stacks/<name>; a relative path is taken from the folder holding <out> (the repository).
-      new LocalBackend(stack, { path: path.posix.isAbsolute(p) ? p : path.posix.join('../../..', p) });
-      return;
+    let first: PartOutput;
+    try {
+      first = { ok: true, stacks: synthPart(dirs[0], (app) => buildStacks(app, plan, rules, selections[0])) };
+    } catch (e) {
+      first = failure(e);
     }
-    case 's3':
-      new S3Backend(stack, { bucket: b.bucket, key: `${b.keyPrefix}${name}.tfstate`, region: b.region, encrypt: true, ...(b.dynamodbTable ? { dynamodbTable: b.dynamodbTable } : {}) });
-      return;
-    case 'pg':
-      new PgEnvBackend(stack, `${b.schemaName}_${name}`.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase());
-      return;
+    const outputs = [first, ...(await Promise.all(running))];
+    const order = stackOrder(plan, rules);
+    // Report what a single-app synth would: the refusal of the stack that comes first.
+    const failed = outputs.filter((o): o is Extract<PartOutput, { ok: false }> => !o.ok);
+    if (failed.length) {
+      const internal = failed.find((f) => f.internal);
+      if (internal) throw new Error(internal.internal);
+      const pick = failed.sort((a, b) => order.indexOf(a.error!.stack ?? '') - order.indexOf(b.error!.stack ?? ''))[0].error!;
+      throw new ConstructValidationError(pick.code, pick.message, pick.loc, pick.sub);
+    }
+    const parts = outputs.map((o, k) => ({ dir: dirs[k], stacks: (o as Extract<PartOutput, { ok: true }>).stacks.filter((s) => k === 0 || s !== plan.hub.stack) }));
+    mergeSynthParts(outDir, parts, order);
+    return { stacks: order, notes: plan.notes };
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+function defaultThreads(): number {
+  const env = Number(process.env.GGI_SYNTH_WORKERS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
 }
 
 /**
- * The pg backend without `conn_str`: the connection string holds a password, so it is never written into the
- * output. Terraform reads it from PG_CONN_STR (ggi.yaml `cloud.backend.connStrEnv` names the variable to export as
- * PG_CONN_STR). Each stack gets its own schema: stacks sharing one would share a state.
+ * Spreads the stacks over the threads by estimated cost, deterministically: part 0 takes the hub and the policy
+ * (weighted by its rule count), then each organisation goes to the least loaded part.
  */
-class PgEnvBackend extends TerraformBackend {
-  constructor(scope: Construct, private readonly schemaName: string) {
-    super(scope, 'backend', 'pg');
-  }
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    return { schema_name: this.schemaName };
-  }
-  protected override synthesizeHclAttributes(): Record<string, unknown> {
-    return { schema_name: this.schemaName };
-  }
-  getRemoteStateDataSource(): TerraformRemoteState {
-    throw new ConstructValidationError('CLOUD_BACKEND_REMOTE_STATE', 'ggi stacks do not read each other through remote state');
-  }
+export function partition(plan: CloudPlan, rules: readonly FlatRule[] | null, threads: number): StackSelection[] {
+  const load = Array.from({ length: threads }, () => 0);
+  const sets = Array.from({ length: threads }, () => new Set<number>());
+  // Measured: compiling and writing ~300 flat rules costs about what one organisation stack does.
+  load[0] = 1 + (rules ? rules.length / 300 : 0);
+  plan.organisations.forEach((_, i) => {
+    let k = 0;
+    for (let j = 1; j < threads; j++) if (load[j] < load[k]) k = j;
+    sets[k].add(i);
+    load[k] += 1;
+  });
+  return sets.map((organisations, k) => ({ policy: k === 0, organisations }));
 }
 
-/** Runs a construct's creation and attaches the inventory location to a validation error that has none. */
-function located(loc: Inventory['settings']['loc'], sub: ReadonlyArray<string | number>, f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    if (isConstructValidationError(e) && !e.loc) throw new ConstructValidationError(e.code, e.message, loc, sub);
-    throw e;
-  }
+function failure(e: unknown): PartOutput {
+  if (isConstructValidationError(e)) return { ok: false, error: { code: e.code, message: e.message, loc: e.loc, sub: [...e.sub], stack: e.stackName } };
+  return { ok: false, internal: e instanceof Error ? e.stack ?? e.message : String(e) };
 }
 
 /** The entry point that cdktf.json runs (`cdktf synth`): the inventory folder from GGI_INVENTORY, default inventory/. */
-export function runFromCdktf(env: NodeJS.ProcessEnv = process.env): number {
+export async function runFromCdktf(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Lazy: the gate loads every check module; only the cdktf entry point needs it here.
   const { gateInventory } = require('./gate') as typeof import('./gate');
   const dir = env.GGI_INVENTORY ?? 'inventory';
@@ -203,7 +140,7 @@ export function runFromCdktf(env: NodeJS.ProcessEnv = process.env): number {
   for (const f of gate.report) process.stderr.write(`${f}\n`);
   if (!gate.inventory) return 1;
   try {
-    const res = synthesize(gate.inventory, env.CDKTF_OUTDIR ?? 'cdktf.out');
+    const res = await synthesizeParallel(gate.inventory, env.CDKTF_OUTDIR ?? 'cdktf.out');
     for (const n of res.notes) process.stderr.write(`${n.file}:${n.line}:${n.column}: ${n.severity} ${n.code} ${n.message}\n`);
     return 0;
   } catch (e) {
@@ -214,4 +151,13 @@ export function runFromCdktf(env: NodeJS.ProcessEnv = process.env): number {
   }
 }
 
-if (require.main === module) process.exitCode = runFromCdktf();
+if (require.main === module) {
+  runFromCdktf().then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`ggi synth: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (process.env.GGI_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -3,7 +3,7 @@ import type { Inventory, Organisation } from '../src/model/inventory';
 import type { Loc, NodePath } from '../src/model/source';
 import { parsePrefix } from '../src/net/prefix';
 import { ConstructValidationError } from '../src/constructs/errors';
-import { DEFAULT_PARAMETER_PREFIX, type Zone } from '../src/constructs/names';
+import { DEFAULT_PARAMETER_PREFIX, type BackendSettings, type Zone } from '../src/constructs/names';
 import { allocateTunnels, type TunnelPair } from '../src/constructs/tunnels';
 
 /**
@@ -11,10 +11,7 @@ import { allocateTunnels, type TunnelPair } from '../src/constructs/tunnels';
  * `ggi synth --format json` can read it directly.
  */
 
-export type BackendSettings =
-  | { type: 'local'; path: string }
-  | { type: 's3'; bucket: string; keyPrefix: string; region: string; dynamodbTable?: string }
-  | { type: 'pg'; connStrEnv: string; schemaName: string };
+export type { BackendSettings };
 
 export interface HubPlan {
   readonly stack: 'hub';

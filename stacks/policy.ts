@@ -1,20 +1,11 @@
 import type { Inventory } from '../src/model/inventory';
+import { buildPolicy, flattenRules } from '../src/zones';
 import type { FlatRule } from '../src/constructs/zone-policy';
 
 /**
- * The flattened policy for the hub's rule group, from the policy engine (src/zones: buildPolicy, then flattenRules,
- * the same rules nftables gets). Null while the engine is not there yet: the hub then has no rule group.
+ * The flattened policy for the cloud rule group: the same rules, in the same precedence, that nftables gets
+ * (src/zones: buildPolicy, then flattenRules; each rule cut per zone and family, ports one range per rule).
  */
-export function hubPolicyRules(inv: Inventory): FlatRule[] | null {
-  let zones: { buildPolicy?: (inv: Inventory) => unknown };
-  let nft: { flattenRules?: (policy: unknown) => FlatRule[] };
-  try {
-    zones = require('../src/zones');
-    nft = require('../src/zones/nftables');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return null;
-    throw e;
-  }
-  if (typeof zones.buildPolicy !== 'function' || typeof nft.flattenRules !== 'function') return null;
-  return nft.flattenRules(zones.buildPolicy(inv));
+export function hubPolicyRules(inv: Inventory): FlatRule[] {
+  return flattenRules(buildPolicy(inv).policy);
 }

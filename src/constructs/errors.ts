@@ -7,6 +7,8 @@ import type { Loc, NodePath } from '../model/source';
  */
 export class ConstructValidationError extends Error {
   override readonly name = 'ConstructValidationError';
+  /** The stack being built when it was thrown (set by the stack builder; orders refusals from parallel parts). */
+  stackName?: string;
   constructor(
     /** Stable UPPER_SNAKE code, e.g. CLOUD_SUPPLIER_UNSIGNED. */
     readonly code: string,

@@ -56,11 +56,15 @@ export class Ipv6Plan extends Construct {
     if (!Number.isInteger(props.allocationLength) || props.allocationLength < 1 || props.allocationLength > 128) {
       throw new ConstructValidationError('CLOUD_IPAM_LENGTH', `allocation length ${props.allocationLength} is not an IPv6 prefix length`);
     }
+    // Kinds may share a block (provincie and waterschap do): one pool per distinct prefix, named by the prefix so that
+    // renaming or adding a kind never replaces a pool; a parameter per kind points at it.
     const parsed = new Map<string, Prefix>();
     for (const k of keys) {
       const p = parseV6(`numbering-plan block ${k}`, props.blocks[k]);
       for (const [other, q] of parsed) {
-        if (overlaps(p, q)) throw new ConstructValidationError('CLOUD_IPAM_OVERLAP', `numbering-plan blocks ${other} (${formatPrefix(q)}) and ${k} (${formatPrefix(p)}) overlap`);
+        if (overlaps(p, q) && !(p.addr === q.addr && p.len === q.len)) {
+          throw new ConstructValidationError('CLOUD_IPAM_OVERLAP', `numbering-plan blocks ${other} (${formatPrefix(q)}) and ${k} (${formatPrefix(p)}) overlap`);
+        }
       }
       if (p.len > props.allocationLength) throw new ConstructValidationError('CLOUD_IPAM_LENGTH', `numbering-plan block ${k} (${formatPrefix(p)}) is smaller than one /${props.allocationLength} allocation`);
       parsed.set(k, p);
@@ -71,20 +75,27 @@ export class Ipv6Plan extends Construct {
       tags: { Name: 'ggi-ipam' },
     });
     new SsmParameter(this, 'param-scope', { name: parameterNames.ipamPublicScopeId(prefix), type: 'String', value: this.ipam.publicDefaultScopeId, description: 'GGI IPAM public scope' });
+    const byCidr = new Map<string, VpcIpamPool>();
     const pools = new Map<string, VpcIpamPool>();
     const prefixes = new Map<string, string>();
     for (const k of keys) {
       const cidr = formatPrefix(parsed.get(k)!);
-      const pool = new VpcIpamPool(this, `pool-${k}`, {
-        addressFamily: 'ipv6',
-        ipamScopeId: this.ipam.publicDefaultScopeId,
-        publicIpSource: 'byoip',
-        publiclyAdvertisable: false,
-        allocationDefaultNetmaskLength: props.allocationLength,
-        description: `numbering-plan block ${k}`,
-        tags: { Name: `ggi-${k}`, 'ggi:block': k },
-      });
-      new VpcIpamPoolCidr(this, `pool-${k}-cidr`, { ipamPoolId: pool.id, cidr });
+      let pool = byCidr.get(cidr);
+      if (!pool) {
+        const kinds = keys.filter((x) => formatPrefix(parsed.get(x)!) === cidr);
+        const id = `pool-${cidr.replace(/[:/]/g, '-')}`;
+        pool = new VpcIpamPool(this, id, {
+          addressFamily: 'ipv6',
+          ipamScopeId: this.ipam.publicDefaultScopeId,
+          publicIpSource: 'byoip',
+          publiclyAdvertisable: false,
+          allocationDefaultNetmaskLength: props.allocationLength,
+          description: `numbering-plan block ${cidr} (${kinds.join(', ')})`,
+          tags: { Name: `ggi-block-${cidr}`, 'ggi:block': cidr },
+        });
+        new VpcIpamPoolCidr(this, `${id}-cidr`, { ipamPoolId: pool.id, cidr });
+        byCidr.set(cidr, pool);
+      }
       new SsmParameter(this, `param-pool-${k}`, { name: parameterNames.ipamBlockPoolId(prefix, k), type: 'String', value: pool.id, description: `GGI IPAM pool of block ${k}` });
       pools.set(k, pool);
       prefixes.set(k, cidr);

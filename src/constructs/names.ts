@@ -19,3 +19,9 @@ export const parameterNames = {
 export function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
 }
+
+/** ggi.yaml `cloud.backend`: where each stack keeps its Terraform state. */
+export type BackendSettings =
+  | { type: 'local'; path: string }
+  | { type: 's3'; bucket: string; keyPrefix: string; region: string; dynamodbTable?: string }
+  | { type: 'pg'; connStrEnv: string; schemaName: string };

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { NetworkfirewallRuleGroup } from '@cdktf/provider-aws/lib/networkfirewall-rule-group';
+import { NetworkfirewallFirewallPolicy } from '@cdktf/provider-aws/lib/networkfirewall-firewall-policy';
 import { formatPrefix, parsePrefix } from '../net/prefix';
 import { ConstructValidationError } from './errors';
-import { safeName } from './names';
 
 /**
  * One rule of the flattened policy, in precedence order (first match wins), as the policy engine produces it for
@@ -20,129 +20,226 @@ export interface FlatRule {
 }
 
 export interface ZonePolicyProps {
-  /** The rule group's name (letters, digits, hyphens). */
+  /** The rule groups' name prefix (letters, digits, hyphens). */
   readonly name: string;
   readonly rules: readonly FlatRule[];
   readonly description?: string;
+  /** Largest rules string per rule group; AWS accepts 2,000,000 characters. */
+  readonly maxRulesChars?: number;
+  /**
+   * `suricata` (default): each group's rules as one Suricata-format string (the same 5-tuple headers, cheap to
+   * synthesize at any size). `five-tuple`: structured stateful_rule blocks with IP/port set variables, as the AWS
+   * console shows them; cdktf needs tens of seconds for a national-size policy in this form.
+   */
+  readonly format?: RuleFormat;
 }
+
+export type RuleFormat = 'suricata' | 'five-tuple';
 
 /** Network Firewall's limit on a stateful rule group's capacity. */
 export const MAX_STATEFUL_CAPACITY = 30000;
+/** AWS's limit on a rule group's rules string. */
+export const MAX_RULES_CHARS = 2_000_000;
 /** Capacity cannot change after creation (a change replaces the group), so it is rounded up to leave room to grow. */
 export const CAPACITY_STEP = 100;
+/** Stateful rule groups one firewall policy may reference (AWS default quota). */
+export const MAX_RULE_GROUPS = 20;
 
-interface CompiledRule {
-  action: string;
-  header: { protocol: string; source: string; sourcePort: string; destination: string; destinationPort: string; direction: string };
-  ruleOption: Array<{ keyword: string; settings?: string[] }>;
+const PROTO: Record<FlatRule['proto'], string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmp', ip: 'ip' };
+
+/** A structured 5-tuple stateful rule (the provider's stateful_rule block). */
+export interface FiveTupleRule {
+  action: 'PASS' | 'DROP';
+  header: { protocol: string; source: string; sourcePort: string; destination: string; destinationPort: string; direction: 'FORWARD' };
+  ruleOption: Array<{ keyword: string; settings: string[] }>;
 }
 
-export interface CompiledPolicy {
-  readonly rules: CompiledRule[];
+export interface FiveTupleGroup {
+  readonly rules: FiveTupleRule[];
   readonly ipSets: Array<{ key: string; ipSet: { definition: string[] } }>;
   readonly portSets: Array<{ key: string; portSet: { definition: string[] } }>;
+}
+
+export interface CompiledGroup {
+  /** Suricata-format rules, one per line, in precedence order (format `suricata`). */
+  readonly rules: string;
+  /** The same rules as structured blocks (format `five-tuple`). */
+  readonly fiveTuple?: FiveTupleGroup;
+  readonly count: number;
   readonly capacity: number;
 }
 
-const PROTO: Record<FlatRule['proto'], string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMP', ip: 'IP' };
-
-function addresses(rule: FlatRule, side: 'src' | 'dst', key: string, ipSets: CompiledPolicy['ipSets']): string {
-  const list = rule[side];
-  const norm: string[] = [];
-  for (const s of list) {
-    try {
-      norm.push(formatPrefix(parsePrefix(s)));
-    } catch (e) {
-      throw new ConstructValidationError('CLOUD_POLICY_PREFIX', `policy rule ${rule.ruleId}: ${side} '${s}' is not a prefix (${(e as Error).message})`);
-    }
-  }
-  const uniq = [...new Set(norm)];
-  const all = uniq.includes('0.0.0.0/0') && uniq.includes('::/0');
-  if (all) return 'ANY';
-  if (uniq.length === 1) return uniq[0];
-  ipSets.push({ key, ipSet: { definition: uniq } });
-  return `$${key}`;
+export interface CompiledPolicy {
+  /** In precedence order: group 1's rules come before group 2's. */
+  readonly groups: CompiledGroup[];
+  readonly ruleCount: number;
 }
 
-function ports(rule: FlatRule, key: string, portSets: CompiledPolicy['portSets']): string {
-  if (rule.dports === null) return 'ANY';
+/** Prefix text -> its canonical form; flattened policies repeat the same prefixes many times. */
+function normaliser(): (rule: FlatRule, side: string, s: string) => string {
+  const cache = new Map<string, string>();
+  return (rule, side, s) => {
+    let v = cache.get(s);
+    if (v === undefined) {
+      try {
+        v = formatPrefix(parsePrefix(s));
+      } catch (e) {
+        throw new ConstructValidationError('CLOUD_POLICY_PREFIX', `policy rule ${rule.ruleId}: ${side} '${s}' is not a prefix (${(e as Error).message})`);
+      }
+      cache.set(s, v);
+    }
+    return v;
+  };
+}
+
+function addressList(rule: FlatRule, side: 'src' | 'dst', norm: ReturnType<typeof normaliser>): string {
+  const uniq = [...new Set(rule[side].map((s) => norm(rule, side, s)))];
+  if (uniq.includes('0.0.0.0/0') && uniq.includes('::/0')) return 'any';
+  return uniq.length === 1 ? uniq[0] : `[${uniq.join(',')}]`;
+}
+
+function portList(rule: FlatRule): string {
+  if (rule.dports === null) return 'any';
   if (rule.proto !== 'tcp' && rule.proto !== 'udp') {
     throw new ConstructValidationError('CLOUD_POLICY_PORTS', `policy rule ${rule.ruleId}: ports ${rule.dports} given for protocol ${rule.proto}, which has none`);
   }
-  const parts = rule.dports.split(',').map((p) => p.trim());
   const out: string[] = [];
-  for (const p of parts) {
+  for (const p of rule.dports.split(',').map((x) => x.trim())) {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
     const lo = m ? Number(m[1]) : NaN;
     const hi = m && m[2] !== undefined ? Number(m[2]) : lo;
     if (!m || lo > hi || hi > 65535) throw new ConstructValidationError('CLOUD_POLICY_PORTS', `policy rule ${rule.ruleId}: '${p}' is not a port or port range`);
-    if (lo === 0 && hi === 65535) return 'ANY';
+    if (lo === 0 && hi === 65535) return 'any';
     out.push(lo === hi ? String(lo) : `${lo}:${hi}`);
   }
-  if (out.length === 1) return out[0];
-  portSets.push({ key, portSet: { definition: out } });
-  return `$${key}`;
+  return out.length === 1 ? out[0] : `[${out.join(',')}]`;
+}
+
+/** One Suricata rule: the 5-tuple header (protocol, source, any source port, destination, ports) and its sid. */
+export function suricataRule(rule: FlatRule, sid: number, norm = normaliser()): string {
+  if (rule.action !== 'pass' && rule.action !== 'drop') throw new ConstructValidationError('CLOUD_POLICY_ACTION', `policy rule ${rule.ruleId}: action '${String(rule.action)}' is neither pass nor drop`);
+  const proto = PROTO[rule.proto];
+  if (!proto) throw new ConstructValidationError('CLOUD_POLICY_PROTO', `policy rule ${rule.ruleId}: protocol '${String(rule.proto)}' is not supported`);
+  const msg = rule.ruleId.replace(/[";\\]/g, '_');
+  return `${rule.action} ${proto} ${addressList(rule, 'src', norm)} any -> ${addressList(rule, 'dst', norm)} ${portList(rule)} (msg:"${msg}"; sid:${sid}; rev:1;)`;
+}
+
+const PROTO_5T: Record<FlatRule['proto'], string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMP', ip: 'IP' };
+
+/** One structured 5-tuple rule; several prefixes or ports become variables of its group. */
+export function fiveTupleRule(rule: FlatRule, sid: number, group: FiveTupleGroup, norm = normaliser()): FiveTupleRule {
+  suricataRule(rule, sid, norm); // the same validation, one place
+  const side = (which: 'src' | 'dst'): string => {
+    const list = addressList(rule, which, norm);
+    if (list === 'any') return 'ANY';
+    if (!list.startsWith('[')) return list;
+    const key = `R${sid}_${which.toUpperCase()}`;
+    group.ipSets.push({ key, ipSet: { definition: list.slice(1, -1).split(',') } });
+    return `$${key}`;
+  };
+  const ports = portList(rule);
+  let destinationPort = ports === 'any' ? 'ANY' : ports;
+  if (ports.startsWith('[')) {
+    const key = `R${sid}_DPORT`;
+    group.portSets.push({ key, portSet: { definition: ports.slice(1, -1).split(',') } });
+    destinationPort = `$${key}`;
+  }
+  return {
+    action: rule.action === 'pass' ? 'PASS' : 'DROP',
+    header: { protocol: PROTO_5T[rule.proto], source: side('src'), sourcePort: 'ANY', destination: side('dst'), destinationPort, direction: 'FORWARD' },
+    ruleOption: [
+      { keyword: 'msg', settings: [`"${rule.ruleId.replace(/[";\\]/g, '_')}"`] },
+      { keyword: 'sid', settings: [String(sid)] },
+    ],
+  };
 }
 
 /**
- * Compiles the flattened policy into Network Firewall 5-tuple stateful rules (pure). Rules keep their precedence: the
- * group uses STRICT_ORDER and the sids count up in the same order. Multi-prefix sides and port lists become rule
- * variables. A rule with an empty side matches nothing and is left out.
+ * Compiles the flattened policy into Suricata-format stateful rules (pure). Precedence is kept three ways: the lines
+ * are in policy order, the sids count up in that order, and the groups run in STRICT_ORDER with increasing priority.
+ * A rule with an empty side matches nothing and is left out. Rules are cut into groups only where a group would
+ * pass AWS's limits (30,000 capacity, 2,000,000 characters).
  */
-export function compileZonePolicy(rules: readonly FlatRule[]): CompiledPolicy {
-  const out: CompiledRule[] = [];
-  const ipSets: CompiledPolicy['ipSets'] = [];
-  const portSets: CompiledPolicy['portSets'] = [];
-  const ids = new Set<string>();
+export function compileZonePolicy(rules: readonly FlatRule[], maxChars = MAX_RULES_CHARS, format: RuleFormat = 'suricata'): CompiledPolicy {
+  const norm = normaliser();
+  const groups: CompiledGroup[] = [];
+  let lines: string[] = [];
+  let chars = 0;
+  let structured: FiveTupleGroup = { rules: [], ipSets: [], portSets: [] };
+  const flush = (): void => {
+    if (!lines.length) return;
+    const capacity = Math.min(MAX_STATEFUL_CAPACITY, Math.max(CAPACITY_STEP, Math.ceil(lines.length / CAPACITY_STEP) * CAPACITY_STEP));
+    groups.push({ rules: `${lines.join('\n')}\n`, ...(format === 'five-tuple' ? { fiveTuple: structured } : {}), count: lines.length, capacity });
+    lines = [];
+    chars = 0;
+    structured = { rules: [], ipSets: [], portSets: [] };
+  };
+  let sid = 0;
   for (const r of rules) {
-    if (r.action !== 'pass' && r.action !== 'drop') throw new ConstructValidationError('CLOUD_POLICY_ACTION', `policy rule ${r.ruleId}: action '${String(r.action)}' is neither pass nor drop`);
-    if (!(r.proto in PROTO)) throw new ConstructValidationError('CLOUD_POLICY_PROTO', `policy rule ${r.ruleId}: protocol '${String(r.proto)}' is not supported`);
     if (r.src.length === 0 || r.dst.length === 0) continue;
-    const n = out.length + 1;
-    const base = `R${n}_${safeName(r.ruleId).replace(/-/g, '_').toUpperCase()}`.slice(0, 100);
-    const source = addresses(r, 'src', `${base}_SRC`, ipSets);
-    const destination = addresses(r, 'dst', `${base}_DST`, ipSets);
-    const destinationPort = ports(r, `${base}_DPORT`, portSets);
-    ids.add(r.ruleId);
-    out.push({
-      action: r.action === 'pass' ? 'PASS' : 'DROP',
-      header: { protocol: PROTO[r.proto], source, sourcePort: 'ANY', destination, destinationPort, direction: 'FORWARD' },
-      ruleOption: [
-        { keyword: 'msg', settings: [JSON.stringify(r.ruleId)] },
-        { keyword: 'sid', settings: [String(n)] },
-      ],
-    });
+    const line = suricataRule(r, ++sid, norm);
+    if (line.length + 1 > maxChars) throw new ConstructValidationError('CLOUD_POLICY_RULE_SIZE', `policy rule ${r.ruleId} compiles to ${line.length} characters; a rule group holds at most ${maxChars}`);
+    if (chars + line.length + 1 > maxChars || lines.length >= MAX_STATEFUL_CAPACITY) flush();
+    if (format === 'five-tuple') structured.rules.push(fiveTupleRule(r, sid, structured, norm));
+    lines.push(line);
+    chars += line.length + 1;
   }
-  const capacity = Math.max(CAPACITY_STEP, Math.ceil(out.length / CAPACITY_STEP) * CAPACITY_STEP);
-  if (out.length > MAX_STATEFUL_CAPACITY) {
-    throw new ConstructValidationError('CLOUD_POLICY_CAPACITY', `the zone policy compiles to ${out.length} stateful rules; a Network Firewall rule group holds at most ${MAX_STATEFUL_CAPACITY}`);
+  flush();
+  if (groups.length > MAX_RULE_GROUPS) {
+    throw new ConstructValidationError('CLOUD_POLICY_CAPACITY', `the zone policy compiles to ${sid} rules in ${groups.length} rule groups; a firewall policy references at most ${MAX_RULE_GROUPS}`);
   }
-  return { rules: out, ipSets, portSets, capacity: Math.min(capacity, MAX_STATEFUL_CAPACITY) };
+  return { groups, ruleCount: sid };
 }
 
-/** The zone policy where it crosses the hub: a stateful Network Firewall rule group in strict order. */
+/**
+ * The zone policy where it crosses the hub: stateful Network Firewall rule groups in strict order, and the firewall
+ * policy that runs them in that order and drops what no rule passes (the policy's default deny).
+ */
 export class ZonePolicy extends Construct {
-  readonly ruleGroup: NetworkfirewallRuleGroup;
+  readonly ruleGroups: NetworkfirewallRuleGroup[];
+  readonly firewallPolicy: NetworkfirewallFirewallPolicy;
   readonly compiled: CompiledPolicy;
 
   constructor(scope: Construct, id: string, props: ZonePolicyProps) {
     super(scope, id);
-    if (!/^[A-Za-z0-9-]{1,128}$/.test(props.name)) {
-      throw new ConstructValidationError('CLOUD_POLICY_NAME', `rule group name '${props.name}' must be 1-128 letters, digits and hyphens`);
+    if (!/^[A-Za-z0-9-]{1,120}$/.test(props.name)) {
+      throw new ConstructValidationError('CLOUD_POLICY_NAME', `rule group name '${props.name}' must be 1-120 letters, digits and hyphens`);
     }
-    this.compiled = compileZonePolicy(props.rules);
-    const c = this.compiled;
-    this.ruleGroup = new NetworkfirewallRuleGroup(this, 'rules', {
+    const format = props.format ?? 'suricata';
+    this.compiled = compileZonePolicy(props.rules, props.maxRulesChars ?? MAX_RULES_CHARS, format);
+    // The rules travel as one string per group: the same 5-tuples as structured stateful_rule blocks, but cdktf
+    // resolves a string in microseconds where 25,000 nested blocks take it tens of seconds.
+    this.ruleGroups = this.compiled.groups.map(
+      (g, i) =>
+        new NetworkfirewallRuleGroup(this, `rules-${i + 1}`, {
+          name: `${props.name}-${i + 1}`,
+          type: 'STATEFUL',
+          capacity: g.capacity,
+          description: props.description ?? `GGI zone policy part ${i + 1} of ${this.compiled.groups.length} (generated by ggi)`,
+          ruleGroup: g.fiveTuple
+            ? {
+                statefulRuleOptions: { ruleOrder: 'STRICT_ORDER' },
+                ...(g.fiveTuple.ipSets.length || g.fiveTuple.portSets.length
+                  ? { ruleVariables: { ...(g.fiveTuple.ipSets.length ? { ipSets: g.fiveTuple.ipSets } : {}), ...(g.fiveTuple.portSets.length ? { portSets: g.fiveTuple.portSets } : {}) } }
+                  : {}),
+                rulesSource: { statefulRule: g.fiveTuple.rules },
+              }
+            : {
+                statefulRuleOptions: { ruleOrder: 'STRICT_ORDER' },
+                rulesSource: { rulesString: g.rules },
+              },
+          tags: { Name: `${props.name}-${i + 1}` },
+        }),
+    );
+    this.firewallPolicy = new NetworkfirewallFirewallPolicy(this, 'firewall-policy', {
       name: props.name,
-      type: 'STATEFUL',
-      capacity: c.capacity,
-      description: props.description ?? 'GGI zone policy (generated by ggi from the policy model)',
-      ruleGroup: {
-        statefulRuleOptions: { ruleOrder: 'STRICT_ORDER' },
-        ...(c.ipSets.length || c.portSets.length
-          ? { ruleVariables: { ...(c.ipSets.length ? { ipSets: c.ipSets } : {}), ...(c.portSets.length ? { portSets: c.portSets } : {}) } }
-          : {}),
-        rulesSource: { statefulRule: c.rules },
+      description: 'GGI zone policy: rule groups in strict order, default deny',
+      firewallPolicy: {
+        statelessDefaultActions: ['aws:forward_to_sfe'],
+        statelessFragmentDefaultActions: ['aws:forward_to_sfe'],
+        statefulEngineOptions: { ruleOrder: 'STRICT_ORDER' },
+        statefulDefaultActions: ['aws:drop_strict'],
+        statefulRuleGroupReference: this.ruleGroups.map((g, i) => ({ priority: i + 1, resourceArn: g.arn })),
       },
       tags: { Name: props.name },
     });

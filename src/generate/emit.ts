@@ -8,11 +8,16 @@ export type Flow = Scalar | Flow[] | { [k: string]: Flow | undefined };
 
 const RESERVED = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
 
-/** A scalar as YAML: plain when that is unambiguous in block and flow context, else double-quoted. */
-export function scalar(v: Scalar): string {
+/**
+ * A scalar as YAML: plain when that is unambiguous, else double-quoted (JSON strings are valid YAML). Inside flow
+ * collections fewer characters are safe (`,` `[` `]` `{` `}` end a plain scalar there).
+ */
+export function scalar(v: Scalar, inFlow = true): string {
   if (typeof v !== 'string') return String(v);
+  const safe = inFlow ? /^[A-Za-z0-9][A-Za-z0-9 ._/()@+:-]*$/ : /^[A-Za-z0-9(][^\n"'#`]*$/;
   const plain =
-    /^[A-Za-z0-9][A-Za-z0-9 ._/()@+:-]*$/.test(v) &&
+    safe.test(v) &&
+    !/ #/.test(v) &&
     !/:(\s|$)/.test(v) &&
     !/\s$/.test(v) &&
     !RESERVED.test(v) &&
@@ -52,6 +57,8 @@ export function block(obj: Record<string, unknown>, indent = 0, flowKeys: Readon
     } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !flowKeys.has(k)) {
       out.push(`${pad}${k}:`);
       out.push(block(v as Record<string, unknown>, indent + 2, flowKeys));
+    } else if (v === null || typeof v !== 'object') {
+      out.push(`${pad}${k}: ${scalar(v as Scalar, false)}`);
     } else {
       out.push(`${pad}${k}: ${flow(v as Flow)}`);
     }

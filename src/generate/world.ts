@@ -25,6 +25,8 @@ export interface OrgInput {
   categories?: string[];
   /** A staff /64 in the diginetwerk /46 (needs that category). */
   staffSegment?: boolean;
+  /** A management /64 in the diginetwerk /46 (access points and WLAN controllers live here; govroam NAS clients). */
+  managementSegment?: boolean;
   /** A govroam visitor /64 in the first (internet-routed) /48 of the internet /46, plus optional IPv4. */
   visitor?: { ipv4?: string };
   ggiAfspraken?: { signed: boolean; date?: string };
@@ -62,6 +64,7 @@ export function computeOrgs(plan: Plan, orgs: readonly OrgInput[]): OrgComputed[
     const segments: Array<Record<string, unknown>> = [];
     const dig = alloc.get('diginetwerk');
     if (o.staffSegment && dig) segments.push({ name: 'kantoor', purpose: 'staff', ipv6: sub(dig, 64, 0x10), vlan: 10 });
+    if (o.managementSegment && dig) segments.push({ name: 'beheer', purpose: 'management', ipv6: sub(dig, 64, 0xf0), vlan: 99 });
     const inet = alloc.get(plan.internetCategory);
     if (o.visitor && inet) {
       segments.push({ name: 'govroam-visitor', purpose: 'govroam-visitor', ipv6: sub(sub(inet, 48, 0), 64, 0x100), ipv4: o.visitor.ipv4, vlan: 300, internetRouted: true });
@@ -89,6 +92,17 @@ export function organisationYaml(o: OrgComputed): string {
   return `${head}${block(doc, 0, new Set(['ggiAfspraken']))}\n`;
 }
 
+/** An organisation's CE ASN, readable from its id (RFC 6996 private 4-byte range): GM0546 -> 4200000546, SV0001 -> 4200010001. */
+export function organisationAsn(id: string): number {
+  const base: Record<string, number> = { GM: 4200000000, SV: 4200010000, PV: 4200020000, LV: 4200030000, WS: 4200040000 };
+  return base[id.slice(0, 2)] + Number(id.slice(2));
+}
+
+/** A supplier router's own ASN (it peers eBGP with border-markt): 4200200000 + the LV number. */
+export function supplierRouterAsn(id: string): number {
+  return 4200200000 + Number(id.slice(2));
+}
+
 export function ceId(orgId: string): string {
   return `ce-${orgId.toLowerCase()}`;
 }
@@ -107,10 +121,8 @@ export interface LedgerOptions {
 
 /** `ipv6/ledger.yaml`: slots in block order, then one /46 per (organisation, category) and the internet /48s. */
 export function ledgerYaml(plan: Plan, orgs: readonly OrgComputed[], opts: LedgerOptions, header = ''): string {
-  const blockKey = (k: Kind): string => k;
-  const slots = orgs
-    .filter((o) => o.slot !== undefined)
-    .map((o) => ({ organisation: o.id, block: blockKey(o.kind), slot: o.slot as number }));
+  // The block key is the kind: ggi.yaml names one block per kind (provincie and waterschap may share a prefix).
+  const slots = orgs.filter((o) => o.slot !== undefined).map((o) => ({ organisation: o.id, block: o.kind, slot: o.slot as number }));
   const lines: string[] = [];
   if (header) lines.push(comment(header));
   lines.push('version: 1');
@@ -162,7 +174,7 @@ export interface DeviceInput {
 export function devicesYaml(devices: readonly DeviceInput[], header = ''): string {
   const lines: string[] = [];
   if (header) lines.push(comment(header));
-  lines.push('devices:');
+  lines.push(devices.length ? 'devices:' : 'devices: []');
   for (const d of devices) {
     lines.push(listItem({ id: d.id, role: d.role, platform: 'linux-frr', organisation: d.organisation, routerId: d.routerId, asn: d.asn, management: { address: d.management.address, user: d.management.user ?? 'ggi', hostKey: d.management.hostKey }, site: d.site }, 2));
   }
@@ -182,7 +194,7 @@ export interface ServiceInput {
 export function servicesYaml(services: readonly ServiceInput[], header = ''): string {
   const lines: string[] = [];
   if (header) lines.push(comment(header));
-  lines.push('services:');
+  lines.push(services.length ? 'services:' : 'services: []');
   for (const s of services) {
     lines.push(listItem({ name: s.name, zone: s.zone, provider: s.provider, description: s.description, prefixes: s.prefixes, listens: s.listens, digikoppeling: s.digikoppeling }, 2, new Set(['listens'])));
   }
@@ -209,7 +221,11 @@ export interface GuardrailInput {
   reason: string;
 }
 
-export function policyYaml(rules: readonly RuleInput[], guardrails: readonly GuardrailInput[] = [], header = ''): string {
+/**
+ * A policy file. `labels` names prefixes (e.g. 'Leiden, diginetwerk'): a prefixes selector is then written as a block
+ * list with the label as a comment after each prefix, so a reviewer sees whose addresses a rule names.
+ */
+export function policyYaml(rules: readonly RuleInput[], guardrails: readonly GuardrailInput[] = [], header = '', labels?: ReadonlyMap<string, string>): string {
   const lines: string[] = [];
   if (header) lines.push(comment(header));
   if (guardrails.length) {
@@ -219,10 +235,23 @@ export function policyYaml(rules: readonly RuleInput[], guardrails: readonly Gua
   if (rules.length || !guardrails.length) {
     lines.push(rules.length ? 'rules:' : 'rules: []');
     for (const r of rules) {
-      lines.push(listItem({ id: r.id, from: r.from, to: r.to, proto: r.proto, ports: r.ports, action: r.action, owner: r.owner, reason: r.reason, expires: r.expires }, 2, new Set(['from', 'to'])));
+      const text = listItem({ id: r.id, from: r.from, to: r.to, proto: r.proto, ports: r.ports, action: r.action, owner: r.owner, reason: r.reason, expires: r.expires }, 2, new Set(['from', 'to']));
+      lines.push(labels ? labelPrefixes(text, r, labels) : text);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function labelPrefixes(text: string, r: RuleInput, labels: ReadonlyMap<string, string>): string {
+  let out = text;
+  for (const side of ['from', 'to'] as const) {
+    const sel = r[side];
+    if (!('prefixes' in sel) || !sel.prefixes.every((p) => labels.has(p))) continue;
+    const flowLine = `    ${side}: ${flow(sel as unknown as Flow)}`;
+    const blockText = [`    ${side}:`, '      prefixes:', ...sel.prefixes.map((p) => `        - ${p} # ${labels.get(p)}`)].join('\n');
+    out = out.replace(flowLine, blockText);
+  }
+  return out;
 }
 
 /** Writes the map of relative path -> text into a folder (creating sub-folders). The only I/O of the generators. */

@@ -1,6 +1,6 @@
 import type { Finding } from '../model/finding';
 import { indexInventory, type Device, type Inventory, type InventoryIndex, type Organisation } from '../model/inventory';
-import { contains, formatAddress, formatPrefix, isDefaultRoute, parseAddress, parsePrefix, prefixFirst, type Prefix } from '../net';
+import { contains, formatAddress, formatPrefix, isDefaultRoute, parseAddress, parsePrefix, prefixFirst, subnet, type Prefix } from '../net';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
 import { ifName, listName } from './names';
 import { allocateTransfers, linkKey, TransferPoolExhausted, type TransferNet } from './transfer';
@@ -166,9 +166,14 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const supplierPrefixes = (r: Device): Prefix[] => {
     const out: Prefix[] = [];
     for (const v of servicesSorted) if (v.zone === 'markt' && v.provider === r.organisation && r.organisation) out.push(...v.prefixes.map((p) => parsePrefix(p, { strict: false })));
-    if (r.organisation) out.push(...deps.addressesInZone(inv, r.organisation, 'markt'));
+    // A supplier with its own connection point announces its other markt space through its CE; its router then carries
+    // only the services (longest match sends service traffic to the router, the rest to the CE).
+    const org = r.organisation ? idx.orgs.get(r.organisation) : undefined;
+    if (r.organisation && !org?.connectionPoint) out.push(...deps.addressesInZone(inv, r.organisation, 'markt'));
     return sortPrefixes(out);
   };
+
+  const servicePrefixes = servicesSorted.flatMap((v) => v.prefixes.map((p) => parsePrefix(p, { strict: false })));
 
   // ---- nftables -----------------------------------------------------------------------------------------------------
   const nft = deps.prepareNftables(inv);
@@ -247,7 +252,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
             out: addList(listName('ce-out', z, `v${family}`), family, permitsExact(own[z], family)),
             in: addList(listName('ce-in', z, `v${family}`), family, [
               ...(allowDef ? [] : [denyDefault(family)]),
-              ...own[z].filter((p) => p.family === family).map((p) => ({ action: 'deny' as const, prefix: formatPrefix(p), le: maxLen(family) })),
+              ...own[z].filter((p) => p.family === family).map((p) => ({ action: 'deny' as const, prefix: formatPrefix(p), ...(p.len < maxLen(family) ? { le: maxLen(family) } : {}) })),
               permitAny(family),
             ]),
             maxIn: zoneBound,
@@ -255,7 +260,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
           }));
         }
         for (const z of ZONES) originate.push(...own[z]);
-        interfaces.push(...lanInterfaces(inv, idx, o, deps, findings));
+        interfaces.push(...lanInterfaces(inv, idx, o, deps, servicePrefixes, findings));
       }
     } else if (d.role === 'border-overheid' || d.role === 'border-markt') {
       const z: IntentZone = d.role === 'border-overheid' ? 'overheid' : 'markt';
@@ -267,7 +272,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
           const o = ceOrg.get(other.id)!;
           const ann = announcementsOf(o, z);
           const allowDef = z === 'overheid' && allowDefault;
-          addSession(l, 'downlink', z, d.asn === undefined && other.asn === undefined ? o.connectionPoint!.asn : (other.asn ?? o.connectionPoint!.asn), (family) => ({
+          addSession(l, 'downlink', z, other.asn ?? o.connectionPoint!.asn, (family) => ({
             in: addList(listName('from', other.id, `v${family}`), family, permitsExact(ann, family)),
             out: addList(listName('to-ce', z, `v${family}`), family, [...(allowDef ? [] : [denyDefault(family)]), permitAny(family)]),
             maxIn: limitFor(ann.filter((p) => p.family === family).length),
@@ -285,9 +290,6 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
         } else if (other.role === 'supplier-router') {
           const from = supplierPrefixes(other);
           const toSuppliers = sortPrefixes([...ceOrg.values()].filter((o) => o.connectionPoint!.zones.includes('markt')).flatMap((o) => announcementsOf(o, 'markt')));
-          if (other.asn === undefined) {
-            findings.push(s.error('INTENT_ASN_MISSING', `supplier router '${other.id}' has no asn; border-markt cannot peer with it`, other.loc));
-          }
           addSession(l, 'supplier', 'markt', other.asn, (family) => ({
             in: addList(listName('from', other.id, `v${family}`), family, permitsExact(from, family)),
             out: addList(listName('to-suppliers', `v${family}`), family, permitsExact(toSuppliers, family)),
@@ -349,7 +351,8 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
         };
       }
     } else if (routes && d.role !== 'ce') {
-      findings.push(s.error('INTENT_ASN_MISSING', `device '${d.id}' (${d.role}) has no asn`, d.loc));
+      const why = d.role === 'supplier-router' ? '; border-markt cannot peer with it (eBGP needs the supplier\'s ASN)' : '';
+      findings.push(s.error('INTENT_ASN_MISSING', `device '${d.id}' (${d.role}) has no asn${why}`, d.loc));
     }
 
     const nftInput: NftDeviceInput = {
@@ -358,6 +361,14 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
       ...(d.organisation ? { organisation: d.organisation } : {}),
       interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind, ...(i.zone ? { zone: i.zone } : {}), ...(i.organisation ? { organisation: i.organisation } : {}) })),
     };
+    let nftables = '';
+    try {
+      nftables = nft.compile(nftInput);
+    } catch (e) {
+      // The policy engine refuses inputs it cannot compile (e.g. an unknown organisation); that is an inventory
+      // problem to report, not a crash.
+      findings.push(s.error('INTENT_POLICY_COMPILE', `the nftables ruleset of '${d.id}' cannot be compiled: ${e instanceof Error ? e.message : String(e)}`, d.loc));
+    }
     const managedFiles: ManagedFileName[] = bgp ? ['frr.conf', 'ggi.nft'] : ['ggi.nft'];
     intents.push({
       id: d.id,
@@ -374,7 +385,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
       interfaces,
       ...(bgp ? { bgp } : {}),
       staticRoutes,
-      nftables: nft.compile(nftInput),
+      nftables,
       managedFiles,
     });
   }
@@ -435,47 +446,63 @@ function gatewayAddress(p: Prefix): string | null {
   return `${formatAddress(p.family, prefixFirst(p) + 1n)}/${p.len}`;
 }
 
-function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisation, deps: IntentDeps, findings: Finding[]): InterfaceIntent[] {
+function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisation, deps: IntentDeps, servicePrefixes: readonly Prefix[], findings: Finding[]): InterfaceIntent[] {
   const orgs = [ce, ...[...(idx.members.get(ce.id) ?? [])].sort((x, y) => cmp(x.id, y.id))];
   const out: InterfaceIntent[] = [];
   for (const o of orgs) {
     const zonePrefixes: Record<IntentZone, Prefix[]> = { overheid: deps.addressesInZone(inv, o.id, 'overheid'), markt: deps.addressesInZone(inv, o.id, 'markt') };
     const zoneOf = (p: Prefix): IntentZone | undefined => ZONES.find((z) => zonePrefixes[z].some((zp) => contains(zp, p)));
-    if (o.segments.length > 0) {
-      o.segments.forEach((g, gi) => {
-        const addrs: string[] = [];
-        const zones = new Set<IntentZone | undefined>();
-        for (const [text, key] of [[g.ipv4, 'ipv4'], [g.ipv6, 'ipv6']] as const) {
-          if (!text) continue;
-          const p = parsePrefix(text, { strict: false });
-          const gw = gatewayAddress(p);
-          if (!gw) {
-            findings.push(inv.sources.warning('INTENT_SEGMENT_TOO_SMALL', `segment '${g.name}' of ${o.id} (${text}) has no room for a router address`, o.loc, ['segments', gi, key]));
-            continue;
-          }
-          addrs.push(gw);
-          zones.add(zoneOf(p));
-        }
-        if (addrs.length === 0) return;
-        const z = zones.size === 1 ? [...zones][0] : undefined;
-        out.push({ name: ifName('l-', `${o.id}-${g.name}`), kind: 'lan', ...(z ? { zone: z } : {}), organisation: o.id, segment: g.name, ...(g.vlan ? { vlan: g.vlan } : {}), addresses: addrs });
-      });
-    } else {
-      // No segments declared: one LAN from the zone prefixes (first /64 of each IPv6 block, the IPv4 block itself),
-      // so every organisation has a place where its traffic starts.
+    const segPrefixes: Prefix[] = [];
+    o.segments.forEach((g, gi) => {
       const addrs: string[] = [];
-      for (const z of ZONES) {
-        for (const p of sortPrefixes(zonePrefixes[z])) {
-          const lan = p.family === 6 && p.len < 64 ? { family: 6 as const, addr: p.addr, len: 64 } : p;
-          const gw = gatewayAddress(lan);
-          if (gw) addrs.push(gw);
+      const zones = new Set<IntentZone | undefined>();
+      for (const [text, key] of [[g.ipv4, 'ipv4'], [g.ipv6, 'ipv6']] as const) {
+        if (!text) continue;
+        const p = parsePrefix(text, { strict: false });
+        segPrefixes.push(p);
+        const gw = gatewayAddress(p);
+        if (!gw) {
+          findings.push(inv.sources.warning('INTENT_SEGMENT_TOO_SMALL', `segment '${g.name}' of ${o.id} (${text}) has no room for a router address`, o.loc, ['segments', gi, key]));
+          continue;
         }
+        addrs.push(gw);
+        zones.add(zoneOf(p));
       }
-      if (addrs.length > 0) {
-        const v4 = addrs.filter((a) => !a.includes(':'));
-        const v6 = addrs.filter((a) => a.includes(':'));
-        out.push({ name: ifName('l-', o.id), kind: 'lan', organisation: o.id, addresses: [...v4, ...v6] });
+      if (addrs.length === 0) return;
+      const z = zones.size === 1 ? [...zones][0] : undefined;
+      out.push({ name: ifName('l-', `${o.id}-${g.name}`), kind: 'lan', ...(z ? { zone: z } : {}), organisation: o.id, segment: g.name, ...(g.vlan ? { vlan: g.vlan } : {}), addresses: addrs });
+    });
+    // Zone space without any segment in it (e.g. registered IPv4 for overheid when the segments use other space) gets
+    // one more LAN, so that the organisation has a source address in every zone its connection point joins: the first
+    // /64 of an IPv6 block, an IPv4 block as a whole. Service prefixes inside the organisation's space (a supplier's,
+    // hosted on its router) and segments are avoided.
+    const taken = [...servicePrefixes, ...segPrefixes];
+    const free = (x: Prefix) => !taken.some((sp) => contains(sp, x) || contains(x, sp));
+    const joined = ZONES.filter((z) => ce.connectionPoint?.zones.includes(z));
+    const extra: Array<{ gw: string; zone: IntentZone }> = [];
+    for (const z of joined) {
+      for (const p of sortPrefixes(zonePrefixes[z])) {
+        if (segPrefixes.some((sp) => contains(p, sp))) continue;
+        let lan: Prefix | undefined;
+        if (p.family === 6 && p.len < 64) {
+          for (let k = 0n; k < 256n && k < 1n << BigInt(64 - p.len); k++) {
+            const cand = subnet(p, 64, k);
+            if (free(cand)) {
+              lan = cand;
+              break;
+            }
+          }
+        } else if (free(p)) lan = p;
+        const gw = lan ? gatewayAddress(lan) : null;
+        if (gw) extra.push({ gw, zone: z });
       }
+    }
+    // One such LAN per zone, so that every interface belongs to one zone (hosts route by it).
+    for (const z of ZONES) {
+      const mine = extra.filter((e) => e.zone === z);
+      if (mine.length === 0) continue;
+      const addrs = [...mine.filter((e) => !e.gw.includes(':')), ...mine.filter((e) => e.gw.includes(':'))].map((e) => e.gw);
+      out.push({ name: ifName('l-', `${o.id}-${z === 'overheid' ? 'ovh' : 'mkt'}`), kind: 'lan', zone: z, organisation: o.id, addresses: addrs });
     }
   }
   return out;
@@ -509,7 +536,9 @@ function chooseRouterId(d: Device, interfaces: InterfaceIntent[]): string | null
 
 function prefixList(name: string, family: 4 | 6, entries: Array<Omit<PrefixListEntry, 'seq'>>): PrefixList {
   // Every list ends in an explicit deny-all, so an empty permit set still exists in FRR and still denies.
-  const all = [...entries, { action: 'deny' as const, prefix: family === 4 ? '0.0.0.0/0' : '::/0', le: maxLen(family) }];
+  const last = entries[entries.length - 1];
+  const endsInPermitAll = last !== undefined && last.action === 'permit' && isDefaultRoute(parsePrefix(last.prefix)) && last.le === maxLen(family);
+  const all = endsInPermitAll ? entries : [...entries, { action: 'deny' as const, prefix: family === 4 ? '0.0.0.0/0' : '::/0', le: maxLen(family) }];
   return { name, family, entries: all.map((e, i) => ({ seq: (i + 1) * 5, ...e })) };
 }
 

@@ -1,12 +1,13 @@
+import { ceAnnouncements, kpsRoutingPolicy } from '../diginetwerk';
+import { addressesInZone } from '../ipv6/addresses';
 import type { Finding } from '../model/finding';
+import { buildPolicy } from '../zones/model';
+import { nftablesForDevice } from '../zones/nftables';
 import type { Inventory } from '../model/inventory';
 import type { Prefix } from '../net';
 import type { IntentZone, NftDeviceInput } from './types';
 
-/**
- * What the intent builder needs from the domain modules, as an interface, so tests can substitute pieces and the
- * builder never reaches into a module's internals.
- */
+/** What border-overheid announces to and accepts from the KPS (src/diginetwerk `kpsRoutingPolicy`). */
 export interface KpsRouting {
   announce: Prefix[];
   accept: Prefix[];
@@ -15,6 +16,10 @@ export interface KpsRouting {
   allowDefaultRoute: boolean;
 }
 
+/**
+ * What the intent builder needs from the domain modules, as an interface, so tests can substitute pieces (e.g. a
+ * failing policy engine) without touching the modules.
+ */
 export interface IntentDeps {
   /** An organisation's own addresses in a zone (src/ipv6). */
   addressesInZone(inv: Inventory, orgId: string, zone: IntentZone): Prefix[];
@@ -29,27 +34,15 @@ export interface IntentDeps {
   prepareNftables(inv: Inventory): { compile: (input: NftDeviceInput) => string; findings: Finding[] };
 }
 
-/** The real domain modules. Loaded lazily so that a missing optional module shows as a finding, not a crash. */
+/** The real domain modules. */
 export function defaultDeps(): IntentDeps {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ipv6 = require('../ipv6/addresses') as typeof import('../ipv6/addresses');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const digi = require('../diginetwerk') as {
-    ceAnnouncements: IntentDeps['ceAnnouncements'];
-    kpsRoutingPolicy: IntentDeps['kpsRoutingPolicy'];
-  };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const zones = require('../zones') as {
-    buildPolicy(inv: Inventory): { policy: unknown; findings: Finding[] };
-    nftablesForDevice(policy: unknown, input: NftDeviceInput): string;
-  };
   return {
-    addressesInZone: (inv, orgId, zone) => ipv6.addressesInZone(inv, orgId, zone),
-    ceAnnouncements: (inv, orgId, zone) => digi.ceAnnouncements(inv, orgId, zone),
-    kpsRoutingPolicy: (inv) => digi.kpsRoutingPolicy(inv),
+    addressesInZone: (inv, orgId, zone) => addressesInZone(inv, orgId, zone),
+    ceAnnouncements: (inv, orgId, zone) => ceAnnouncements(inv, orgId, zone),
+    kpsRoutingPolicy: (inv) => kpsRoutingPolicy(inv),
     prepareNftables: (inv) => {
-      const { policy, findings } = zones.buildPolicy(inv);
-      return { compile: (input) => zones.nftablesForDevice(policy, input), findings };
+      const { policy, findings } = buildPolicy(inv);
+      return { compile: (input) => nftablesForDevice(policy, input), findings };
     },
   };
 }

@@ -29,6 +29,5 @@ export const IPV6_CODES: Readonly<Record<string, string>> = {
   IPV6_LEDGER_LOCKED: 'The ledger lock could not be taken.',
   DIGINETWERK_PRIVATE_ADDRESS: 'A prefix used towards Diginetwerk is private or special-purpose space (D3).',
   DIGINETWERK_DEFAULT_ROUTE: 'A default route would be sent or accepted over Diginetwerk.',
-  DIGINETWERK_INTERNET_PREFIX: 'An internet-category prefix would be announced towards Diginetwerk.',
   DIGIKOPPELING_PORT: 'A rule allows Digikoppeling traffic on something other than tcp/443 (TLS005).',
 };

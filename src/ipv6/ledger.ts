@@ -80,15 +80,31 @@ export function occupies(e: LedgerEntryDecl, now: Date): boolean {
   return isActive(e) || e.source === 'logius' || inQuarantine(e, now);
 }
 
-const parsed = new WeakMap<object, Prefix>();
-/** The entry's prefix, parsed once per entry object. */
-export function entryPrefix(e: LedgerEntryDecl): Prefix {
-  let p = parsed.get(e);
-  if (!p) {
-    p = parsePrefix(e.prefix, { strict: false });
-    parsed.set(e, p);
+interface Parsed {
+  readonly p: Prefix;
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+const parsed = new WeakMap<object, Parsed>();
+function parsedOf(e: LedgerEntryDecl): Parsed {
+  let x = parsed.get(e);
+  if (!x) {
+    const p = parsePrefix(e.prefix, { strict: false });
+    x = { p, lo: p.addr, hi: prefixLast(p) };
+    parsed.set(e, x);
   }
-  return p;
+  return x;
+}
+
+/** The entry's prefix, parsed once per entry object (entries are immutable data). */
+export function entryPrefix(e: LedgerEntryDecl): Prefix {
+  return parsedOf(e).p;
+}
+
+/** Whether the entry shares an address with [lo, hi] (same family assumed: the ledger is IPv6). */
+function entryHits(e: LedgerEntryDecl, lo: bigint, hi: bigint): boolean {
+  const x = parsedOf(e);
+  return x.p.family === 6 && x.lo <= hi && x.hi >= lo;
 }
 
 export function activeEntries<E extends LedgerEntryDecl>(ledger: { entries: readonly E[] }): E[] {
@@ -131,13 +147,11 @@ function takenSlots(ledger: LedgerData, plan: NumberingPlan, kind: PlanKind, org
   const blockLast = prefixLast(block);
   const total = 2 ** (plan.allocationLength - block.len);
   for (const e of ledger.entries) {
-    if (e.organisation === organisation || !occupies(e, now)) continue;
-    const p = entryPrefix(e);
-    if (p.family !== 6 || !overlaps(block, p)) continue;
+    if (e.organisation === organisation || !occupies(e, now) || !entryHits(e, block.addr, blockLast)) continue;
+    const x = parsedOf(e);
     // The range of allocation positions (/46 indexes) the entry touches, clipped to the block.
-    const lo = Number(((p.addr < block.addr ? block.addr : p.addr) - block.addr) >> shift);
-    const last = prefixLast(p) > blockLast ? blockLast : prefixLast(p);
-    const hi = Number((last - block.addr) >> shift);
+    const lo = Number(((x.lo < block.addr ? block.addr : x.lo) - block.addr) >> shift);
+    const hi = Number(((x.hi > blockLast ? blockLast : x.hi) - block.addr) >> shift);
     if (hi - lo + 1 >= total) {
       for (let s = 0; s < slotCapacity(plan); s++) taken.add(s);
       break;
@@ -203,8 +217,9 @@ export function allocate(ledger: LedgerData, req: AllocationRequest, plan: Numbe
   }
 
   const candidate = categoryPrefix(plan, req.kind, slot, cat.name);
+  const candLast = prefixLast(candidate);
   for (const e of ledger.entries) {
-    if (!occupies(e, now) || !overlaps(entryPrefix(e), candidate)) continue;
+    if (!entryHits(e, candidate.addr, candLast) || !occupies(e, now)) continue;
     if (e.organisation === req.organisation && e.status === 'quarantined') {
       return problem('IPV6_QUARANTINED', `${formatPrefix(candidate)} (${req.organisation}, ${cat.name}) was released and is quarantined until ${e.released?.quarantineUntil ?? 'an unrecorded date'}; it is not handed out again before then`);
     }
@@ -275,12 +290,19 @@ function subAllocate(ledger: LedgerData, req: AllocationRequest, length: number,
     if (length === 48) skip.push(assignment);
     else within = assignment;
   }
-  // Blockers: everything occupying space inside `within`, except the enclosing entries themselves.
+  // Blockers: everything occupying space inside `within`, except the organisation's live enclosing entries (the /46,
+  // the assignment). A released enclosing entry (e.g. the assignment) blocks all of it until its quarantine ends.
   const used: Prefix[] = [];
   for (const e of ledger.entries) {
     if (!occupies(e, now)) continue;
     const p = entryPrefix(e);
-    if (!overlaps(p, within) || contains(p, within)) continue;
+    if (!overlaps(p, within)) continue;
+    if (contains(p, within)) {
+      if (isActive(e) && e.organisation === req.organisation) continue;
+      if (e.organisation === req.organisation && e.status === 'quarantined') {
+        return problem('IPV6_QUARANTINED', `${e.prefix} (${req.organisation}, ${cat.name}) was released and is quarantined until ${e.released?.quarantineUntil ?? 'an unrecorded date'}; nothing inside it is handed out before then`);
+      }
+    }
     used.push(p);
   }
   const found = firstFree(within, length, used, { preferNibble: true, skip });

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { Document, isMap, isSeq, parseDocument, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Finding } from '../model/finding';
 import { zodFindings } from '../model/load';
-import { ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
+import { ledgerEntrySchema, ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
 import { displayPath, parseYaml } from '../model/source';
+import { fastParseLedger } from './fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 
 /**
@@ -34,14 +35,27 @@ export interface LockOptions {
   readonly staleMs?: number;
 }
 
-/** Reads and schema-checks the ledger. A missing file is an empty ledger; a corrupt one gives findings. */
-export function readLedgerFile(file: string): { ok: true; text: string | null; data: LedgerData } | { ok: false; findings: Finding[] } {
+/** Where appended items go in a top-level block sequence: after its last item, at its dashes' indentation. */
+export type SeqTails = (key: string) => { at: number; indent: string } | null;
+
+export type LedgerRead = { ok: true; text: string | null; doc: Document.Parsed | null; tails: SeqTails | null; data: LedgerData } | { ok: false; findings: Finding[] };
+
+/**
+ * Reads and schema-checks the ledger. A missing file is an empty ledger; a corrupt one gives located findings. The
+ * ledger as ggi writes it is read by the fast subset reader; anything else by the full YAML parser.
+ */
+export function readLedgerFile(file: string): LedgerRead {
   let text: string | null;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, text: null, data: { version: 1, slots: [], entries: [] } };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, text: null, doc: null, tails: null, data: { version: 1, slots: [], entries: [] } };
     throw e;
+  }
+  const fast = fastParseLedger(text);
+  if (fast) {
+    const res = ledgerSchema.safeParse(fast.value);
+    if (res.success) return { ok: true, text, doc: null, tails: (k) => fast.seqTails.get(k) ?? null, data: res.data };
   }
   const shown = displayPath(path.resolve(file));
   const parsed = parseYaml(shown, text);
@@ -49,7 +63,13 @@ export function readLedgerFile(file: string): { ok: true; text: string | null; d
   const value = parsed.value ?? {};
   const res = ledgerSchema.safeParse(value);
   if (!res.success) return { ok: false, findings: zodFindings(parsed.source, value, res.error.issues) };
-  return { ok: true, text, data: res.data };
+  // Positions are only needed to append as text; the document is parsed when that happens.
+  let doc: Document.Parsed | null = null;
+  const tails: SeqTails = (k) => {
+    doc ??= parseDocument(text!);
+    return isMap(doc.contents) ? blockSeqTail(text!, (doc.contents as YAMLMap).get(k, true)) : null;
+  };
+  return { ok: true, text, doc: null, tails, data: res.data };
 }
 
 /**
@@ -66,11 +86,12 @@ export async function updateLedger(file: string, change: (data: LedgerData) => L
     if (!result.ok) return result;
     const { added, addedSlots, updated } = result.changes;
     if (added.length || addedSlots.length || updated.length) {
-      const text = renderLedger(read.text, result.ledger, result.changes);
-      // Never write what could not be read back.
-      const check = ledgerSchema.safeParse(parseDocument(text).toJS());
-      if (!check.success) throw new Error(`internal: the ledger rendered for ${file} does not read back: ${check.error.issues[0]?.message}`);
-      writeFileAtomic(file, text);
+      // Never write an entry the schema would refuse on the next read.
+      for (const e of [...added, ...updated.map((u) => u.entry)]) {
+        const check = ledgerEntrySchema.safeParse(orderedEntry(e));
+        if (!check.success) throw new Error(`internal: ledger entry ${e.prefix} does not match the schema: ${check.error.issues[0]?.message}`);
+      }
+      writeFileAtomic(file, renderLedger(read.text, read.doc, read.tails, result.ledger, result.changes));
     }
     return result;
   }, opts);
@@ -118,15 +139,24 @@ export function renderFreshLedger(data: LedgerData): string {
   for (const s of data.slots) slots.items.push(slotNode(doc, s));
   const entries = doc.createNode([]) as YAMLSeq;
   for (const e of data.entries) entries.items.push(entryNode(doc, e));
+  if (entries.items.length) (entries.items[0] as YamlNode).spaceBefore = false;
   (doc.contents as YAMLMap).set('slots', slots);
   (doc.contents as YAMLMap).set('entries', entries);
   return doc.toString({ lineWidth: 0 });
 }
 
-/** Applies the changes to the existing text's document (keeping its comments), or renders a fresh ledger. */
-export function renderLedger(text: string | null, data: LedgerData, changes: LedgerChanges): string {
+/**
+ * Applies the changes to the existing text, keeping its comments. Additions are inserted as text after the last item of
+ * `slots` and `entries`, so the rest of the file stays byte-for-byte the same and no full re-serialisation is paid
+ * (the national ledger is large); releases and unusual layouts go through the YAML document.
+ */
+export function renderLedger(text: string | null, parsedDoc: Document.Parsed | null, tails: SeqTails | null, data: LedgerData, changes: LedgerChanges): string {
   if (text === null || text.trim() === '') return renderFreshLedger(data);
-  const doc = parseDocument(text);
+  if (!changes.updated.length && tails) {
+    const fast = appendAsText(text, tails, changes);
+    if (fast !== null) return fast;
+  }
+  const doc = parsedDoc ?? parseDocument(text);
   if (!isMap(doc.contents)) return renderFreshLedger(data);
   const root = doc.contents as YAMLMap;
   const seqAt = (key: string): YAMLSeq => {
@@ -148,13 +178,70 @@ export function renderLedger(text: string | null, data: LedgerData, changes: Led
       if (old) {
         fresh.commentBefore = old.commentBefore;
         fresh.comment = old.comment;
-        fresh.spaceBefore = old.spaceBefore ?? fresh.spaceBefore;
+        fresh.spaceBefore = old.spaceBefore;
       }
       entries.items[u.index] = fresh;
     }
-    for (const e of changes.added) entries.items.push(entryNode(doc, e));
+    for (const e of changes.added) {
+      const n = entryNode(doc, e);
+      if (!entries.items.length) n.spaceBefore = false;
+      entries.items.push(n);
+    }
   }
   return doc.toString({ lineWidth: 0 });
+}
+
+/** A block sequence's last item end and its items' indentation, or null when it is not a non-empty block sequence. */
+function blockSeqTail(text: string, seq: unknown): { at: number; indent: string } | null {
+  if (!isSeq(seq)) return null;
+  const s = seq as YAMLSeq;
+  if (s.flow || !s.items.length) return null;
+  const first = s.items[0] as YamlNode;
+  const last = s.items[s.items.length - 1] as YamlNode;
+  if (!first.range || !last.range) return null;
+  const dash = text.lastIndexOf('-', first.range[0] - 1);
+  const lineStart = text.lastIndexOf('\n', dash - 1) + 1;
+  const indent = text.slice(lineStart, dash);
+  if (dash < 0 || !/^ *$/.test(indent)) return null;
+  return { at: last.range[2], indent };
+}
+
+function indentBlock(body: string, indent: string): string {
+  const lines = body.replace(/\n$/, '').split('\n');
+  return lines.map((l, i) => (i === 0 ? `${indent}- ${l}` : l ? `${indent}  ${l}` : '')).join('\n') + '\n';
+}
+
+function appendAsText(text: string, tails: SeqTails, changes: LedgerChanges): string | null {
+  const inserts: Array<{ at: number; text: string; expected: unknown[] }> = [];
+  if (changes.addedSlots.length) {
+    const tail = tails('slots');
+    if (!tail) return null;
+    const expected = changes.addedSlots.map((sl) => ({ organisation: sl.organisation, block: sl.block, slot: sl.slot }));
+    const lines = expected.map((sl) => {
+      const d = new Document(sl);
+      (d.contents as YAMLMap).flow = true;
+      return `${tail.indent}- ${d.toString({ lineWidth: 0 }).trimEnd()}\n`;
+    });
+    inserts.push({ at: tail.at, text: lines.join(''), expected });
+  }
+  if (changes.added.length) {
+    const tail = tails('entries');
+    if (!tail) return null;
+    const expected = changes.added.map(orderedEntry);
+    const blocks = expected.map((e) => `\n${indentBlock(new Document(e).toString({ lineWidth: 0 }), tail.indent)}`);
+    inserts.push({ at: tail.at, text: blocks.join(''), expected });
+  }
+  // The inserted text must read back as exactly the added data, or the document path is taken instead.
+  for (const ins of inserts) {
+    const back = parseDocument(ins.text);
+    if (back.errors.length || JSON.stringify(back.toJS()) !== JSON.stringify(ins.expected)) return null;
+  }
+  let out = text;
+  for (const ins of [...inserts].sort((a, b) => b.at - a.at)) {
+    const before = out.slice(0, ins.at);
+    out = `${before}${before.endsWith('\n') ? '' : '\n'}${ins.text}${out.slice(ins.at)}`;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +391,7 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
       throw new LockError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for the ledger lock held by ${who} (${lockPath})`);
     }
     // Exponential backoff with jitter, so that waiting processes do not retry in lock-step.
-    await sleep(Math.min(250, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
+    await sleep(Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
   }
   try {
     return await fn();

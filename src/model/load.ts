@@ -160,7 +160,7 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
     let code = 'SCHEMA_INVALID';
     let message = issue.message;
     const last = p[p.length - 1];
-    if (issue.code === 'invalid_type' && actual === undefined) {
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') && actual === undefined && p.length > 0) {
       code = 'SCHEMA_MISSING_KEY';
       message = `missing required key '${String(last)}'${where(p.slice(0, -1))}`;
     } else if (issue.code === 'invalid_type') {
@@ -176,7 +176,7 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
       code = issue.params.code;
     } else if (issue.code === 'custom' && /host bits/.test(issue.message)) {
       code = 'PREFIX_HOST_BITS';
-    } else if (issue.code === 'custom' && /prefix|address|CIDR/i.test(issue.message)) {
+    } else if (issue.code === 'custom' && /is not an? (IPv[46] )?(prefix|address)|CIDR|prefix length/i.test(issue.message)) {
       code = 'INVALID_PREFIX';
     } else if (issue.code === 'invalid_format') {
       code = 'SCHEMA_FORMAT';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { CORE_SCHEMA, load as fastLoad } from 'js-yaml';
 import type { Finding, Severity } from './finding';
 
 /** A path into a YAML document: map keys and sequence indexes, as zod reports them. */
@@ -11,14 +12,37 @@ export interface Loc {
   readonly path: NodePath;
 }
 
-/** One parsed YAML file with the means to turn node paths into line and column. */
+/**
+ * One parsed YAML file with the means to turn node paths into line and column. The positional parse (the `yaml`
+ * package's Document, about 30× slower than a plain parse) is made only when a position is first asked for, so a clean
+ * national inventory never pays for it.
+ */
 export class SourceFile {
+  private parsed: { doc: Document.Parsed; lines: LineCounter } | null;
+
   constructor(
     readonly file: string,
     readonly text: string,
-    readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
-  ) {}
+    parsed?: { doc: Document.Parsed; lines: LineCounter },
+  ) {
+    this.parsed = parsed ?? null;
+  }
+
+  private get doc(): Document.Parsed {
+    return this.positional().doc;
+  }
+
+  private get lines(): LineCounter {
+    return this.positional().lines;
+  }
+
+  private positional(): { doc: Document.Parsed; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      this.parsed = { doc: parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true }), lines };
+    }
+    return this.parsed;
+  }
 
   /** The 1-based line and column of the node at `p`, or of the nearest ancestor that exists. `key` points at the key instead of the value. */
   position(p: NodePath, opts: { key?: boolean } = {}): { line: number; column: number } {
@@ -62,12 +86,19 @@ function keyString(k: unknown): string {
 
 /** Parses YAML text keeping positions. Syntax errors become findings (YAML_SYNTAX), never exceptions. */
 export function parseYaml(file: string, text: string): { source: SourceFile; value: unknown; findings: Finding[] } {
+  // Fast path: js-yaml (YAML 1.2 core schema, duplicate keys refused) for the value; positions come later, lazily.
+  try {
+    const value = fastLoad(text, { schema: CORE_SCHEMA, filename: file });
+    return { source: new SourceFile(file, text), value, findings: [] };
+  } catch {
+    // Fall through: the positional parser reports every problem with its place.
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
-  const source = new SourceFile(file, text, doc, lines);
+  const source = new SourceFile(file, text, { doc, lines });
   const findings: Finding[] = [];
   for (const e of doc.errors) {
-    const pos = lines.linePos(e.pos[0]);
+    const pos = lines.linePos(errorOffset(text, e.code, e.message, e.pos[0]));
     const code = e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
     findings.push({ severity: 'error', code, message: firstLine(e.message), file, line: pos.line, column: pos.col });
   }
@@ -77,6 +108,22 @@ export function parseYaml(file: string, text: string): { source: SourceFile; val
   }
   if (findings.some((f) => f.severity === 'error')) return { source, value: undefined, findings };
   return { source, value: doc.toJS({ maxAliasCount: 1000 }), findings };
+}
+
+/**
+ * The yaml parser reports an unterminated quoted scalar where the file ends; the useful place is the quote that opens
+ * it: the last quote before the end that stands where a scalar may start.
+ */
+function errorOffset(text: string, code: string, message: string, offset: number): number {
+  if (code !== 'MISSING_CHAR' || !/closing ["']?quote/i.test(message)) return offset;
+  const q = message.includes("'quote") ? "'" : '"';
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    if (text[i] !== q) continue;
+    let j = i - 1;
+    while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+    if (j < 0 || ':-[,{?\n'.includes(text[j])) return i;
+  }
+  return offset;
 }
 
 function firstLine(s: string): string {

@@ -15,6 +15,8 @@ export interface JournalEntry {
   /** sha256 of each managed file before and after (null: absent). */
   before: Record<string, string | null>;
   after: Record<string, string | null>;
+  /** sha256 of each live probe's output (e.g. the kernel's ruleset) as recorded at confirmation. */
+  live?: Record<string, string>;
   files: Array<{ path: string; diff: string }>;
 }
 

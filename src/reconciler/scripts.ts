@@ -28,6 +28,11 @@ function sorted(files: readonly DesiredFile[]): DesiredFile[] {
   return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** Where file N's candidate is staged: the renderer's candidate path, or the state folder. */
+function stagedPath(f: DesiredFile, i: number): string {
+  return f.candidate ? shq(f.candidate) : `"$S/staging/${i}"`;
+}
+
 /** A stable file name for a live probe's recorded output. */
 export function probeKey(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 16);
@@ -74,9 +79,10 @@ export function lockAndReadScript(dev: DesiredDevice, owner: string, layout: Dev
   ].join('\n');
 }
 
-/** Releases the lock (after a no-change or a failed validation, when nothing was activated). */
-export function unlockScript(layout: DeviceLayout = DEFAULT_LAYOUT): string {
-  return `S=${shq(layout.stateDir)}\nrm -rf "$S/staging" "$S/lock"\n`;
+/** Releases the lock and removes candidates (after a no-change or a failed validation, when nothing was activated). */
+export function unlockScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+  const cands = sorted(dev.files).filter((f) => f.candidate).map((f) => shq(f.candidate!));
+  return `S=${shq(layout.stateDir)}\nrm -rf "$S/staging" "$S/lock"${cands.length ? ' ' + cands.join(' ') : ''}\n`;
 }
 
 /** Parses the output of `readScript` into the actual state. */
@@ -101,14 +107,15 @@ export function parseRead(dev: DesiredDevice, stdout: string): ActualState {
 export function stageScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
   const lines = ['set -e', `S=${shq(layout.stateDir)}`, 'rm -rf "$S/staging"', 'mkdir -p "$S/staging"'];
   sorted(dev.files).forEach((f, i) => {
-    lines.push(`base64 -d > "$S/staging/${i}" <<'GGI_EOF'`, wrap64(f.content), 'GGI_EOF', `chmod ${f.mode.toString(8)} "$S/staging/${i}"`);
+    if (f.candidate) lines.push(`mkdir -p "$(dirname ${shq(f.candidate)})"`);
+    lines.push(`base64 -d > ${stagedPath(f, i)} <<'GGI_EOF'`, wrap64(f.content), 'GGI_EOF', `chmod ${f.mode.toString(8)} ${stagedPath(f, i)}`);
   });
   return lines.join('\n') + '\n';
 }
 
 /** Replaces every managed path in a command by its staged candidate, so validation checks the candidate, not the live file. */
 export function stagedArgv(dev: DesiredDevice, cmd: readonly string[], layout: DeviceLayout = DEFAULT_LAYOUT): string[] {
-  const idx = new Map(sorted(dev.files).map((f, i) => [f.path, i]));
+  const idx = new Map(sorted(dev.files).map((f, i) => [f.path, i] as const).filter(([p]) => !dev.files.find((f) => f.path === p)?.candidate));
   return cmd.map((a) => (idx.has(a) ? `${layout.stateDir}/staging/${idx.get(a)}` : a));
 }
 
@@ -128,7 +135,8 @@ function installLines(dev: DesiredDevice): string[] {
   sorted(dev.files).forEach((f, i) => {
     const p = shq(f.path);
     const tmp = shq(`${f.path}.ggi-new`);
-    lines.push(`mkdir -p "$(dirname ${p})"`, `cp "$S/staging/${i}" ${tmp}`, `chmod ${f.mode.toString(8)} ${tmp}`, `mv -f ${tmp} ${p}`);
+    if (f.candidate) lines.push(`mkdir -p "$(dirname ${p})"`, `mv -f ${shq(f.candidate)} ${p}`);
+    else lines.push(`mkdir -p "$(dirname ${p})"`, `cp "$S/staging/${i}" ${tmp}`, `chmod ${f.mode.toString(8)} ${tmp}`, `mv -f ${tmp} ${p}`);
   });
   return lines;
 }
@@ -150,7 +158,8 @@ export function restoreScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT
   });
   lines.push('status=0', ...activateLines(dev, 'status=1'));
   lines.push(`echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) restored by \${1:-unknown} (activation status $status)" >> "$S/rollbacks.log"`);
-  lines.push('rm -rf "$R" "$S/staging" "$S/lock"', 'exit $status');
+  const cands = sorted(dev.files).filter((f) => f.candidate).map((f) => shq(f.candidate!));
+  lines.push(`rm -rf "$R" "$S/staging" "$S/lock"${cands.length ? ' ' + cands.join(' ') : ''}`, 'exit $status');
   return lines.join('\n') + '\n';
 }
 
@@ -190,8 +199,9 @@ export function activateScript(dev: DesiredDevice, layout: DeviceLayout = DEFAUL
 }
 
 /**
- * Verifies after activation: every installed file has the candidate's sha256, then each check is polled (once a
- * second) until it succeeds or its timeout passes.
+ * Verifies after activation on the device itself: every installed file has the candidate's sha256, then each
+ * `command` check is polled (once a second) until it succeeds or its timeout passes. Structured (FRR JSON) checks are
+ * polled by the controller (verify.ts).
  */
 export function verifyScript(dev: DesiredDevice, defaultTimeoutS = 60): string {
   const lines: string[] = [];
@@ -200,6 +210,7 @@ export function verifyScript(dev: DesiredDevice, defaultTimeoutS = 60): string {
     lines.push(`if [ "$(sha256sum < ${shq(f.path)} | cut -d' ' -f1)" != ${want} ]; then echo ${shq(`checksum of ${f.path} differs from the candidate`)} >&2; exit ${STATUS.VERIFY_FAILED}; fi`);
   }
   for (const c of dev.verify) {
+    if (c.kind !== undefined && c.kind !== 'command') continue;
     const t = c.timeoutS ?? defaultTimeoutS;
     lines.push(
       `end=$(( $(date +%s) + ${t} ))`,
@@ -222,6 +233,8 @@ export function confirmScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT
   for (const p of dev.live) {
     const k = probeKey(p.name);
     lines.push(`{ ${argv(p.argv)}; } > "$S/live/${k}.new" 2>&1; mv -f "$S/live/${k}.new" "$S/live/${k}"`);
+    // The checksum of what is now live (e.g. the kernel's ruleset), for the journal.
+    lines.push(`printf '%s %s\\n' ${shq(p.name)} "$(sha256sum < "$S/live/${k}" | cut -d' ' -f1)"`);
   }
   lines.push('rm -rf "$S/rollback" "$S/staging" "$S/lock"');
   return lines.join('\n') + '\n';

@@ -211,3 +211,44 @@ function classifyConnectError(e: unknown, where: string): TransportError {
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new TransportError('UNREACHABLE', `${where}: no route to the device`);
   return new TransportError('UNREACHABLE', `${where}: ${m}`);
 }
+
+/**
+ * A transport that runs commands on this machine (sh -c), for managing the controller host itself and for testing
+ * the reconciler's device-side scripts without SSH. `hostKey` is 'local'.
+ */
+export function localTransport(): Transport {
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const exec = (cmd: string, o: ExecOptions = {}) =>
+    new Promise<ExecResult>((resolve, reject) => {
+      const child = spawn('sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e) => reject(new TransportError('UNREACHABLE', `local: ${e.message}`)));
+      child.on('close', (code) => {
+        if (timer) clearTimeout(timer);
+        if (code === null) return reject(new TransportError('TIMEOUT', 'local: the command was killed'));
+        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(o.stdin ?? '');
+    });
+  return {
+    hostKey: 'local',
+    exec,
+    async readFile(path) {
+      const r = await exec(`if [ -e ${shq(path)} ]; then base64 -w0 < ${shq(path)}; else exit 3; fi`);
+      if (r.code === 3) return null;
+      if (r.code !== 0) throw new TransportError('CONNECTION_LOST', `local: reading ${path} failed: ${r.stderr.trim()}`);
+      return Buffer.from(r.stdout.trim(), 'base64').toString('utf8');
+    },
+    async writeFile(path, content, mode) {
+      const tmp = `${path}.ggi-new`;
+      const r = await exec('sh -s', { stdin: `set -e\nbase64 -d > ${shq(tmp)} <<'GGI_EOF'\n${wrap64(content)}\nGGI_EOF\nchmod ${mode.toString(8)} ${shq(tmp)}\nmv -f ${shq(tmp)} ${shq(path)}\n` });
+      if (r.code !== 0) throw new TransportError('CONNECTION_LOST', `local: writing ${path} failed: ${r.stderr.trim()}`);
+    },
+    async close() {},
+  };
+}

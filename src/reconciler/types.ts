@@ -10,14 +10,31 @@ export interface DesiredFile {
   content: string;
   /** Octal permission bits, e.g. 0o644. */
   mode: number;
+  /** Where the candidate is uploaded before validation (next to `path`, so installing it is a rename); default: the state folder. */
+  candidate?: string;
 }
 
-/** A command that proves something after activation; polled until it exits 0 or `timeoutS` passes. */
-export interface VerifyCheck {
-  name: string;
-  argv: string[];
-  timeoutS?: number;
-}
+/**
+ * Something that must hold after activation, polled (once a second) until it does or `timeoutS` passes:
+ * - `command` (the default): the command exits 0; polled on the device itself;
+ * - `bgp-sessions`: FRR's `show bgp neighbors json` shows every listed peer Established;
+ * - `bgp-routes`: FRR's `… advertised-routes json` / `… routes json` lists every expected prefix.
+ * Peers on devices that failed in the same run are not waited for (their sessions cannot come up).
+ */
+export type VerifyCheck =
+  | { kind?: 'command'; name: string; argv: string[]; timeoutS?: number }
+  | { kind: 'bgp-sessions'; name: string; argv: string[]; peers: Array<{ address: string; device?: string }>; timeoutS?: number }
+  | {
+      kind: 'bgp-routes';
+      name: string;
+      argv: string[];
+      direction: 'advertised' | 'received';
+      prefixes: string[];
+      peerDevice?: string;
+      /** Prefixes learned from other devices and passed on: not required when any device failed in the same run. */
+      relayed?: boolean;
+      timeoutS?: number;
+    };
 
 /** A command whose output is the live state of a managed subsystem (e.g. `nft -s list table inet ggi`). */
 export interface LiveProbe {

@@ -148,6 +148,10 @@ export function union(a: RangeList, b: RangeList): RangeList {
 }
 
 export function intersect(a: RangeList, b: RangeList): RangeList {
+  if (!a.length || !b.length) return [];
+  // A small set against a large one (a rule's prefixes against a zone): binary-search instead of merging.
+  if (a.length * 8 < b.length) return intersectSmall(a, b);
+  if (b.length * 8 < a.length) return intersectSmall(b, a);
   const out: Range[] = [];
   let i = 0;
   let j = 0;
@@ -157,6 +161,26 @@ export function intersect(a: RangeList, b: RangeList): RangeList {
     if (lo <= hi) out.push({ lo, hi });
     if (a[i].hi < b[j].hi) i++;
     else j++;
+  }
+  return out;
+}
+
+function intersectSmall(small: RangeList, big: RangeList): RangeList {
+  const out: Range[] = [];
+  for (const r of small) {
+    // first range of big whose hi >= r.lo
+    let lo = 0;
+    let hi = big.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (big[m].hi < r.lo) lo = m + 1;
+      else hi = m;
+    }
+    for (let j = lo; j < big.length && big[j].lo <= r.hi; j++) {
+      const a = big[j].lo > r.lo ? big[j].lo : r.lo;
+      const b = big[j].hi < r.hi ? big[j].hi : r.hi;
+      if (a <= b) out.push({ lo: a, hi: b });
+    }
   }
   return out;
 }
@@ -202,18 +226,19 @@ export function toCidrs(family: Family, list: RangeList): string[] {
   for (const r of list) {
     let lo = r.lo;
     while (lo <= r.hi) {
-      // Largest aligned block starting at lo that fits in the range.
-      let len = bits;
-      while (len > 0) {
-        const size = 1n << BigInt(bits - len + 1);
-        if ((lo & (size - 1n)) !== 0n || lo + size - 1n > r.hi) break;
-        len--;
-      }
-      out.push(formatCidr(family, lo, len));
-      lo += 1n << BigInt(bits - len);
+      // The largest aligned block at lo that fits: limited by lo's lowest set bit and by the room left.
+      const room = bitLength(r.hi - lo + 1n) - 1;
+      const align = lo === 0n ? bits : bitLength(lo & -lo) - 1;
+      const k = Math.min(room, align);
+      out.push(formatCidr(family, lo, bits - k));
+      lo += 1n << BigInt(k);
     }
   }
   return out;
+}
+
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(2).length;
 }
 
 export const EMPTY_SET: AddrSet = Object.freeze({ v4: [], v6: [] }) as AddrSet;

@@ -1,20 +1,16 @@
+import { addressesInZone } from '../ipv6/addresses';
 import type { Inventory, Organisation } from '../model/inventory';
+import { prefixLast } from '../net';
+import { type AddrSet, normalize, type Range } from './addr';
 import type { ZoneName } from './types';
 
 /**
- * An organisation's addresses in a zone: its active top-level ledger blocks whose category belongs to the zone
- * (ggi.yaml `zones.<zone>.ipv6Categories`), plus its registered IPv4 for that zone. Returned as CIDR strings.
- *
- * This mirrors `addressesInZone` of src/ipv6; kept here so the policy engine does not depend on the ledger module's
- * internals beyond this one definition.
+ * An organisation's addresses in a zone (src/ipv6 `addressesInZone`: its active ledger allocations whose category
+ * belongs to the zone, plus its registered IPv4 for that zone), as an exact address set.
  */
-export function orgZoneCidrs(inv: Inventory, org: Organisation, zone: ZoneName): string[] {
-  const cats = new Set(inv.settings.zones[zone].ipv6Categories);
-  const out: string[] = [];
-  for (const e of inv.ledger.entries) {
-    if (e.organisation !== org.id || e.status === 'quarantined' || e.parent) continue;
-    if (cats.has(e.category)) out.push(e.prefix);
-  }
-  for (const p of org.ipv4?.[zone] ?? []) out.push(p);
-  return out;
+export function orgZoneSet(inv: Inventory, org: Organisation, zone: ZoneName): AddrSet {
+  const v4: Range[] = [];
+  const v6: Range[] = [];
+  for (const p of addressesInZone(inv, org.id, zone)) (p.family === 4 ? v4 : v6).push({ lo: p.addr, hi: prefixLast(p) });
+  return { v4: normalize(v4), v6: normalize(v6) };
 }

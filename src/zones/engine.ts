@@ -122,17 +122,35 @@ function cmpBig(a: bigint, b: bigint): number {
 
 export class AtomSpace {
   readonly bounds: bigint[];
-  private readonly index = new Map<bigint, number>();
   private readonly cache = new Map<RangeList, Int32Array>();
 
   constructor(readonly family: Family, lists: Iterable<RangeList>) {
-    const set = new Set<bigint>([0n, MAX[family] + 1n]);
-    for (const l of lists) for (const r of l) {
-      set.add(r.lo);
-      set.add(r.hi + 1n);
+    const all: bigint[] = [0n, MAX[family] + 1n];
+    const seen = new Set<RangeList>();
+    for (const l of lists) {
+      if (seen.has(l)) continue;
+      seen.add(l);
+      for (const r of l) all.push(r.lo, r.hi + 1n);
     }
-    this.bounds = [...set].sort(cmpBig);
-    this.bounds.forEach((b, i) => this.index.set(b, i));
+    all.sort(cmpBig);
+    const b: bigint[] = [];
+    for (const x of all) if (!b.length || b[b.length - 1] !== x) b.push(x);
+    this.bounds = b;
+  }
+
+  /** The index of a boundary (exact). */
+  private indexOf(v: bigint): number {
+    const b = this.bounds;
+    let lo = 0;
+    let hi = b.length - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1;
+      const x = b[m];
+      if (x < v) lo = m + 1;
+      else if (x > v) hi = m - 1;
+      else return m;
+    }
+    return -1;
   }
 
   get size(): number {
@@ -145,9 +163,9 @@ export class AtomSpace {
     if (hit) return hit;
     const out: number[] = [];
     for (const r of list) {
-      const a = this.index.get(r.lo);
-      const b = this.index.get(r.hi + 1n);
-      if (a === undefined || b === undefined) throw new Error('internal: range boundary not in the atom space');
+      const a = this.indexOf(r.lo);
+      const b = this.indexOf(r.hi + 1n);
+      if (a < 0 || b < 0) throw new Error('internal: range boundary not in the atom space');
       const n = out.length;
       if (n && out[n - 1] === a) out[n - 1] = b;
       else out.push(a, b);
@@ -187,6 +205,9 @@ export class AtomSpace {
 }
 
 export function segsIntersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  if (!a.length || !b.length) return [];
+  if (a.length * 8 < b.length) return segsIntersectSmall(a, b);
+  if (b.length * 8 < a.length) return segsIntersectSmall(b, a);
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -196,6 +217,28 @@ export function segsIntersect(a: ArrayLike<number>, b: ArrayLike<number>): numbe
     if (lo < hi) out.push(lo, hi);
     if (a[i + 1] < b[j + 1]) i += 2;
     else j += 2;
+  }
+  return out;
+}
+
+function segsIntersectSmall(small: ArrayLike<number>, big: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  const n = big.length >> 1;
+  for (let i = 0; i < small.length; i += 2) {
+    const s0 = small[i];
+    const s1 = small[i + 1];
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (big[2 * m + 1] <= s0) lo = m + 1;
+      else hi = m;
+    }
+    for (let j = lo; j < n && big[2 * j] < s1; j++) {
+      const x = Math.max(big[2 * j], s0);
+      const y = Math.min(big[2 * j + 1], s1);
+      if (x < y) out.push(x, y);
+    }
   }
   return out;
 }
@@ -210,6 +253,24 @@ export function segsUnion(a: ArrayLike<number>, b: ArrayLike<number>): number[] 
     const n = out.length;
     if (n && lo <= out[n - 1]) out[n - 1] = Math.max(out[n - 1], hi);
     else out.push(lo, hi);
+  }
+  return out;
+}
+
+export function segsSubtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    let lo = a[i];
+    const hi = a[i + 1];
+    while (j < b.length && b[j + 1] <= lo) j += 2;
+    let k = j;
+    while (k < b.length && b[k] < hi) {
+      if (b[k] > lo) out.push(lo, b[k]);
+      lo = Math.max(lo, b[k + 1]);
+      k += 2;
+    }
+    if (lo < hi) out.push(lo, hi);
   }
   return out;
 }

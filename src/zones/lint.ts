@@ -51,6 +51,20 @@ export function toRuleLike(r: RuleModel): RuleLike {
   return { src: r.src, dst: r.dst, proto: r.proto, ports: r.ports, allow: r.action === 'allow' };
 }
 
+const compiledCache = new WeakMap<PolicyModel, FamilyRules[]>();
+
+/** The rules in both families' atom spaces (guardrail sets included), built once per policy. */
+function compiledPolicy(policy: PolicyModel): FamilyRules[] {
+  let c = compiledCache.get(policy);
+  if (!c) {
+    const items = policy.rules.map(toRuleLike);
+    const extra = policy.guardrails.flatMap((g) => [g.src, g.dst]);
+    c = ([4, 6] as Family[]).map((f) => compileFamily(f, items, extra));
+    compiledCache.set(policy, c);
+  }
+  return c;
+}
+
 /** Shadowed, redundant and conflicting rules, exactly, over both address families. */
 export function analyseRules(policy: PolicyModel): RuleAnalysis {
   const n = policy.rules.length;
@@ -58,9 +72,7 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
   const live = new Uint8Array(n);
   const notRedundant = new Uint8Array(n);
   const culprits: Array<Set<number> | undefined> = new Array(n);
-  const items = policy.rules.map(toRuleLike);
-
-  const compiled = ([4, 6] as Family[]).map((f) => compileFamily(f, items));
+  const compiled = compiledPolicy(policy);
   // Pass 1: which rules decide anything, and which earlier rules take their packets.
   for (const fr of compiled) {
     const rules = fr.rules;
@@ -86,12 +98,11 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
       }
     });
   }
-  // Pass 2: would the packets a live rule decides get the same verdict without it? Dead (shadowed) rules are left
-  // out of "later rules": they are reported on their own, and a duplicate must not make its original look redundant.
+  // Pass 2: would the packets a live rule decides get the same verdict without it? A rule is reported redundant only
+  // when live rules take over: if a shadowed duplicate would, the duplicate is the one to remove (reported shadowed).
   for (const fr of compiled) {
     const rules = fr.rules;
-    decompose(fr, (_d, _s, all) => {
-      const idxs = all.filter((ri) => live[rules[ri].ref]);
+    decompose(fr, (_d, _s, idxs) => {
       for (const bit of PROTO_BITS) {
         const pieces = firstMatch(rules, idxs, bit);
         for (const piece of pieces) {
@@ -105,7 +116,7 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
             if (!(q.mask & bit)) continue;
             const qp = rulePorts(q, bit);
             if (!psOverlaps(rem, qp)) continue;
-            if (q.allow !== r.allow) {
+            if (q.allow !== r.allow || !live[q.ref]) {
               differs = true;
               break;
             }
@@ -139,9 +150,8 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
 /** Guardrails checked against the rules (not the structure): every rule that lets a guarded packet through. */
 export function checkGuardrails(policy: PolicyModel): GuardrailViolation[] {
   if (!policy.guardrails.length) return [];
-  const items = policy.rules.map(toRuleLike);
   const out: GuardrailViolation[] = [];
-  const compiled = ([4, 6] as Family[]).map((f) => compileFamily(f, items, policy.guardrails.flatMap((g) => [g.src, g.dst])));
+  const compiled = compiledPolicy(policy);
   for (const g of policy.guardrails) {
     const seen = new Set<number>();
     for (const fr of compiled) {

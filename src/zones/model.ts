@@ -1,9 +1,9 @@
 import type { Finding } from '../model/finding';
-import { connectingOrganisation, indexInventory, type Inventory, type InventoryIndex } from '../model/inventory';
+import { connectingOrganisation, indexInventory, type Inventory } from '../model/inventory';
 import type { SelectorDecl } from '../model/schema';
 import type { Loc, NodePath } from '../model/source';
-import { type AddrSet, EMPTY_SET, setFromCidrs, setSubtract, setUnion } from './addr';
-import { orgZoneCidrs } from './addresses';
+import { type AddrSet, EMPTY_SET, normalize, parseCidr, type Range, setSubtract, setUnion } from './addr';
+import { orgZoneSet } from './addresses';
 import { type DeclProto, type GuardrailModel, type OrgModel, type PolicyModel, type PortSet, type RuleModel, type ServiceModel, type ZoneModel, type ZoneName, ZONES } from './types';
 
 /**
@@ -13,8 +13,6 @@ import { type DeclProto, type GuardrailModel, type OrgModel, type PolicyModel, t
 export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Finding[] } {
   const findings: Finding[] = [];
   const idx = indexInventory(inv);
-  const s = inv.sources;
-
   const orgs: OrgModel[] = [];
   const orgById = new Map<string, OrgModel>();
   for (const o of inv.organisations) {
@@ -22,7 +20,7 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
     const via = connectingOrganisation(idx, o);
     const joins = (via?.connectionPoint?.zones ?? []).filter((z, i, a) => a.indexOf(z) === i);
     const zones = {} as Record<ZoneName, AddrSet>;
-    for (const z of ZONES) zones[z] = safeSet(orgZoneCidrs(inv, o, z));
+    for (const z of ZONES) zones[z] = orgZoneSet(inv, o, z);
     const visitor = safeSet(o.segments.filter((g) => g.purpose === 'govroam-visitor').flatMap((g) => [g.ipv6, g.ipv4].filter((x): x is string => Boolean(x))));
     const m: OrgModel = { id: o.id, via: via ? via.id : null, joins, zones, visitor };
     orgs.push(m);
@@ -40,21 +38,26 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
 
   const zones = {} as Record<ZoneName, ZoneModel>;
   for (const z of ZONES) {
-    let all: AddrSet = EMPTY_SET;
-    let live: AddrSet = EMPTY_SET;
+    // Collect, then normalise once: unions in a loop would be quadratic over ~500 organisations.
+    const all: AddrSet = { v4: [], v6: [] };
+    const live: AddrSet = { v4: [], v6: [] };
+    const add = (t: AddrSet, x: AddrSet) => {
+      t.v4.push(...x.v4);
+      t.v6.push(...x.v6);
+    };
     for (const o of orgs) {
-      all = setUnion(all, o.zones[z]);
-      if (o.joins.includes(z)) live = setUnion(live, o.zones[z]);
+      add(all, o.zones[z]);
+      if (o.joins.includes(z)) add(live, o.zones[z]);
     }
     for (const v of services) {
       if (v.zone !== z) continue;
-      all = setUnion(all, v.set);
-      live = setUnion(live, v.set);
+      add(all, v.set);
+      add(live, v.set);
     }
-    zones[z] = { name: z, all, live };
+    zones[z] = { name: z, all: { v4: normalize(all.v4), v6: normalize(all.v6) }, live: { v4: normalize(live.v4), v6: normalize(live.v6) } };
   }
 
-  const resolver = new SelectorResolver(inv, idx, orgs, orgById, serviceByName, zones);
+  const resolver = new SelectorResolver(inv, orgById, serviceByName, zones);
 
   const rules: RuleModel[] = [];
   for (const r of [...inv.rules].sort((a, b) => a.order - b.order)) {
@@ -93,22 +96,22 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
     if (errs.some((f) => f.severity === 'error')) continue;
     guardrails.push({ id: g.id, src, dst, proto, ports, from: g.never.from, to: g.never.to, reason: g.reason, loc: g.loc });
   }
-  void s;
   return { policy: { rules, guardrails, zones, orgs, services }, findings };
 }
 
 function safeSet(cidrs: readonly string[]): AddrSet {
   // The schema already rejected malformed prefixes; anything unparsable here is simply not an address.
-  const ok: string[] = [];
+  const v4: Range[] = [];
+  const v6: Range[] = [];
   for (const c of cidrs) {
     try {
-      setFromCidrs([c]);
-      ok.push(c);
+      const p = parseCidr(c);
+      (p.family === 4 ? v4 : v6).push(p.range);
     } catch {
       /* reported by the schema */
     }
   }
-  return setFromCidrs(ok);
+  return { v4: normalize(v4), v6: normalize(v6) };
 }
 
 /** Resolves selectors, sharing one set object per distinct selector so the engine can de-duplicate work. */
@@ -116,8 +119,6 @@ class SelectorResolver {
   private readonly cache = new Map<string, AddrSet>();
   constructor(
     private readonly inv: Inventory,
-    private readonly idx: InventoryIndex,
-    private readonly orgs: OrgModel[],
     private readonly orgById: Map<string, OrgModel>,
     private readonly services: Map<string, ServiceModel>,
     private readonly zones: Record<ZoneName, ZoneModel>,
@@ -166,8 +167,6 @@ class SelectorResolver {
       }
       set = safeSet(cidrs);
     }
-    void this.idx;
-    void this.orgs;
     this.cache.set(key, set);
     return set;
   }

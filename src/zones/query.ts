@@ -1,5 +1,5 @@
 import { AddrError, containsAddr, type Family, parseAddr, type RangeList } from './addr';
-import { ALL_PORTS, bitName, ICMP, OTHER, protoMask, TCP, UDP } from './engine';
+import { ALL_PORTS, AtomSpace, bitName, ICMP, OTHER, protoMask, sweep, TCP, UDP } from './engine';
 import type { OrgModel, Packet, PacketProto, PolicyModel, RuleModel, Verdict, ZoneName } from './types';
 import { ZONES } from './types';
 
@@ -82,9 +82,56 @@ export function ruleMatches(r: RuleModel, p: ParsedPacket): boolean {
   return containsAddr(pick(r.src, p.family), p.src) && containsAddr(pick(r.dst, p.family), p.dst);
 }
 
+interface QueryIndex {
+  space: AtomSpace;
+  /** dst atom -> rules (ascending order) whose dst covers it */
+  atomClass: Int32Array;
+  classRules: number[][];
+}
+
+const indexes = new WeakMap<PolicyModel, Partial<Record<Family, QueryIndex>>>();
+
+/** Rules by the dst atoms they cover, so a query looks at the few rules that can match instead of all of them. */
+function queryIndex(policy: PolicyModel, f: Family): QueryIndex {
+  let m = indexes.get(policy);
+  if (!m) indexes.set(policy, (m = {}));
+  let ix = m[f];
+  if (ix) return ix;
+  const lists = policy.rules.map((r) => pick(r.dst, f));
+  const space = new AtomSpace(f, lists);
+  const groups = new Map<RangeList, number[]>();
+  lists.forEach((l, i) => {
+    if (!l.length) return;
+    let g = groups.get(l);
+    if (!g) groups.set(l, (g = []));
+    g.push(i);
+  });
+  const keys = [...groups.keys()];
+  const members = [...groups.values()];
+  const classes = sweep(keys.map((k) => space.atoms(k)), keys.map((_, i) => i));
+  const atomClass = new Int32Array(space.size).fill(-1);
+  const classRules: number[][] = [];
+  classes.forEach((c, ci) => {
+    for (let i = 0; i < c.segs.length; i += 2) atomClass.fill(ci, c.segs[i], c.segs[i + 1]);
+    const rs: number[] = [];
+    for (const k of c.members) rs.push(...members[k]);
+    classRules.push(rs.sort((a, b) => a - b));
+  });
+  ix = { space, atomClass, classRules };
+  m[f] = ix;
+  return ix;
+}
+
 /** First match over the rules alone (no structure): the deciding rule or null (default deny). */
 export function rulesVerdict(policy: PolicyModel, p: ParsedPacket): RuleModel | null {
-  for (const r of policy.rules) if (ruleMatches(r, p)) return r;
+  if (policy.rules.length < 64) {
+    for (const r of policy.rules) if (ruleMatches(r, p)) return r;
+    return null;
+  }
+  const ix = queryIndex(policy, p.family);
+  const c = ix.atomClass[ix.space.atomOf(p.dst)];
+  if (c < 0) return null;
+  for (const i of ix.classRules[c]) if (ruleMatches(policy.rules[i], p)) return policy.rules[i];
   return null;
 }
 

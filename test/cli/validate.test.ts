@@ -59,9 +59,10 @@ describe('ggi validate output formats', () => {
     const xml = f.stdout();
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false }).parse(xml);
-    const suites = [doc.testsuites.testsuite].flat();
+    const suites: Array<{ testcase: unknown }> = [doc.testsuites.testsuite].flat();
     expect(suites.length).toBeGreaterThanOrEqual(3);
-    const failures = suites.flatMap((s: { testcase: unknown }) => [s.testcase].flat()).filter((c: Record<string, unknown>) => c.failure);
+    const cases = suites.flatMap((s) => [s.testcase].flat()) as Array<Record<string, unknown>>;
+    const failures = cases.filter((c) => c.failure);
     expect(failures.length).toBeGreaterThan(0);
   });
 

@@ -75,12 +75,17 @@ cloud:
 ${extraCloud}`;
 }
 
+let mgmt = 0;
+
 export function orgYaml(o: OrgSpec): string {
   const lines = [`id: ${o.id}`, `kind: ${o.kind}`, `name: ${JSON.stringify(o.name)}`];
   if (o.servedBy) lines.push(`servedBy: ${o.servedBy}`);
   if (o.zones) {
     lines.push('connectionPoint:', `  site: ${JSON.stringify(`${o.name} hoofdlocatie`)}`, `  device: ce-${o.id.toLowerCase()}`, `  zones: [${o.zones.join(', ')}]`, `  asn: ${o.asn ?? 65000}`);
     if (o.publicAddress) lines.push(`  publicAddress: ${o.publicAddress}`);
+    // The CE the connection point names, so the inventory passes the reference checks.
+    mgmt += 1;
+    lines.push('devices:', `  - id: ce-${o.id.toLowerCase()}`, '    role: ce', `    asn: ${o.asn ?? 65000}`, `    management: { address: 192.0.2.${mgmt}, hostKey: "SHA256:${'A'.repeat(42)}${String.fromCharCode(65 + (mgmt % 26))}" }`);
   }
   if (o.signed !== undefined) lines.push(`ggiAfspraken: { signed: ${o.signed}${o.signed ? ', date: "2025-06-01"' : ''} }`);
   return `${lines.join('\n')}\n`;

@@ -76,19 +76,13 @@ export function checkIsolation(stacks: Map<string, TfJson>): { violations: strin
       attachments.push({ stack: name, vpn: id, zone, organisation: tags['ggi:organisation'], tunnels: [String(body.tunnel1_inside_cidr), String(body.tunnel2_inside_cidr)] });
     }
   }
-  const hub = stacks.get('hub');
-  if (!hub) violations.push('no hub stack');
-  else {
-    const tgws = resources(hub, 'aws_ec2_transit_gateway');
-    if (tgws.length !== 1) violations.push(`hub: ${tgws.length} transit gateways`);
-    for (const [id, t] of tgws) {
-      if (t.default_route_table_association !== 'disable') violations.push(`hub: ${id} default route table association is not disabled`);
-      if (t.default_route_table_propagation !== 'disable') violations.push(`hub: ${id} default route table propagation is not disabled`);
-    }
-    // The hub itself never propagates or routes anything between the zone tables.
-    for (const t of ['aws_ec2_transit_gateway_route_table_propagation', 'aws_ec2_transit_gateway_route', 'aws_ec2_transit_gateway_route_table_association']) {
-      if (resources(hub, t).length) violations.push(`hub: has ${t} resources`);
-    }
+  // Exactly one transit gateway in the whole app, with the default table association and propagation off. Every
+  // association and propagation was checked above to belong to a VPN and a zone table, so none can join the zones.
+  const tgws = [...stacks].flatMap(([name, tf]) => resources(tf, 'aws_ec2_transit_gateway').map(([id, t]) => ({ name, id, t })));
+  if (tgws.length !== 1) violations.push(`${tgws.length} transit gateways`);
+  for (const { name, id, t } of tgws) {
+    if (t.default_route_table_association !== 'disable') violations.push(`${name}: ${id} default route table association is not disabled`);
+    if (t.default_route_table_propagation !== 'disable') violations.push(`${name}: ${id} default route table propagation is not disabled`);
   }
   // No stack may add routes to a zone table by hand (static routes could join the zones).
   for (const [name, tf] of stacks) if (resources(tf, 'aws_ec2_transit_gateway_route').length) violations.push(`${name}: has static transit gateway routes`);

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { synthesize } from '../../stacks/main';
+import { FIVE_TUPLE_MAX_RULES } from '../../stacks/build';
 import { activeAllocations } from '../../stacks/plan';
+import { diffSynthOutputs } from '../../stacks/diff';
 import { ConstructValidationError } from '../../src/constructs/errors';
 import type { FlatRule } from '../../src/constructs/zone-policy';
 import { BASE_ORGS, load, readStacks, readTree, resources, slotPrefix, tempDir, writeInventory, type OrgSpec } from './fixture';
@@ -39,7 +41,7 @@ describe('synthesized cloud side of a small inventory', () => {
   const stacks = readStacks(out);
 
   test('one hub stack and one stack per attaching organisation, supplier or IPv6 holder', () => {
-    expect(result.stacks).toEqual(['hub', 'org-GM0546', 'org-GM0599', 'org-GM0626', 'org-LV0001', 'org-SV0001']);
+    expect(result.stacks).toEqual(['hub', 'policy', 'org-GM0546', 'org-GM0599', 'org-GM0626', 'org-LV0001', 'org-SV0001']);
     expect([...stacks.keys()].sort()).toEqual([...result.stacks].sort());
   });
 
@@ -99,14 +101,29 @@ describe('synthesized cloud side of a small inventory', () => {
     expect(result.notes.map((n) => [n.code, n.file.endsWith('GM0599.yaml')])).toEqual([['CLOUD_NO_PUBLIC_ADDRESS', true]]);
   });
 
-  test('the zone policy is one strict-order stateful rule group in the hub', () => {
-    const groups = resources(stacks.get('hub')!, 'aws_networkfirewall_rule_group');
+  test('the zone policy is strict-order stateful 5-tuple rules in its own stack, not in the hub', () => {
+    expect(resources(stacks.get('hub')!, 'aws_networkfirewall_rule_group')).toEqual([]);
+    const groups = resources(stacks.get('policy')!, 'aws_networkfirewall_rule_group');
     expect(groups.length).toBe(1);
-    const g = groups[0][1] as { type: string; capacity: number; rule_group: { stateful_rule_options: { rule_order: string }; rules_source: { stateful_rule: Array<{ action: string; rule_option: Array<{ keyword: string; settings: string[] }> }> } } };
+    const g = groups[0][1] as { type: string; capacity: number; rule_group: { stateful_rule_options: { rule_order: string }; rules_source: { stateful_rule: Array<{ action: string; header: { protocol: string }; rule_option: Array<{ keyword: string; settings: string[] }> }> } } };
     expect(g.type).toBe('STATEFUL');
     expect(g.rule_group.stateful_rule_options.rule_order).toBe('STRICT_ORDER');
-    expect(g.rule_group.rules_source.stateful_rule.map((r) => r.action)).toEqual(['PASS', 'DROP']);
+    const r = g.rule_group.rules_source.stateful_rule;
+    expect(r.map((x) => [x.action, x.header.protocol, x.rule_option.find((o) => o.keyword === 'sid')!.settings[0]])).toEqual([['PASS', 'TCP', '1'], ['DROP', 'IP', '2']]);
     expect(g.capacity).toBeGreaterThanOrEqual(2);
+    const fp = resources(stacks.get('policy')!, 'aws_networkfirewall_firewall_policy');
+    expect(fp.length).toBe(1);
+  });
+
+  test('a large policy is written as Suricata strings, with the same rules in the same order', () => {
+    const many: FlatRule[] = Array.from({ length: FIVE_TUPLE_MAX_RULES + 1 }, (_, i) => ({ ...RULES[0], ruleId: `r${i}` }));
+    const o = temp('bigpol');
+    synthesize(inv, o, { policyRules: many });
+    const g = resources(readStacks(o).get('policy')!, 'aws_networkfirewall_rule_group')[0][1] as { rule_group: { rules_source: { rules_string: string } } };
+    const lines = g.rule_group.rules_source.rules_string.split('\n').filter(Boolean);
+    expect(lines.length).toBe(many.length);
+    expect(lines[0]).toBe('pass tcp 2001:db8::/32 any -> 3fff:100::/32 443 (msg:"r0"; sid:1; rev:1;)');
+    expect(lines.map((l) => Number(/sid:(\d+);/.exec(l)![1]))).toEqual(many.map((_, i) => i + 1));
   });
 
   test('the local backend is explicit and relative', () => {
@@ -141,6 +158,9 @@ describe('determinism and onboarding', () => {
     const ta = readTree(after);
     const changed = [...ta.keys()].filter((k) => k !== 'manifest.json' && !(tb.get(k) && tb.get(k)!.equals(ta.get(k)!)));
     expect(changed).toEqual(['stacks/org-GM0363/cdk.tf.json']);
+    const d = diffSynthOutputs(before, after);
+    expect([d.added, d.removed, d.changed]).toEqual([['org-GM0363'], [], []]);
+    expect(d.unchanged).toContain('hub');
     expect([...tb.keys()].filter((k) => !ta.has(k))).toEqual([]);
     // The manifest only gains the new stack.
     const mb = JSON.parse(tb.get('manifest.json')!.toString()) as { stacks: Record<string, unknown> };
@@ -155,11 +175,38 @@ describe('determinism and onboarding', () => {
     expect(ipamCidrs(stacks).get('GM0363')).toEqual([slotPrefix('gemeente', 67, 0), slotPrefix('gemeente', 67, 1)].sort());
   });
 
+  test('with the real policy, onboarding a gemeente never touches the hub stack', () => {
+    const policy = 'rules:\n  - { id: overheid-https, from: { zone: overheid }, to: { zone: overheid }, proto: tcp, ports: [443], action: allow, owner: test, reason: test }\n';
+    const write = (orgs: OrgSpec[]): string => {
+      const dir = baseInventory(orgs);
+      fs.mkdirSync(path.join(dir, 'policy'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'policy', '10-base.yaml'), policy);
+      return dir;
+    };
+    const before = temp('pol-before');
+    const r1 = synthesize(load(write(BASE_ORGS)), before);
+    expect(r1.stacks).toContain('policy');
+    const after = temp('pol-after');
+    const haarlem: OrgSpec = { id: 'GM0392', kind: 'gemeente', name: 'Haarlem', slot: 68, zones: ['overheid'], publicAddress: '203.0.113.40', asn: 65005, categories: [0], at: '2026-03-02T10:00:00Z' };
+    synthesize(load(write([...BASE_ORGS, haarlem])), after);
+    const tb = readTree(before);
+    const ta = readTree(after);
+    const changed = [...ta.keys()].filter((k) => k !== 'manifest.json' && !(tb.get(k) && tb.get(k)!.equals(ta.get(k)!)));
+    // Its own stack, and the rule group that lists the zone's members; never the hub or another organisation.
+    expect(changed.filter((k) => k !== 'stacks/policy/cdk.tf.json')).toEqual(['stacks/org-GM0392/cdk.tf.json']);
+  });
+
   test('a removed organisation leaves no stale stack behind', () => {
     const out = temp('stale');
     synthesize(load(baseInventory()), out, { policyRules: RULES });
-    synthesize(load(baseInventory(BASE_ORGS.filter((o) => o.id !== 'GM0626'))), out, { policyRules: RULES });
+    const before = temp('stale-before');
+    fs.cpSync(out, before, { recursive: true });
+    // GM0626 leaves; Leiden's connection point drops markt (its stack changes).
+    const orgs = BASE_ORGS.filter((o) => o.id !== 'GM0626').map((o) => (o.id === 'GM0546' ? { ...o, zones: ['overheid' as const] } : o));
+    synthesize(load(baseInventory(orgs)), out, { policyRules: RULES });
     expect(fs.existsSync(path.join(out, 'stacks', 'org-GM0626'))).toBe(false);
+    const d = diffSynthOutputs(before, out);
+    expect([d.added, d.removed, d.changed]).toEqual([[], ['org-GM0626'], ['org-GM0546']]);
   });
 });
 

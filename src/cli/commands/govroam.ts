@@ -2,27 +2,35 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, EXIT, flagString, UserError } from '../context';
 import { loadForCommand } from '../load';
-import { checkGovroam, GovroamRenderError, renderNaptr, renderRadsecproxy } from '../../govroam';
+import { checkGovroam, DEFAULT_RADSECPROXY_LOG, GovroamRenderError, renderGovroam } from '../../govroam';
 import { checkReferences } from '../../model/checks';
-import { formatFinding, hasErrors } from '../../model/finding';
+import { type Finding, formatFinding, hasErrors } from '../../model/finding';
+import type { Inventory } from '../../model/inventory';
 import { trySecret } from '../../secrets';
 import { writeFileAtomic } from '../../util/atomic';
+
+/** The govroam findings: rules 16–20 plus reference errors inside govroam.yaml. */
+function govroamFindings(inventory: Inventory): Finding[] {
+  const file = inventory.govroam?.loc.file;
+  return [...checkReferences(inventory).filter((f) => f.file === file), ...checkGovroam(inventory)];
+}
 
 export const commands: Command[] = [
   {
     spec: {
       name: 'govroam check',
-      summary: 'check the govroam settings (SSID, visitor isolation, log retention, realms, NAPTR)',
+      summary: 'check the govroam settings (SSID, visitor isolation, log retention, accounting, realms, NAPTR)',
       flags: { format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' } },
     },
     async run(ctx) {
       const { inventory } = loadForCommand(ctx);
-      const findings = [...checkReferences(inventory), ...checkGovroam(inventory)].filter((f) => f.code.startsWith('GOVROAM') || (inventory.govroam && f.file === inventory.govroam.loc.file));
+      const findings = govroamFindings(inventory);
       const ok = !hasErrors(findings);
-      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ ok, findings, participants: inventory.govroam?.participants.length ?? 0 }, null, 2) + '\n');
+      const participants = inventory.govroam?.participants.length ?? 0;
+      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ ok, findings, participants }, null, 2) + '\n');
       else {
         for (const f of findings) ctx.io.stdout(`${formatFinding(f)}\n`);
-        ctx.io.stdout(`govroam: ${inventory.govroam?.participants.length ?? 0} participants, ${findings.length} finding(s)\n`);
+        ctx.io.stdout(inventory.govroam ? `govroam: ${participants} participant(s), ${findings.length} finding(s)\n` : 'govroam: no govroam.yaml in the inventory\n');
       }
       return ok ? EXIT.OK : EXIT.INVALID;
     },
@@ -30,31 +38,53 @@ export const commands: Command[] = [
   {
     spec: {
       name: 'govroam render',
-      summary: 'render radsecproxy configuration per participant and the NAPTR records',
+      summary: 'render radsecproxy (per participant and the lab NLRS), FreeRADIUS pieces for IdPs, logrotate and NAPTR records',
       flags: {
         out: { type: 'string', default: 'govroam.out', help: 'output folder' },
-        'tls-dir': { type: 'string', default: '/etc/radsecproxy/tls', help: 'where the TLS files are on the RADIUS servers' },
+        'tls-dir': { type: 'string', default: '/etc/radsecproxy/tls', help: 'where ca.pem, cert.pem and key.pem are on the RADIUS servers' },
+        'log-file': { type: 'string', default: DEFAULT_RADSECPROXY_LOG, help: "radsecproxy's log file on the RADIUS servers" },
+        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
       },
-      details: 'Shared secrets for RADIUS/UDP are read from the references in govroam.yaml at render time; files are written 0600.',
+      details: [
+        'Shared secrets for RADIUS/UDP are read from the references in govroam.yaml at render time (access points of a',
+        'service provider: GOVROAM_NAS_SECRET_<ORGID>); files holding secrets are written 0600. Refuses to render while',
+        "'ggi govroam check' finds errors. Check a result with: radsecproxy -c FILE -p   and   freeradius -C -d DIR",
+      ].join('\n'),
     },
     async run(ctx) {
       const { inventory } = loadForCommand(ctx);
+      const findings = govroamFindings(inventory);
+      if (hasErrors(findings)) throw new UserError("govroam.yaml has errors; fix them first ('ggi govroam check')", EXIT.INVALID, findings.filter((f) => f.severity === 'error'));
+      if (!inventory.govroam) throw new UserError('the inventory has no govroam.yaml: nothing to render');
       const tlsDir = flagString(ctx.args, 'tls-dir')!;
       const out = path.resolve(ctx.io.cwd, flagString(ctx.args, 'out')!);
       let files;
       try {
-        files = renderRadsecproxy(inventory, (ref) => trySecret(ref, ctx.io.env, ctx.io.cwd), { caFile: `${tlsDir}/ca.pem`, certFile: `${tlsDir}/cert.pem`, keyFile: `${tlsDir}/key.pem` });
+        files = renderGovroam(inventory, (ref) => trySecret(ref, ctx.io.env, ctx.io.cwd), {
+          tls: { caFile: `${tlsDir}/ca.pem`, certFile: `${tlsDir}/cert.pem`, keyFile: `${tlsDir}/key.pem` },
+          logDestination: flagString(ctx.args, 'log-file')!,
+        });
       } catch (e) {
         if (e instanceof GovroamRenderError) throw new UserError(e.message);
         throw e;
       }
-      files.push({ path: 'naptr.zone', content: renderNaptr(inventory), mode: 0o644 });
-      for (const f of files) {
-        const target = path.join(out, f.path);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        writeFileAtomic(target, f.content, f.mode);
+      try {
+        for (const f of files) {
+          const target = path.join(out, f.path);
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          writeFileAtomic(target, f.content, f.mode);
+        }
+      } catch (e) {
+        throw new UserError(`cannot write to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      ctx.io.stdout(`wrote ${files.length} file(s) to ${path.relative(ctx.io.cwd, out) || '.'}\n`);
+      const shown = path.relative(ctx.io.cwd, out) || '.';
+      if (ctx.args.flags.format === 'json') {
+        ctx.io.stdout(JSON.stringify({ out: shown, files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}` })), findings }, null, 2) + '\n');
+      } else {
+        for (const f of findings) ctx.io.stderr(`${formatFinding(f)}\n`);
+        for (const f of files) ctx.io.stdout(`${path.join(shown, f.path)}\n`);
+        ctx.io.stdout(`wrote ${files.length} file(s) to ${shown}\n`);
+      }
       return EXIT.OK;
     },
   },

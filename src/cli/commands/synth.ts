@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { EXIT, flagString, type Command, type CommandContext, type ExitCode } from '../context';
+import { EXIT, flagString, UserError, type Command, type CommandContext, type ExitCode } from '../context';
 import { formatFinding, type Finding } from '../../model/finding';
 import type { Inventory } from '../../model/inventory';
 import { isConstructValidationError } from '../../constructs/errors';
@@ -29,11 +29,16 @@ const synth: Command = {
       return fail(ctx, json, errors, `the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`);
     }
     const inv: Inventory = gate.inventory;
-    const { synthesize } = require('../../../stacks/main') as typeof import('../../../stacks/main');
+    const { synthesizeParallel } = require('../../../stacks/main') as typeof import('../../../stacks/main');
     let result: { stacks: string[]; notes: Finding[] };
     try {
-      result = synthesize(inv, out);
+      result = await synthesizeParallel(inv, out);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !isConstructValidationError(e)) {
+        // The output folder cannot be written (permissions, a file in the way, a full disk): the user's to fix.
+        throw new UserError(`cannot write the synthesized stacks to ${outArg}: ${(e as Error).message}`);
+      }
       if (!isConstructValidationError(e)) throw e;
       const f = inv.sources.error(e.code, e.message, e.loc ?? inv.settings.loc, e.loc ? e.sub : []);
       return fail(ctx, json, [f], 'the cloud stacks refuse this inventory');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ipAddress, kebabId, orgId, secretRef } from './common';
+import { cidr, ipAddress, kebabId, orgId, secretRef } from './common';
 
 /** `govroam.yaml`: the national proxies and each organisation's realms, roles and RADIUS servers. */
 
@@ -35,6 +35,10 @@ const participant = z.strictObject({
   naptr: naptr.optional(),
   /** Dynamic discovery: the device that runs radsecproxy for this organisation. */
   device: kebabId.optional(),
+  /** Access points / WLAN controllers that send RADIUS/UDP to the participant's radsecproxy; their secret differs from the IdP's. */
+  nas: z.array(z.strictObject({ name: kebabId, prefix: cidr, secret: secretRef })).default([]),
+  /** The address of the participant's radsecproxy as the NLRS and its own RADIUS servers see it. */
+  proxyAddress: ipAddress.optional(),
 });
 export type GovroamParticipantDecl = z.infer<typeof participant>;
 

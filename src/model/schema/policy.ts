@@ -15,6 +15,7 @@ export const selectorSchema = z
   })
   .refine((s) => Object.values(s).filter((v) => v !== undefined).length === 1, {
     error: 'a selector names exactly one of zone, organisations, services, prefixes or segments',
+    params: { code: 'SELECTOR_ONE_KEY' },
   });
 export type SelectorDecl = z.infer<typeof selectorSchema>;
 

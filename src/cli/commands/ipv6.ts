@@ -1,0 +1,274 @@
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type Command, type CommandContext, EXIT, type ExitCode, flagInt, flagString, UsageError, UserError } from '../context';
+import { loadForCommand } from '../load';
+import { table } from '../report/table';
+import type { Finding } from '../../model/finding';
+import type { Inventory, Organisation } from '../../model/inventory';
+import type { LedgerEntryDecl } from '../../model/schema';
+import {
+  allocate,
+  exportArpa,
+  exportCsv,
+  exportRipe,
+  planFromSettings,
+  release,
+  utilisationReport,
+  type LedgerProblem,
+  type NumberingPlan,
+  type OrgInfo,
+  type PlanKind,
+} from '../../ipv6';
+import { ledgerPath, LockError, updateLedger, type StoreResult } from '../../ipv6/store';
+
+/** `ggi ipv6 show|allocate|release|report|export` (CLI.md). Writes go through the locked, atomic ledger store. */
+
+const format = { type: 'string' as const, choices: ['text', 'json'], default: 'text', help: 'output format' };
+
+/** Who is recorded in the ledger: GGI_OPERATOR, else git's user.email, else the OS user. */
+export function operator(ctx: CommandContext): string {
+  const env = ctx.io.env.GGI_OPERATOR?.trim();
+  if (env) return env;
+  try {
+    const email = execFileSync('git', ['config', 'user.email'], { cwd: ctx.io.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    if (email) return email;
+  } catch {
+    /* no git or no user.email */
+  }
+  try {
+    return os.userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function planOf(inv: Inventory): NumberingPlan {
+  const built = planFromSettings(inv.settings);
+  if (!built.plan) {
+    throw new UserError('the numbering plan in ggi.yaml is inconsistent', EXIT.INVALID, built.problems.map((p) => inv.sources.error(p.code, p.message, inv.settings.loc, p.path)));
+  }
+  return built.plan;
+}
+
+function orgInfos(inv: Inventory): Map<string, OrgInfo> {
+  return new Map(inv.organisations.map((o) => [o.id, { id: o.id, kind: o.kind as PlanKind, name: o.name }]));
+}
+
+function ledgerData(inv: Inventory) {
+  return { version: 1 as const, slots: inv.ledger.slots, entries: inv.ledger.entries };
+}
+
+/** Fails the command with findings: on stdout as JSON in --format json (scripts read one document), else on stderr. */
+function fail(ctx: CommandContext, message: string, findings: Finding[]): ExitCode {
+  if (ctx.args.flags.format === 'json') {
+    ctx.io.stdout(JSON.stringify({ ok: false, findings }, null, 2) + '\n');
+    ctx.io.stderr(`ggi: ${message}\n`);
+    return EXIT.INVALID;
+  }
+  throw new UserError(message, EXIT.INVALID, findings);
+}
+
+function problemFinding(inv: Inventory, p: LedgerProblem): Finding {
+  if (p.settingsPath) return inv.sources.error(p.code, p.message, inv.settings.loc, p.settingsPath);
+  return { severity: 'error', code: p.code, message: p.message, file: inv.ledger.file, line: 1, column: 1 };
+}
+
+function findOrg(ctx: CommandContext, inv: Inventory, id: string): Organisation | null {
+  const org = inv.organisations.find((o) => o.id === id.toUpperCase());
+  if (org) return org;
+  return null;
+}
+
+function unknownOrg(ctx: CommandContext, inv: Inventory, id: string): ExitCode {
+  const f: Finding = { severity: 'error', code: 'IPV6_UNKNOWN_ORGANISATION', message: `no organisation '${id}' in ${inv.dir}/organisations`, file: inv.ledger.file, line: 1, column: 1 };
+  return fail(ctx, `unknown organisation '${id}'`, [f]);
+}
+
+function element(e: LedgerEntryDecl) {
+  return {
+    category: e.category,
+    prefix: e.prefix,
+    status: e.status,
+    purpose: e.purpose ?? null,
+    source: e.source,
+    ...(e.parent ? { parent: e.parent } : {}),
+    ...(e.internetRouted !== undefined ? { internetRouted: e.internetRouted } : {}),
+    ...(e.released ? { released: e.released.at, reason: e.released.reason, quarantineUntil: e.released.quarantineUntil } : {}),
+  };
+}
+
+/** Writes need real addresses: a profile's remapped view must never be written back into the ledger. */
+function requireDefaultProfile(ctx: CommandContext): void {
+  if (ctx.global.profile !== 'default') throw new UsageError(`'ggi ${ctx.spec.name}' writes the ledger in real addresses; run it without --profile (got '${ctx.global.profile}')`);
+}
+
+async function store(ctx: CommandContext, inv: Inventory, change: Parameters<typeof updateLedger>[1]): Promise<StoreResult | ExitCode> {
+  try {
+    return await updateLedger(ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory)), change);
+  } catch (e) {
+    if (e instanceof LockError) return fail(ctx, e.message, [{ severity: 'error', code: 'IPV6_LEDGER_LOCKED', message: e.message, file: inv.ledger.file, line: 1, column: 1 }]);
+    throw e;
+  }
+}
+
+function storeFailure(ctx: CommandContext, inv: Inventory, r: Exclude<StoreResult, { ok: true }>): ExitCode {
+  const findings = 'findings' in r ? [problemFinding(inv, r.problem), ...r.findings] : [problemFinding(inv, r.problem)];
+  return fail(ctx, r.problem.message, findings);
+}
+
+export const commands: Command[] = [
+  {
+    spec: {
+      name: 'ipv6 show',
+      summary: 'every IPv6 prefix of an organisation (active and quarantined)',
+      positionals: ['ORG'],
+      flags: { format },
+    },
+    async run(ctx) {
+      const { inventory: inv } = loadForCommand(ctx);
+      const id = ctx.args.positionals[0];
+      const org = findOrg(ctx, inv, id);
+      if (!org) return unknownOrg(ctx, inv, id);
+      const entries = inv.ledger.entries.filter((e) => e.organisation === org.id);
+      if (ctx.args.flags.format === 'json') {
+        ctx.io.stdout(JSON.stringify({ organisation: org.id, prefixes: entries.map(element) }, null, 2) + '\n');
+        return EXIT.OK;
+      }
+      ctx.io.stdout(`${org.id} ${org.name} (${org.kind})\n`);
+      if (!entries.length) {
+        ctx.io.stdout(`no prefixes yet: ggi ipv6 allocate ${org.id} --category CATEGORY\n`);
+        return EXIT.OK;
+      }
+      const rows = entries.map((e) => [e.prefix, e.category, e.status, e.source, e.parent ? 'sub' : 'allocation', e.purpose ?? '', e.released ? `until ${e.released.quarantineUntil}: ${e.released.reason}` : '']);
+      ctx.io.stdout(table(['PREFIX', 'CATEGORY', 'STATUS', 'SOURCE', 'KIND', 'PURPOSE', 'RELEASED'], rows));
+      return EXIT.OK;
+    },
+  },
+  {
+    spec: {
+      name: 'ipv6 allocate',
+      summary: "allocate an organisation's /46 in a category, or a /48, /56, /64 inside it (idempotent, locked, atomic)",
+      positionals: ['ORG'],
+      flags: {
+        category: { type: 'string', help: 'network category (see numberingPlan.categories in ggi.yaml)' },
+        length: { type: 'string', help: 'prefix length: the allocation length (default) or a sub-allocation length' },
+        purpose: { type: 'string', help: 'what it is for (the site or VLAN; required for sub-allocations)' },
+        format,
+      },
+      details: 'Re-running returns what the organisation already holds. The operator recorded is GGI_OPERATOR, else git user.email, else the OS user.',
+    },
+    async run(ctx) {
+      requireDefaultProfile(ctx);
+      const cat = flagString(ctx.args, 'category');
+      if (!cat) throw new UsageError('--category is required (e.g. --category diginetwerk)');
+      const length = flagInt(ctx.args, 'length', 0, 1_000_000);
+      const purpose = flagString(ctx.args, 'purpose');
+      const { inventory: inv } = loadForCommand(ctx);
+      const plan = planOf(inv);
+      const id = ctx.args.positionals[0];
+      const org = findOrg(ctx, inv, id);
+      if (!org) return unknownOrg(ctx, inv, id);
+      const who = operator(ctx);
+      const now = ctx.io.now();
+      const r = await store(ctx, inv, (data) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose }, plan, now, who));
+      if (typeof r === 'number') return r;
+      if (!r.ok) return storeFailure(ctx, inv, r);
+      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ organisation: org.id, ...element(r.entry), created: r.created }, null, 2) + '\n');
+      else if (r.created) {
+        const extra = r.changes.added.slice(1).map((e) => `\n  and ${e.status} ${e.prefix} (${e.purpose ?? e.status})`).join('');
+        ctx.io.stdout(`allocated ${r.entry.prefix} to ${org.id} (${r.entry.category}${r.entry.purpose ? `, ${r.entry.purpose}` : ''})${extra}\n`);
+      } else ctx.io.stdout(`${org.id} already holds ${r.entry.prefix} (${r.entry.category}, ${r.entry.status}); nothing changed\n`);
+      return EXIT.OK;
+    },
+  },
+  {
+    spec: {
+      name: 'ipv6 release',
+      summary: 'release a prefix: it is quarantined (kept in the ledger, not handed out again before the quarantine ends)',
+      positionals: ['ORG'],
+      flags: {
+        prefix: { type: 'string', help: 'the prefix to release' },
+        reason: { type: 'string', help: 'why (kept in the ledger)' },
+        format,
+      },
+    },
+    async run(ctx) {
+      requireDefaultProfile(ctx);
+      const prefix = flagString(ctx.args, 'prefix');
+      const reason = flagString(ctx.args, 'reason');
+      if (!prefix) throw new UsageError('--prefix is required');
+      if (!reason || !reason.trim()) throw new UsageError('--reason is required (it is kept in the ledger)');
+      const { inventory: inv } = loadForCommand(ctx);
+      const plan = planOf(inv);
+      const id = ctx.args.positionals[0];
+      const org = findOrg(ctx, inv, id);
+      if (!org) return unknownOrg(ctx, inv, id);
+      const who = operator(ctx);
+      const now = ctx.io.now();
+      const r = await store(ctx, inv, (data) => release(data, { organisation: org.id, prefix, reason }, plan, now, who));
+      if (typeof r === 'number') return r;
+      if (!r.ok) return storeFailure(ctx, inv, r);
+      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ organisation: org.id, ...element(r.entry), changed: r.created }, null, 2) + '\n');
+      else if (r.created) {
+        const more = r.changes.updated.length - 1;
+        ctx.io.stdout(`released ${r.entry.prefix} of ${org.id}: quarantined until ${r.entry.released?.quarantineUntil}${more > 0 ? ` (with ${more} sub-allocation(s) inside it)` : ''}\n`);
+      } else ctx.io.stdout(`${r.entry.prefix} of ${org.id} is already quarantined until ${r.entry.released?.quarantineUntil}; nothing changed\n`);
+      return EXIT.OK;
+    },
+  },
+  {
+    spec: {
+      name: 'ipv6 report',
+      summary: 'utilisation of the numbering plan per block, per category and per kind of organisation',
+      flags: { format },
+    },
+    async run(ctx) {
+      const { inventory: inv } = loadForCommand(ctx);
+      const plan = planOf(inv);
+      const rep = utilisationReport(ledgerData(inv), plan, orgInfos(inv), ctx.io.now());
+      if (ctx.args.flags.format === 'json') {
+        ctx.io.stdout(JSON.stringify(rep, null, 2) + '\n');
+        return EXIT.OK;
+      }
+      const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+      const out: string[] = [`Numbering plan: /${rep.allocationLength} allocations; layout ${rep.layout}`, ''];
+      out.push(
+        table(
+          ['BLOCK', 'KINDS', 'SLOTS', `/${rep.allocationLength} USED`, 'QUARANTINED', 'FREE', 'USED %'],
+          rep.blocks.map((b) => [b.block, b.kinds.join(', '), `${b.slots.used}/${b.slots.total}`, String(b.allocations.used), String(b.allocations.quarantined), String(b.allocations.free), pct(b.utilisation)]),
+          { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] },
+        ),
+      );
+      out.push(table(['CATEGORY', 'ALLOCATIONS', 'SUB-ALLOCATIONS'], rep.categories.map((c) => [c.category, String(c.allocations), String(c.subAllocations)]), { align: ['left', 'right', 'right'] }));
+      out.push(table(['KIND', 'ORGANISATIONS', 'ALLOCATIONS'], rep.kinds.map((k) => [k.kind, String(k.organisations), String(k.allocations)]), { align: ['left', 'right', 'right'] }));
+      out.push(`free /${rep.allocationLength}s: ${rep.freeAllocations}\n`);
+      ctx.io.stdout(out.join('\n'));
+      return EXIT.OK;
+    },
+  },
+  {
+    spec: {
+      name: 'ipv6 export',
+      summary: 'export the ledger: RIPE inet6num objects, ip6.arpa delegations, or CSV',
+      positionals: ['ripe|arpa|csv'],
+      flags: { format },
+      details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json applies to arpa.',
+    },
+    async run(ctx) {
+      const what = ctx.args.positionals[0];
+      if (!['ripe', 'arpa', 'csv'].includes(what)) throw new UsageError(`export what? ripe, arpa or csv (got '${what}')`);
+      const { inventory: inv } = loadForCommand(ctx);
+      const plan = planOf(inv);
+      const data = ledgerData(inv);
+      if (what === 'ripe') ctx.io.stdout(exportRipe(data, plan, orgInfos(inv)));
+      else if (what === 'csv') ctx.io.stdout(exportCsv(data, orgInfos(inv)));
+      else {
+        const zones = exportArpa(data);
+        if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ zones }, null, 2) + '\n');
+        else ctx.io.stdout(zones.map((z) => `${z.zone}.\t; ${z.prefix} ${z.organisation} ${z.category}\n`).join(''));
+      }
+      return EXIT.OK;
+    },
+  },
+];

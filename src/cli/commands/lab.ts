@@ -1,0 +1,173 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Command, type CommandContext, EXIT, type ExitCode, UserError } from '../context';
+import type { LabState } from '../../lab/state';
+
+/**
+ * `ggi lab up|down|status`: the lab of real routers built from the inventory (CLI.md). Heavy modules are required
+ * inside `run` so that other commands start fast.
+ */
+
+const STATE_FLAG = { type: 'string' as const, help: 'lab state folder (keys, configs, pid files, the lab target)', default: '.ggi-state/lab' };
+const FORMAT_FLAG = { type: 'string' as const, choices: ['text', 'json'], default: 'text', help: 'output format' };
+
+export interface LabStatusJson {
+  up: boolean;
+  devices: Array<{ id: string; namespace: string; mgmt: string | null }>;
+  hosts: Array<{ id: string; namespace: string; organisation: string | null; service: string | null; addresses: string[]; listens: Array<{ proto: 'tcp' | 'udp'; port: number }> }>;
+}
+
+/** The CLI.md status document from a lab state (null: no lab). Pure. */
+export function statusJson(up: boolean, state: LabState | null): LabStatusJson {
+  if (!state) return { up: false, devices: [], hosts: [] };
+  const devices = state.nodes.filter((n) => n.kind === 'router').map((n) => ({ id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null }));
+  const hosts = state.nodes
+    .filter((n) => n.kind === 'host')
+    .map((n) => ({
+      id: n.id,
+      namespace: n.namespace,
+      organisation: n.meta.organisation ?? null,
+      service: n.meta.service ?? null,
+      addresses: n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+      listens: n.listens.map((l) => ({ proto: l.proto, port: l.port })),
+    }));
+  return { up, devices, hosts };
+}
+
+function stateDirOf(ctx: CommandContext): string {
+  return path.resolve(ctx.io.cwd, String(ctx.args.flags.state));
+}
+
+async function up(ctx: CommandContext): Promise<ExitCode> {
+  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
+  const { hasErrors } = require('../../model/finding') as typeof import('../../model/finding');
+  const { buildIntents } = require('../../intent') as typeof import('../../intent');
+  const lab = require('../../lab') as typeof import('../../lab');
+  const il = require('../../lab/inventory-lab') as typeof import('../../lab/inventory-lab');
+
+  // The lab only ever sees lab addresses: the default profile means the lab profile here.
+  const profile = ctx.global.profile === 'default' ? 'lab' : ctx.global.profile;
+  const loaded = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile });
+  if (!loaded.inventory || hasErrors(loaded.findings)) {
+    throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loaded.findings.filter((f) => f.severity === 'error'));
+  }
+  const inv = loaded.inventory;
+  const built = buildIntents(inv);
+  const errors = built.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);
+
+  const stateDir = stateDirOf(ctx);
+  let spec;
+  try {
+    spec = il.labSpecFromIntents(inv, built.intents, { stateDir, name: String(ctx.args.flags.name) });
+  } catch (e) {
+    if (e instanceof il.InventoryLabError) throw new UserError(e.message, EXIT.INVALID);
+    throw e;
+  }
+  const progress = ctx.io.isTTY ? (p: { step: string; node?: string; done: number; total: number }) => ctx.io.stderr(`\r\x1b[K[${p.done}/${p.total}] ${p.step}${p.node ? ` ${p.node}` : ''}`) : undefined;
+  let state: LabState;
+  try {
+    state = await lab.labUp(spec, lab.localRunner(), progress);
+  } catch (e) {
+    if (ctx.io.isTTY) ctx.io.stderr('\n');
+    // A refused `up` (a lab is already up here) keeps that lab's target; a failed one leaves no target behind.
+    let stillUp = false;
+    try {
+      stillUp = lab.labStatus(stateDir).up;
+    } catch {
+      stillUp = false;
+    }
+    if (!stillUp) il.removeLabTarget(stateDir);
+    if (e instanceof lab.LabError) throw new UserError(e.message, EXIT.INVALID);
+    throw new UserError(`lab up failed and was torn down: ${e instanceof Error ? e.message : String(e)}`, EXIT.DEVICE_FAILED);
+  }
+  if (ctx.io.isTTY) ctx.io.stderr('\n');
+  il.writeLabTarget(stateDir, il.labTargetFromState(state, { inventory: path.resolve(ctx.io.cwd, ctx.global.inventory), profile }));
+
+  const doc = statusJson(true, state);
+  if (ctx.args.flags.format === 'json') ctx.io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+  else {
+    ctx.io.stdout(`lab up: ${doc.devices.length} devices, ${doc.hosts.length} hosts (state in ${path.relative(ctx.io.cwd, stateDir) || '.'})\n`);
+    ctx.io.stdout(`next: ggi plan --target lab, ggi apply --target lab\n`);
+  }
+  return EXIT.OK;
+}
+
+async function down(ctx: CommandContext): Promise<ExitCode> {
+  const lab = require('../../lab') as typeof import('../../lab');
+  const il = require('../../lab/inventory-lab') as typeof import('../../lab/inventory-lab');
+  const stateDir = stateDirOf(ctx);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new UserError('the lab needs root (network namespaces)', EXIT.INVALID);
+  const report = await lab.labDown(stateDir, lab.localRunner());
+  il.removeLabTarget(stateDir);
+  // The state folder itself goes too when the lab left nothing else in it, and so does the default `.ggi-state`.
+  for (const dir of [stateDir, ...(String(ctx.args.flags.state) === STATE_FLAG.default ? [path.dirname(stateDir)] : [])]) {
+    try {
+      if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+    } catch {
+      // not empty or not ours to remove: leave it
+    }
+  }
+  if (ctx.args.flags.format === 'json') {
+    ctx.io.stdout(`${JSON.stringify({ down: report.remaining.length === 0, namespaces: report.namespaces, processes: report.killed, remaining: report.remaining }, null, 2)}\n`);
+  } else if (report.remaining.length === 0) {
+    ctx.io.stdout(`lab down: removed ${report.namespaces.length} namespaces, stopped ${report.killed} processes\n`);
+  } else {
+    ctx.io.stderr(`lab down: could not remove:\n${report.remaining.map((r) => `  ${r}`).join('\n')}\n`);
+  }
+  return report.remaining.length === 0 ? EXIT.OK : EXIT.DEVICE_FAILED;
+}
+
+async function status(ctx: CommandContext): Promise<ExitCode> {
+  const lab = require('../../lab') as typeof import('../../lab');
+  const stateDir = stateDirOf(ctx);
+  let st: ReturnType<typeof lab.labStatus>;
+  try {
+    st = lab.labStatus(stateDir);
+  } catch (e) {
+    throw new UserError(e instanceof Error ? e.message : String(e), EXIT.INVALID);
+  }
+  const doc = statusJson(st.up, st.state);
+  if (ctx.args.flags.format === 'json') {
+    ctx.io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  if (!st.state) {
+    ctx.io.stdout(`lab: down (no lab state in ${path.relative(ctx.io.cwd, stateDir) || '.'})\n`);
+    return EXIT.OK;
+  }
+  const lines = [`lab: ${st.up ? 'up' : 'not healthy'} (${doc.devices.length} devices, ${doc.hosts.length} hosts)`];
+  for (const d of doc.devices) lines.push(`  device ${d.id.padEnd(24)} ${d.namespace.padEnd(32)} ${d.mgmt ?? '-'}`);
+  for (const h of doc.hosts) {
+    const what = h.service ? `service ${h.service}` : `LAN of ${h.organisation ?? '-'}`;
+    const listens = h.listens.length ? ` listens ${h.listens.map((l) => `${l.proto}/${l.port}`).join(',')}` : '';
+    lines.push(`  host   ${h.id.padEnd(24)} ${h.namespace.padEnd(32)} ${what}: ${h.addresses.join(' ')}${listens}`);
+  }
+  for (const p of st.problems) lines.push(`  problem: ${p}`);
+  ctx.io.stdout(`${lines.join('\n')}\n`);
+  return EXIT.OK;
+}
+
+export const commands: Command[] = [
+  {
+    spec: {
+      name: 'lab up',
+      summary: 'build the lab of real routers from the inventory (network namespaces, FRR, sshd, hosts; needs root)',
+      flags: {
+        state: STATE_FLAG,
+        format: FORMAT_FLAG,
+        name: { type: 'string', default: 'ggi', help: "lab name: the prefix of every namespace ('ggi' plus up to 5 of [a-z0-9])" },
+      },
+      details: 'Uses the lab profile (documentation addresses only). Writes the `lab` target for plan/apply/drift --target lab.',
+    },
+    run: up,
+  },
+  {
+    spec: { name: 'lab down', summary: 'remove everything the lab made (also after a crash)', flags: { state: STATE_FLAG, format: FORMAT_FLAG } },
+    run: down,
+  },
+  {
+    spec: { name: 'lab status', summary: 'show the lab: devices, hosts, listeners', flags: { state: STATE_FLAG, format: FORMAT_FLAG } },
+    run: status,
+  },
+];

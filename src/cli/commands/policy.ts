@@ -1,0 +1,339 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Command, type CommandContext, EXIT, type ExitCode, flagString, UsageError, UserError } from '../context';
+import { formatFinding, hasErrors, type Finding } from '../../model/finding';
+import type { Inventory } from '../../model/inventory';
+import type { Loc } from '../../model/source';
+import type { Change, DiffResult, Packet, PolicyModel } from '../../zones';
+import { junitXml, type JunitCase } from '../report/junit';
+import { sarifLog } from '../report/sarif';
+import { table } from '../report/table';
+
+/** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
+
+const PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
+
+function zones(): typeof import('../../zones') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../../zones');
+}
+
+/** Loads an inventory (a folder or a git revision of the --inventory folder) and builds its policy; errors exit 1. */
+function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; policy: PolicyModel; findings: Finding[]; label: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DirectorySource, GitSource } = require('../../model/files') as typeof import('../../model/files');
+  const invDir = path.resolve(ctx.io.cwd, ctx.global.inventory);
+  let source: import('../../model/files').InventorySource;
+  let label: string;
+  if (where === undefined) {
+    source = new DirectorySource(invDir);
+    label = ctx.global.inventory;
+  } else if (isDirectory(path.resolve(ctx.io.cwd, where))) {
+    source = new DirectorySource(path.resolve(ctx.io.cwd, where));
+    label = where;
+  } else {
+    const repoDir = isDirectory(invDir) ? invDir : ctx.io.cwd;
+    try {
+      source = new GitSource(repoDir, where, invDir);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      const msg = /does not exist/.test(why) ? `'${where}' is neither an inventory folder nor a git revision that exists` : `cannot read git revision '${where}': ${why}`;
+      const f: Finding = { severity: 'error', code: 'POLICY_DIFF_SOURCE', message: msg, file: ctx.global.inventory, line: 1, column: 1 };
+      throw new UserError(msg, EXIT.INVALID, [f]);
+    }
+    label = where;
+  }
+  const { inventory, findings } = loadInventory(source, { profile: ctx.global.profile });
+  if (!inventory || hasErrors(findings)) {
+    throw new UserError(`the inventory ${label} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, findings.filter((f) => f.severity === 'error'));
+  }
+  const built = zones().buildPolicy(inventory);
+  if (hasErrors(built.findings)) throw new UserError(`the policy in ${label} has errors`, EXIT.INVALID, built.findings.filter((f) => f.severity === 'error'));
+  return { inv: inventory, policy: built.policy, findings: built.findings, label };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// query
+
+async function runQuery(ctx: CommandContext): Promise<ExitCode> {
+  const z = zones();
+  const batch = flagString(ctx.args, 'batch');
+  const json = flagString(ctx.args, 'format') === 'json';
+  if (batch !== undefined) {
+    for (const f of ['src', 'dst', 'proto', 'dport']) if (flagString(ctx.args, f) !== undefined) throw new UsageError(`--batch takes the packets from the file; leave out --${f}`);
+    let text: string;
+    try {
+      text = batch === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(ctx.io.cwd, batch), 'utf8');
+    } catch {
+      throw new UserError(`cannot read the batch file '${batch}'`);
+    }
+    const { policy } = loadPolicy(ctx);
+    let bad = 0;
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let pk: Packet;
+      try {
+        pk = JSON.parse(line) as Packet;
+        if (!pk || typeof pk !== 'object') throw new Error('not an object');
+      } catch {
+        bad++;
+        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: not a JSON object {"src","dst","proto","dport"}` })}\n`);
+        return;
+      }
+      try {
+        ctx.io.stdout(`${JSON.stringify(z.query(policy, pk))}\n`);
+      } catch (e) {
+        if (!(e instanceof z.PacketError)) throw e;
+        bad++;
+        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: ${e.message}` })}\n`);
+      }
+    });
+    if (bad) ctx.io.stderr(`ggi: ${bad} line(s) of ${batch} are not valid packets\n`);
+    return bad ? EXIT.INVALID : EXIT.OK;
+  }
+  const src = flagString(ctx.args, 'src');
+  const dst = flagString(ctx.args, 'dst');
+  const proto = flagString(ctx.args, 'proto');
+  if (!src || !dst || !proto) throw new UsageError('policy query needs --src, --dst and --proto (or --batch FILE)');
+  const dportText = flagString(ctx.args, 'dport');
+  if (dportText !== undefined && !/^\d{1,5}$/.test(dportText)) throw new UsageError(`--dport must be a port number (got '${dportText}')`);
+  const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dportText !== undefined ? { dport: Number(dportText) } : {}) };
+  const { policy } = loadPolicy(ctx);
+  let v;
+  try {
+    v = z.query(policy, packet);
+  } catch (e) {
+    if (e instanceof z.PacketError) throw new UserError(`not a valid packet: ${e.message}`);
+    throw e;
+  }
+  if (json) ctx.io.stdout(`${JSON.stringify(v, null, 2)}\n`);
+  else ctx.io.stdout(`${v.allowed ? 'allowed' : 'denied'}: ${v.reason.replace(/^(allowed|denied) by /, 'by ')}\n`);
+  return EXIT.OK;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// lint
+
+async function runLint(ctx: CommandContext): Promise<ExitCode> {
+  const z = zones();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
+  const { inventory, findings: loadFindings } = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile: ctx.global.profile });
+  if (!inventory || hasErrors(loadFindings)) {
+    throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loadFindings.filter((f) => f.severity === 'error'));
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { compareFindings } = require('../../model/finding') as typeof import('../../model/finding');
+  const findings = z.checkPolicy(inventory, ctx.io.now()).sort(compareFindings);
+  const ok = !hasErrors(findings);
+  if (flagString(ctx.args, 'format') === 'json') ctx.io.stdout(`${JSON.stringify({ ok, findings, summary: { rules: inventory.rules.length, guardrails: inventory.guardrails.length } }, null, 2)}\n`);
+  else {
+    for (const f of findings) ctx.io.stdout(`${formatFinding(f)}\n`);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    ctx.io.stdout(`${ok ? 'policy ok' : 'policy has errors'}: ${errors} error(s), ${findings.length - errors} warning(s); ${inventory.rules.length} rules, ${inventory.guardrails.length} guardrails\n`);
+  }
+  return ok ? EXIT.OK : EXIT.INVALID;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// diff
+
+interface Located {
+  file: string;
+  line: number;
+  column: number;
+}
+
+function locate(inv: Inventory, loc: Loc | undefined): Located | null {
+  if (!loc) return null;
+  const src = inv.sources.get(loc.file);
+  const pos = src ? src.position([...loc.path, 'id']) : { line: 1, column: 1 };
+  // A git revision's files show as REV:path; code scanning wants the path.
+  const file = loc.file.replace(/^[^:/\\]+:(?=[^/\\])/, '');
+  return { file, ...pos };
+}
+
+function short(list: string[], n = 3): string {
+  return list.length <= n ? list.join(', ') : `${list.slice(0, n).join(', ')} (+${list.length - n} more)`;
+}
+
+function exampleText(c: Change): string {
+  const e = c.example;
+  return `${e.proto}${e.dport !== undefined ? `/${e.dport}` : ''} ${e.src} -> ${e.dst}`;
+}
+
+function changeRows(list: Change[]): string[][] {
+  return list.map((c) => [c.rules.join(', '), c.proto, c.dports ?? '*', short(c.src), short(c.dst), exampleText(c)]);
+}
+
+function textDiff(d: DiffResult, base: string, head: string): string {
+  const out: string[] = [`policy diff ${base} -> ${head}: ${d.opened.length} opened, ${d.closed.length} closed`];
+  for (const [title, list] of [['opened', d.opened], ['closed', d.closed]] as const) {
+    if (!list.length) continue;
+    out.push('', `${title} (${list.length}):`, table(['rule', 'proto', 'ports', 'from', 'to', 'example'], changeRows(list)).trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+function markdownDiff(d: DiffResult, base: string, head: string): string {
+  const out: string[] = ['## ggi policy diff', '', `\`${base}\` → \`${head}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
+  if (!d.opened.length && !d.closed.length) out.push('', 'No flow changes verdict.');
+  for (const [title, list] of [['Opened', d.opened], ['Closed', d.closed]] as const) {
+    if (!list.length) continue;
+    out.push('', `### ${title} (${list.length})`, '', '| rule | proto | ports | from | to | example |', '|---|---|---|---|---|---|');
+    for (const c of list) {
+      out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', short(c.src, 4), short(c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+function junitDiff(d: DiffResult, failOpened: boolean): string {
+  const cases = (list: Change[], dir: 'opened' | 'closed'): JunitCase[] =>
+    list.map((c) => ({
+      classname: `ggi.policy.diff.${dir}`,
+      name: `${c.rules.join(',')} ${c.proto}${c.dports ? `/${c.dports}` : ''} ${short(c.src, 2)} -> ${short(c.dst, 2)}`,
+      failures: dir === 'opened' && failOpened ? [{ type: 'POLICY_FLOW_OPENED', message: `opened by ${c.rules.join(', ')}: e.g. ${exampleText(c)}`, detail: JSON.stringify(c, null, 2) }] : [],
+      systemOut: `${dir} by ${c.rules.join(', ')}: e.g. ${exampleText(c)}\nsrc: ${c.src.join(' ')}\ndst: ${c.dst.join(' ')}`,
+    }));
+  return junitXml(
+    [
+      { name: 'ggi policy diff: opened', cases: cases(d.opened, 'opened') },
+      { name: 'ggi policy diff: closed', cases: cases(d.closed, 'closed') },
+    ],
+    'ggi policy diff',
+  );
+}
+
+function sarifDiff(d: DiffResult, baseInv: Inventory, headInv: Inventory, failOpened: boolean): object {
+  const results = [];
+  for (const [dir, list] of [['opened', d.opened], ['closed', d.closed]] as const) {
+    for (const c of list) {
+      const id = c.rules[0];
+      const inv = dir === 'opened' ? headInv : baseInv;
+      const loc = locate(inv, (dir === 'opened' ? d.locations.head : d.locations.base).get(id)) ?? { file: inv.settings.loc.file, line: 1, column: 1 };
+      results.push({
+        ruleId: dir === 'opened' ? 'POLICY_FLOW_OPENED' : 'POLICY_FLOW_CLOSED',
+        level: (dir === 'opened' ? (failOpened ? 'error' : 'warning') : 'note') as 'error' | 'warning' | 'note',
+        message: `rule ${id} ${dir === 'opened' ? 'opens' : 'no longer allows'} ${c.proto}${c.dports ? `/${c.dports}` : ''} from ${short(c.src)} to ${short(c.dst)}, e.g. ${exampleText(c)}`,
+        ...loc,
+        fingerprint: `${dir}:${id}:${c.proto}:${c.dports}:${c.src.join(',')}:${c.dst.join(',')}`,
+        properties: { change: c },
+      });
+    }
+  }
+  return sarifLog(results, [
+    { id: 'POLICY_FLOW_OPENED', description: 'A flow that the base inventory denied is allowed end to end by the head inventory' },
+    { id: 'POLICY_FLOW_CLOSED', description: 'A flow that the base inventory allowed is denied end to end by the head inventory' },
+  ]);
+}
+
+async function runDiff(ctx: CommandContext): Promise<ExitCode> {
+  const baseArg = flagString(ctx.args, 'base');
+  if (!baseArg) throw new UsageError('policy diff needs --base DIR|GITREF');
+  const headArg = flagString(ctx.args, 'head');
+  const base = loadPolicy(ctx, baseArg);
+  const head = loadPolicy(ctx, headArg);
+  const d = zones().diffPolicies(base.policy, head.policy);
+  const failOpened = flagString(ctx.args, 'fail-on') === 'opened';
+  const format = flagString(ctx.args, 'format') ?? 'text';
+  if (format === 'json') ctx.io.stdout(`${JSON.stringify({ opened: d.opened, closed: d.closed }, null, 2)}\n`);
+  else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base.label, head.label));
+  else if (format === 'junit') ctx.io.stdout(junitDiff(d, failOpened));
+  else if (format === 'sarif') ctx.io.stdout(`${JSON.stringify(sarifDiff(d, base.inv, head.inv, failOpened), null, 2)}\n`);
+  else ctx.io.stdout(textDiff(d, base.label, head.label));
+  if (failOpened && d.opened.length) {
+    if (format !== 'text') ctx.io.stderr(`ggi: ${d.opened.length} flow region(s) opened\n`);
+    return EXIT.DIFFERENCE;
+  }
+  return EXIT.OK;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// export
+
+async function runExport(ctx: CommandContext): Promise<ExitCode> {
+  const what = ctx.args.positionals[0];
+  if (what !== 'capirca') throw new UsageError(`policy export knows one format: capirca (got '${what}')`);
+  const out = flagString(ctx.args, 'out');
+  if (!out) throw new UsageError('policy export capirca needs --out DIR');
+  const { policy } = loadPolicy(ctx);
+  const e = zones().exportCapirca(policy);
+  const root = path.resolve(ctx.io.cwd, out);
+  try {
+    for (const [rel, text] of e.files) {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), text);
+    }
+  } catch (err) {
+    throw new UserError(`cannot write to ${out}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
+  return EXIT.OK;
+}
+
+export const commands: Command[] = [
+  {
+    spec: {
+      name: 'policy query',
+      summary: 'the end-to-end verdict for one packet (or a batch), with the deciding rule and the reason',
+      flags: {
+        src: { type: 'string', help: 'source address' },
+        dst: { type: 'string', help: 'destination address' },
+        proto: { type: 'string', choices: PROTOS, help: 'protocol (any: an IP protocol other than tcp/udp/icmp)' },
+        dport: { type: 'string', help: 'destination port (tcp and udp)' },
+        batch: { type: 'string', help: 'file with one JSON packet per line ({"src","dst","proto","dport"}); - for stdin' },
+        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+      },
+      details: 'With --batch, prints one JSON verdict per line ({"allowed","rule","reason"}, or {"error"} for a bad line; exit 1 then).',
+    },
+    run: runQuery,
+  },
+  {
+    spec: {
+      name: 'policy lint',
+      summary: 'shadowed, redundant, conflicting, expired and expiring rules; guardrail violations with an example packet',
+      flags: { format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' } },
+      details: 'Exit 1 when there is an error finding (expired rule, guardrail violation, bad rule), 0 otherwise.',
+    },
+    run: runLint,
+  },
+  {
+    spec: {
+      name: 'policy diff',
+      summary: 'differential reachability: every region of packets whose end-to-end verdict changes',
+      flags: {
+        base: { type: 'string', help: 'the base inventory: a folder, or a git revision of the --inventory folder' },
+        head: { type: 'string', help: 'the head inventory (default: the --inventory folder as it is)' },
+        format: { type: 'string', choices: ['text', 'json', 'markdown', 'junit', 'sarif'], default: 'text', help: 'output format' },
+        'fail-on': { type: 'string', choices: ['opened'], help: 'exit 4 when flows are opened' },
+      },
+      details: 'A git revision is read with git (never touching the working tree). Exit 4 with --fail-on opened when a flow is opened.',
+    },
+    run: runDiff,
+  },
+  {
+    spec: {
+      name: 'policy export',
+      summary: 'export the policy for other tools (capirca: .pol, NETWORK.net, SERVICES.svc)',
+      positionals: ['FORMAT'],
+      flags: { out: { type: 'string', help: 'output folder' } },
+    },
+    run: runExport,
+  },
+];

@@ -1,0 +1,229 @@
+import * as path from 'node:path';
+import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, flagInt, flagList, flagString, type FlagSpec, UsageError, UserError } from '../context';
+import type { DeviceResult, DesiredDevice } from '../../reconciler/types';
+import type { DeviceTarget } from '../../reconciler/targets';
+
+/**
+ * `ggi plan|apply|drift` (CLI.md): the reconciler over SSH. Heavy modules (node-ssh, the renderer) are required
+ * inside `run` so that other commands start fast.
+ */
+
+const COMMON: Record<string, FlagSpec> = {
+  target: { type: 'string', help: "where the devices are: 'lab' (built by ggi lab up); default: the inventory's management addresses" },
+  device: { type: 'string', multiple: true, help: 'only this device (repeatable, or comma-separated)' },
+  format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+  concurrency: { type: 'string', help: 'devices worked on at once', default: '16' },
+  state: { type: 'string', help: 'state folder (journal, accepted host keys)', default: '.ggi-state' },
+  'lab-state': { type: 'string', help: 'lab state folder (with --target lab)', default: '.ggi-state/lab' },
+  'connect-timeout': { type: 'string', help: 'seconds to wait for a device to answer', default: '10' },
+};
+
+const APPLY: Record<string, FlagSpec> = {
+  ...COMMON,
+  yes: { type: 'boolean', short: 'y', help: 'apply without asking (required when not on a terminal)' },
+  'accept-new': { type: 'boolean', help: 'accept and record the host key of a device with no pinned key (onboarding only; a changed key is always refused)' },
+  'confirm-timeout': { type: 'string', help: 'seconds before an unconfirmed change rolls itself back on the device', default: '300' },
+  'verify-timeout': { type: 'string', help: 'seconds each verification (BGP sessions, routes) may take', default: '90' },
+};
+
+type Mode = 'plan' | 'apply' | 'drift';
+
+interface Prepared {
+  desired: DesiredDevice[];
+  targets: Map<string, DeviceTarget>;
+  stateDir: string;
+  /** Devices of the selection that cannot be worked on (no target), as results. */
+  skipped: DeviceResult[];
+}
+
+function prepare(ctx: CommandContext, mode: Mode): Prepared {
+  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
+  const { hasErrors } = require('../../model/finding') as typeof import('../../model/finding');
+  const { buildIntents } = require('../../intent') as typeof import('../../intent');
+  const { renderDevice } = require('../../devices') as typeof import('../../devices');
+  const { desiredFromRendered } = require('../../reconciler/desired') as typeof import('../../reconciler/desired');
+  const tg = require('../../reconciler/targets') as typeof import('../../reconciler/targets');
+
+  const stateDir = path.resolve(ctx.io.cwd, String(ctx.args.flags.state));
+  const targetName = flagString(ctx.args, 'target');
+  let lab: import('../../reconciler/targets').LabTargetLike | null = null;
+  let profile = ctx.global.profile;
+  if (targetName !== undefined) {
+    if (targetName !== 'lab') throw new UsageError(`unknown target '${targetName}' (known: lab)`);
+    const { readLabTarget } = require('../../lab/inventory-lab') as typeof import('../../lab/inventory-lab');
+    let t: ReturnType<typeof readLabTarget>;
+    try {
+      t = readLabTarget(path.resolve(ctx.io.cwd, String(ctx.args.flags['lab-state'])));
+    } catch (e) {
+      throw new UserError((e as Error).message, EXIT.INVALID);
+    }
+    if (!t) throw new UserError(`the lab is not up (no target in ${String(ctx.args.flags['lab-state'])}): run 'ggi lab up' first`, EXIT.INVALID);
+    lab = t;
+    // The lab sees the inventory through the profile it was built with.
+    if (profile === 'default') profile = t.profile;
+  }
+
+  const loaded = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile });
+  if (!loaded.inventory || hasErrors(loaded.findings)) {
+    throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loaded.findings.filter((f) => f.severity === 'error'));
+  }
+  const built = buildIntents(loaded.inventory);
+  const errors = built.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);
+
+  const wanted = flagList(ctx.args, 'device');
+  const known = new Set(built.intents.map((i) => i.id));
+  const unknown = wanted.filter((w) => !known.has(w));
+  if (unknown.length) throw new UserError(`unknown device${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, EXIT.INVALID);
+  const intents = built.intents.filter((i) => wanted.length === 0 || wanted.includes(i.id));
+
+  const targets = lab ? tg.labTargets(lab) : tg.inventoryTargets(intents, ctx.io.env, tg.readKnownHosts(stateDir));
+  const verifyTimeoutS = mode === 'apply' ? flagInt(ctx.args, 'verify-timeout', 1, 3600) : undefined;
+  const desired: DesiredDevice[] = [];
+  const skipped: DeviceResult[] = [];
+  for (const intent of intents) {
+    const t = targets.get(intent.id);
+    if (!t) {
+      // Only an explicitly named device that the target lacks is an error; otherwise the target decides the set.
+      if (wanted.includes(intent.id)) skipped.push({ id: intent.id, changed: false, files: [], outcome: 'unreachable', reason: `device ${intent.id} is not part of target ${targetName}` });
+      continue;
+    }
+    desired.push(desiredFromRendered(intent.id, renderDevice(intent, t.render), t.render, verifyTimeoutS));
+  }
+  return { desired, targets, stateDir, skipped };
+}
+
+async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
+  const format = String(ctx.args.flags.format);
+  const concurrency = flagInt(ctx.args, 'concurrency', 1, 1024) ?? 16;
+  const connectTimeoutS = flagInt(ctx.args, 'connect-timeout', 1, 600) ?? 10;
+  if (mode === 'apply' && !flagBool(ctx.args, 'yes') && !(ctx.io.isTTY && ctx.io.prompt)) {
+    throw new UsageError('apply changes devices: pass --yes when not running on a terminal');
+  }
+  const confirmTimeoutS = mode === 'apply' ? (flagInt(ctx.args, 'confirm-timeout', 5, 86400) ?? 300) : 300;
+  const acceptNew = mode === 'apply' && flagBool(ctx.args, 'accept-new');
+  const prep = prepare(ctx, mode);
+
+  const { reconcileAll } = require('../../reconciler/apply') as typeof import('../../reconciler/apply');
+  const { connectSsh, loadPrivateKey } = require('../../reconciler/transport') as typeof import('../../reconciler/transport');
+  const { openJournal, operatorName } = require('../../reconciler/journal') as typeof import('../../reconciler/journal');
+  const { recordKnownHosts } = require('../../reconciler/targets') as typeof import('../../reconciler/targets');
+
+  const accepted: Record<string, string> = {};
+  const connect = async (id: string) => {
+    const t = prep.targets.get(id)!;
+    if (!t.privateKey) {
+      const { TransportError } = require('../../reconciler/transport') as typeof import('../../reconciler/transport');
+      throw new TransportError('PRIVATE_KEY', `${id}: no SSH key configured (management.privateKey in the inventory, or GGI_SSH_KEY_FILE)`);
+    }
+    const key = loadPrivateKey(t.privateKey, ctx.io.env, ctx.io.cwd);
+    const tr = await connectSsh({ id, host: t.host, port: t.port, user: t.user, hostKey: t.hostKey, privateKey: key }, { acceptNew, connectTimeoutMs: connectTimeoutS * 1000 });
+    if (!t.hostKey) accepted[id] = tr.hostKey;
+    return tr;
+  };
+  const operator = operatorName(ctx.io.env, ctx.io.cwd);
+  const base = {
+    connect,
+    concurrency,
+    operator,
+    confirmTimeoutS,
+    layoutFor: (id: string) => ({ stateDir: prep.targets.get(id)!.stateDir, lockTtlS: Math.max(900, confirmTimeoutS * 2) }),
+    now: () => ctx.io.now(),
+  };
+  const progress = ctx.io.isTTY && format === 'text';
+  const onDevice = progress ? (r: DeviceResult, done: number, total: number) => ctx.io.stderr(`[${done}/${total}] ${r.id}: ${r.outcome === 'unchanged' && r.changed ? 'differs' : r.outcome}\n`) : undefined;
+
+  let results: DeviceResult[];
+  if (mode === 'apply') {
+    if (!flagBool(ctx.args, 'yes')) {
+      const planned = await reconcileAll(prep.desired, { ...base, mode: 'plan' });
+      const changing = planned.filter((r) => r.changed);
+      ctx.io.stdout(renderPlanText(planned.filter((r) => r.changed || r.outcome === 'unreachable')));
+      if (changing.length === 0) {
+        ctx.io.stdout('nothing to change\n');
+        return planned.some((r) => r.outcome === 'unreachable') ? EXIT.DEVICE_FAILED : EXIT.OK;
+      }
+      const answer = await ctx.io.prompt!(`apply these changes to ${changing.length} device${changing.length > 1 ? 's' : ''}? [y/N] `);
+      if (!answer || !/^y(es)?$/i.test(answer.trim())) {
+        ctx.io.stderr('not applied\n');
+        return EXIT.OK;
+      }
+    }
+    const journal = openJournal(path.join(prep.stateDir, 'journal.jsonl'));
+    results = await reconcileAll(prep.desired, { ...base, mode: 'apply', journal, onDevice, verifyTimeoutS: flagInt(ctx.args, 'verify-timeout', 1, 3600) });
+    if (acceptNew) {
+      recordKnownHosts(prep.stateDir, accepted);
+      for (const [id, fp] of Object.entries(accepted)) ctx.io.stderr(`${id}: accepted host key ${fp} (recorded in ${path.relative(ctx.io.cwd, prep.stateDir) || '.'}/known-hosts.json; pin it as management.hostKey in the inventory)\n`);
+    }
+  } else {
+    results = await reconcileAll(prep.desired, { ...base, mode: 'plan', onDevice });
+  }
+  results = [...results, ...prep.skipped].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  if (format === 'json') {
+    const devices = results.map((r) =>
+      mode === 'apply'
+        ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) }
+        : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' ? { outcome: r.outcome, reason: r.reason } : {}) },
+    );
+    ctx.io.stdout(JSON.stringify({ devices }, null, 2) + '\n');
+  } else if (mode === 'apply') {
+    ctx.io.stdout(renderSummary(results));
+  } else {
+    ctx.io.stdout(renderPlanText(results));
+  }
+  const failed = results.some((r) => r.outcome === 'unreachable' || r.outcome === 'rolled-back');
+  if (failed) {
+    if (format === 'json') for (const r of results.filter((x) => x.reason)) ctx.io.stderr(`${r.id}: ${r.outcome}: ${r.reason}\n`);
+    return EXIT.DEVICE_FAILED;
+  }
+  if (mode === 'drift' && results.some((r) => r.changed)) return EXIT.DIFFERENCE;
+  return EXIT.OK;
+}
+
+/** Per device: its diffs, or that it is unchanged or unreachable; then a count. */
+export function renderPlanText(results: readonly DeviceResult[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    if (r.outcome === 'unreachable') out.push(`${r.id}: unreachable: ${r.reason ?? ''}`);
+    else if (!r.changed) out.push(`${r.id}: unchanged`);
+    else {
+      out.push(`${r.id}: ${r.files.length} change${r.files.length > 1 ? 's' : ''}`);
+      for (const f of r.files) out.push(f.diff.replace(/\n$/, ''));
+    }
+  }
+  const changed = results.filter((r) => r.changed).length;
+  const unreachable = results.filter((r) => r.outcome === 'unreachable').length;
+  out.push('', `${results.length} device${results.length === 1 ? '' : 's'}: ${changed} to change, ${results.length - changed - unreachable} unchanged, ${unreachable} unreachable`);
+  return out.join('\n') + '\n';
+}
+
+/** The summary table after apply. */
+export function renderSummary(results: readonly DeviceResult[]): string {
+  const w = Math.max(6, ...results.map((r) => r.id.length)) + 2;
+  const lines = [`${'DEVICE'.padEnd(w)}${'OUTCOME'.padEnd(13)}${'FILES'.padEnd(7)}NOTE`];
+  for (const r of results) lines.push(`${r.id.padEnd(w)}${r.outcome.padEnd(13)}${String(r.files.length).padEnd(7)}${(r.reason ?? '').split('\n')[0]}`);
+  const count = (o: string) => results.filter((r) => r.outcome === o).length;
+  lines.push('', `${results.length} devices: ${count('applied')} applied, ${count('unchanged')} unchanged, ${count('rolled-back')} rolled back, ${count('unreachable')} unreachable`);
+  return lines.join('\n') + '\n';
+}
+
+export const commands: Command[] = [
+  {
+    spec: { name: 'plan', summary: 'show, per device, the changes apply would make (a unified diff per managed file)', flags: COMMON },
+    run: (ctx) => execute(ctx, 'plan'),
+  },
+  {
+    spec: {
+      name: 'apply',
+      summary: 'make the devices match the inventory: validate, activate, verify, confirm or roll back',
+      flags: APPLY,
+      details: 'Every change is validated on the device, activated under an on-device rollback timer, verified and only then confirmed; a device that fails is restored (outcome rolled-back), the others are still applied (exit 3). Changes are journaled in STATE/journal.jsonl; GGI_OPERATOR names who made them.',
+    },
+    run: (ctx) => execute(ctx, 'apply'),
+  },
+  {
+    spec: { name: 'drift', summary: 'plan, exiting 4 when any device differs from the inventory (files or live state)', flags: COMMON },
+    run: (ctx) => execute(ctx, 'drift'),
+  },
+];

@@ -1,0 +1,259 @@
+import type { BgpIntent, BgpNeighbor, DeviceIntent, ManagedFileName, PrefixList } from '../intent/types';
+import { candidatePath, DEVICE_LAYOUT, vtysh, type DeviceLayout } from './layout';
+
+/**
+ * Platform `linux-frr` (Debian 12: FRR 8.4 for BGP, nftables 1.0 for policy). Pure: DeviceIntent in, files and argv
+ * lists out. The reconciler uploads each file to `candidatePath(path)`, runs `validate` (which reads the candidates),
+ * moves candidates into place, runs `activate`, then checks `verify`.
+ */
+
+export interface RenderedFile {
+  name: ManagedFileName;
+  /** Final location on the device. */
+  path: string;
+  /** Where the candidate is uploaded (next to `path`, so installing it is a rename); `validate` names this path. */
+  candidate: string;
+  content: string;
+  mode: number;
+}
+
+export interface RouteExpectation {
+  peer: string;
+  family: 4 | 6;
+  peerDevice: string;
+  prefixes: string[];
+  /**
+   * vtysh argv printing the routes as JSON: `… advertised-routes json` (object key `advertisedRoutes`, keyed by
+   * prefix) or `… routes json` (key `routes`), FRR 8.4.
+   */
+  command: string[];
+}
+
+export interface VerifySpec {
+  /** Every BGP session that must be Established. */
+  sessions: Array<{ peer: string; family: 4 | 6; peerDevice: string; remoteAsn: number }>;
+  /** vtysh argv printing every neighbor as JSON (`show bgp neighbors json`, keyed by peer address). */
+  sessionsCommand: string[] | null;
+  /** Prefixes the device originates and must send to each peer: depends only on this device. */
+  advertised: RouteExpectation[];
+  /**
+   * Prefixes the device passes on (learned from one peer, permitted out to another), e.g. border-overheid relaying the
+   * CEs' prefixes to the KPS: present only once the other devices are configured and their sessions are up.
+   */
+  relayed: RouteExpectation[];
+  /** Prefixes the device should accept from each peer (the exact permits of the inbound list): depends on the peer. */
+  received: RouteExpectation[];
+  /**
+   * argv comparing the device's running FRR config with the managed frr.conf (frr-reload.py --test); its stdout goes
+   * to `parseFrrReloadTest`, which gives the lines that differ. Null when FRR is not managed.
+   */
+  frrDriftCommand: string[] | null;
+  /** argv printing ggi's nftables table as the kernel has it (for the ruleset checksum after activation). */
+  nftListCommand: string[];
+  nftTable: { family: 'inet'; name: 'ggi' };
+}
+
+/** A command whose output is the live state of a managed subsystem; recorded after an apply, compared by `drift`. */
+export interface LiveProbe {
+  name: string;
+  argv: string[];
+}
+
+export interface RenderedDevice {
+  files: RenderedFile[];
+  /** Live state probes: `nft -s list table inet ggi` and FRR's running config (both stable between calls). */
+  live: LiveProbe[];
+  /** Run after uploading candidates; each must exit 0. They read the candidate files, not the live ones. */
+  validate: string[][];
+  /** Run after the candidates are moved into place, in order; each must exit 0. Also used to re-activate a rollback point. */
+  activate: string[][];
+  verify: VerifySpec;
+}
+
+export function renderLinuxFrr(intent: DeviceIntent, layout: DeviceLayout = DEVICE_LAYOUT): RenderedDevice {
+  const files: RenderedFile[] = [];
+  const validate: string[][] = [];
+  const activate: string[][] = [];
+  const live: LiveProbe[] = [];
+  const frrPath = `${layout.frrDir}/frr.conf`;
+  const nftPath = `${layout.nftDir}/ggi.nft`;
+
+  if (intent.managedFiles.includes('ggi.nft')) {
+    files.push({ name: 'ggi.nft', path: nftPath, candidate: candidatePath(nftPath), content: withNewline(intent.nftables), mode: 0o640 });
+    live.push({ name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] });
+    validate.push(['nft', '-c', '-f', candidatePath(nftPath)]);
+    // The ruleset file deletes and redeclares only `table inet ggi`, in one transaction: atomic.
+    activate.push(['nft', '-f', nftPath]);
+  }
+  if (intent.managedFiles.includes('frr.conf') && intent.bgp) {
+    files.push({ name: 'frr.conf', path: frrPath, candidate: candidatePath(frrPath), content: renderFrrConf(intent), mode: 0o640 });
+    live.push({ name: 'frr', argv: vtysh(layout, '-c', 'show running-config') });
+    validate.push(['vtysh', '--dryrun', '-f', candidatePath(frrPath)]);
+    // frr-reload.py applies only the difference to the running daemons (replace semantics).
+    activate.push(frrReloadArgv(layout, '--reload', frrPath));
+  }
+  return { files, live, validate, activate, verify: verifySpec(intent, layout) };
+}
+
+/** frr.conf for FRR 8.4 (integrated config). Deterministic: same intent, same bytes. */
+export function renderFrrConf(intent: DeviceIntent): string {
+  const bgp = intent.bgp;
+  const out: string[] = [];
+  out.push('! Managed by ggi: changes made here are reported by `ggi drift` and replaced by `ggi apply`.');
+  // No `hostname` (vtysh shows the system's, so it would always read as a difference) and no `service
+  // integrated-vtysh-config` (it belongs in vtysh.conf): the file holds only what `show running-config` echoes back.
+  out.push('frr defaults traditional');
+  out.push('!');
+  for (const i of intent.interfaces) {
+    out.push(`interface ${i.name}`);
+    const what = i.peer?.device ?? i.service ?? [i.organisation, i.segment].filter(Boolean).join(' ');
+    out.push(` description ${describe(i.kind, what || undefined)}`);
+    out.push('exit');
+  }
+  out.push('!');
+  if (!bgp) return `${out.join('\n')}\n`;
+
+  for (const l of bgp.prefixLists) out.push(...renderPrefixList(l));
+  out.push('!');
+  if (intent.staticRoutes.length > 0) {
+    for (const r of intent.staticRoutes) {
+      const v6 = r.prefix.includes(':');
+      out.push(`${v6 ? 'ipv6' : 'ip'} route ${r.prefix} ${r.via === 'blackhole' ? 'blackhole' : r.via}`);
+    }
+    out.push('!');
+  }
+  // One route-map per prefix list; a route-map with no matching clause denies, so the lists are the whole policy.
+  for (const l of bgp.prefixLists) {
+    out.push(`route-map ${routeMapName(l.name)} permit 10`);
+    out.push(` match ${l.family === 4 ? 'ip' : 'ipv6'} address prefix-list ${l.name}`);
+    out.push('exit');
+  }
+  out.push('!');
+  out.push(...renderRouterBgp(bgp));
+  out.push('!');
+  out.push('end');
+  return `${out.join('\n')}\n`;
+}
+
+function renderPrefixList(l: PrefixList): string[] {
+  const kw = l.family === 4 ? 'ip' : 'ipv6';
+  return l.entries.map((e) => `${kw} prefix-list ${l.name} seq ${e.seq} ${e.action} ${e.prefix}${e.le !== undefined ? ` le ${e.le}` : ''}`);
+}
+
+function renderRouterBgp(bgp: BgpIntent): string[] {
+  const out: string[] = [];
+  out.push(`router bgp ${bgp.localAsn}`);
+  out.push(` bgp router-id ${bgp.routerId}`);
+  out.push(' bgp log-neighbor-changes');
+  out.push(' no bgp default ipv4-unicast');
+  // `bgp ebgp-requires-policy` is FRR 8.4's default (so not written); every session has route-maps in and out anyway.
+  for (const n of bgp.neighbors) {
+    out.push(` neighbor ${n.address} remote-as ${n.remoteAsn}`);
+    out.push(` neighbor ${n.address} description ${sanitize(n.description)}`);
+  }
+  for (const family of [4, 6] as const) {
+    const ns = bgp.neighbors.filter((n) => n.family === family);
+    const nets = family === 4 ? bgp.originate.ipv4 : bgp.originate.ipv6;
+    if (ns.length === 0 && nets.length === 0) continue;
+    out.push(' !');
+    out.push(` address-family ${family === 4 ? 'ipv4' : 'ipv6'} unicast`);
+    for (const p of nets) out.push(`  network ${p}`);
+    for (const n of ns) out.push(...neighborAf(n));
+    out.push(' exit-address-family');
+  }
+  out.push('exit');
+  return out;
+}
+
+function neighborAf(n: BgpNeighbor): string[] {
+  const out = [
+    `  neighbor ${n.address} activate`,
+    `  neighbor ${n.address} route-map ${routeMapName(n.prefixListIn)} in`,
+    `  neighbor ${n.address} route-map ${routeMapName(n.prefixListOut)} out`,
+    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn}`,
+  ];
+  if (n.maxPrefixOut !== undefined) out.push(`  neighbor ${n.address} maximum-prefix-out ${n.maxPrefixOut}`);
+  return out;
+}
+
+export function routeMapName(prefixList: string): string {
+  return `RM-${prefixList}`;
+}
+
+function describe(kind: string, what: string | undefined): string {
+  return sanitize(what ? `${kind} ${what}` : kind);
+}
+
+/** FRR descriptions are free text to end of line; keep them printable and single-line. */
+function sanitize(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ').trim() || '-';
+}
+
+function withNewline(s: string): string {
+  return s.endsWith('\n') ? s : `${s}\n`;
+}
+
+function verifySpec(intent: DeviceIntent, layout: DeviceLayout): VerifySpec {
+  const bgp = intent.bgp;
+  const nftListCommand = ['nft', 'list', 'table', 'inet', 'ggi'];
+  if (!bgp || !intent.managedFiles.includes('frr.conf')) {
+    return { sessions: [], sessionsCommand: null, advertised: [], relayed: [], received: [], frrDriftCommand: null, nftListCommand, nftTable: { family: 'inet', name: 'ggi' } };
+  }
+  const lists = new Map(bgp.prefixLists.map((l) => [l.name, l]));
+  const exactPermits = (name: string): string[] => (lists.get(name)?.entries ?? []).filter((e) => e.action === 'permit' && e.le === undefined).map((e) => e.prefix);
+  const originated = new Set([...bgp.originate.ipv4, ...bgp.originate.ipv6]);
+  const learnable = new Set(bgp.neighbors.flatMap((n) => exactPermits(n.prefixListIn)));
+  const afi = (f: 4 | 6) => (f === 4 ? 'ipv4' : 'ipv6');
+  return {
+    sessions: bgp.neighbors.map((n) => ({ peer: n.address, family: n.family, peerDevice: n.peerDevice, remoteAsn: n.remoteAsn })),
+    sessionsCommand: vtysh(layout, '-c', 'show bgp neighbors json'),
+    advertised: bgp.neighbors.map((n) => ({
+      peer: n.address,
+      family: n.family,
+      peerDevice: n.peerDevice,
+      prefixes: exactPermits(n.prefixListOut).filter((p) => originated.has(p)),
+      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} advertised-routes json`),
+    })),
+    relayed: bgp.neighbors.map((n) => ({
+      peer: n.address,
+      family: n.family,
+      peerDevice: n.peerDevice,
+      prefixes: exactPermits(n.prefixListOut).filter((p) => !originated.has(p) && learnable.has(p)),
+      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} advertised-routes json`),
+    })),
+    received: bgp.neighbors.map((n) => ({
+      peer: n.address,
+      family: n.family,
+      peerDevice: n.peerDevice,
+      prefixes: exactPermits(n.prefixListIn),
+      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} routes json`),
+    })),
+    frrDriftCommand: frrReloadArgv(layout, '--test', `${layout.frrDir}/frr.conf`),
+    nftListCommand,
+    nftTable: { family: 'inet', name: 'ggi' },
+  };
+}
+
+function frrReloadArgv(layout: DeviceLayout, mode: '--reload' | '--test', file: string): string[] {
+  // --confdir is the file's own folder, so after a reload the script does not `write` FRR's rendering over ours.
+  return [layout.frrReload, mode, '--confdir', layout.frrDir, ...(layout.pathspace ? ['--pathspace', layout.pathspace] : []), file];
+}
+
+/**
+ * Parses `frr-reload.py --test` output into the lines that differ between the running config and the file. The
+ * system hostname (always reported, since the file has none) is ignored. Both empty: FRR runs exactly the file.
+ */
+export function parseFrrReloadTest(stdout: string): { toDelete: string[]; toAdd: string[] } {
+  const toDelete: string[] = [];
+  const toAdd: string[] = [];
+  let cur: string[] | null = null;
+  for (const raw of stdout.split('\n')) {
+    const line = raw.trimEnd();
+    if (/^Lines To Delete\s*$/.test(line)) cur = toDelete;
+    else if (/^Lines To Add\s*$/.test(line)) cur = toAdd;
+    else if (/^=+$/.test(line) || line.trim() === '' || cur === null) continue;
+    else if (/^(no )?hostname /.test(line.trim())) continue;
+    else cur.push(line);
+  }
+  return { toDelete, toAdd };
+}

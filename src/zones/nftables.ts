@@ -1,0 +1,476 @@
+import { type AddrSet, type Family, type RangeList, setIntersect, toCidrs } from './addr';
+import { AtomSpace, type ERule, protoMask, segsIntersect, segsSubtract, segsUnion, sweep } from './engine';
+import type { PolicyModel, PortSet, RuleModel, ZoneName } from './types';
+import { ZONES } from './types';
+
+/**
+ * nftables compilation. One `table inet ggi` per device, owned by ggi: the file first creates and deletes only that
+ * table (so nothing else on the device is touched) and then declares it whole, atomically in one `nft -f`.
+ *
+ * The forward chain drops by policy, accepts established/related traffic, never forwards between two uplinks (the
+ * zones never meet on a CE), and jumps per (in, out) interface pair to a chain holding the policy rules in order,
+ * each restricted to the addresses that can really be on that pair. Rules keep first-match order, so the device
+ * gives exactly the verdict of `policy query` for the traffic it carries.
+ */
+
+export type NftRole = 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius';
+export type NftInterfaceKind = 'lan' | 'uplink' | 'downlink' | 'kps' | 'supplier' | 'mgmt' | 'peer';
+
+export interface NftDeviceInput {
+  deviceId: string;
+  role: NftRole;
+  organisation?: string;
+  interfaces: Array<{ name: string; kind: NftInterfaceKind; zone?: ZoneName; organisation?: string }>;
+}
+
+export class NftInputError extends Error {}
+
+interface FamilyIndex {
+  family: Family;
+  space: AtomSpace;
+  rules: ERule[];
+  /** Rules by the src atoms they cover, and by the dst atoms. */
+  bySrc: AtomIndex;
+  byDst: AtomIndex;
+}
+
+interface AtomIndex {
+  /** atom -> class, -1 when no rule covers it */
+  atomClass: Int32Array;
+  /** class -> rule indices (ascending) */
+  classRules: number[][];
+}
+
+function atomIndex(space: AtomSpace, rules: ERule[], side: 'src' | 'dst'): AtomIndex {
+  const groups = new Map<Int32Array, number[]>();
+  rules.forEach((r, i) => {
+    const l = side === 'src' ? r.src : r.dst;
+    let g = groups.get(l);
+    if (!g) groups.set(l, (g = []));
+    g.push(i);
+  });
+  const lists = [...groups.keys()];
+  const classes = sweep(lists, lists.map((_, i) => i));
+  const atomClass = new Int32Array(space.size).fill(-1);
+  const classRules: number[][] = [];
+  const members = [...groups.values()];
+  classes.forEach((c, ci) => {
+    for (let i = 0; i < c.segs.length; i += 2) atomClass.fill(ci, c.segs[i], c.segs[i + 1]);
+    const rs: number[] = [];
+    for (const k of c.members) rs.push(...members[k]);
+    classRules.push(rs.sort((a, b) => a - b));
+  });
+  return { atomClass, classRules };
+}
+
+interface Prepared {
+  fam: Record<Family, FamilyIndex>;
+  atomSets: Map<AddrSet, AtomSet>;
+  memo: Map<string, AtomSet>;
+  /** Atom intervals (as text) -> CIDRs, shared by every device of the policy. */
+  cidrs: Map<string, string[]>;
+}
+
+const prepared = new WeakMap<PolicyModel, Prepared>();
+
+function pick(s: AddrSet, f: Family): RangeList {
+  return f === 4 ? s.v4 : s.v6;
+}
+
+/** Indexes the policy once for compiling many devices: atoms over every set in play, rules by src class. */
+function prepare(policy: PolicyModel): Prepared {
+  const hit = prepared.get(policy);
+  if (hit) return hit;
+  const extra: AddrSet[] = [];
+  for (const z of ZONES) extra.push(policy.zones[z].all, policy.zones[z].live);
+  for (const o of policy.orgs) extra.push(o.zones.overheid, o.zones.markt);
+  for (const s of policy.services) extra.push(s.set);
+  const fam = {} as Record<Family, FamilyIndex>;
+  for (const family of [4, 6] as Family[]) {
+    const lists = new Set<RangeList>();
+    for (const r of policy.rules) {
+      lists.add(pick(r.src, family));
+      lists.add(pick(r.dst, family));
+    }
+    for (const e of extra) lists.add(pick(e, family));
+    const space = new AtomSpace(family, lists);
+    const keys = new Map<RangeList, number>();
+    const rules: ERule[] = [];
+    policy.rules.forEach((r, ref) => {
+      const mask = protoMask(r.proto, family);
+      const sl = pick(r.src, family);
+      const dl = pick(r.dst, family);
+      if (!mask || !sl.length || !dl.length) return;
+      let k = keys.get(sl);
+      if (k === undefined) keys.set(sl, (k = keys.size));
+      rules.push({ src: space.atoms(sl), dst: space.atoms(dl), srcKey: k, dstKey: -1, mask, ports: r.ports ?? [0, 65535], allow: r.action === 'allow', ref });
+    });
+    fam[family] = { family, space, rules, bySrc: atomIndex(space, rules, 'src'), byDst: atomIndex(space, rules, 'dst') };
+  }
+  const p: Prepared = { fam, atomSets: new Map(), memo: new Map(), cidrs: new Map() };
+  prepared.set(policy, p);
+  return p;
+}
+
+function atomCount(segs: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < segs.length; i += 2) n += segs[i + 1] - segs[i];
+  return n;
+}
+
+/** Rules (indices into fi.rules, ascending) whose src (or dst) meets the given atoms: a superset to filter exactly. */
+function candidates(ix: AtomIndex, atoms: ArrayLike<number>): number[] {
+  const seen = new Set<number>();
+  for (let i = 0; i < atoms.length; i += 2) {
+    let prev = -2;
+    for (let a = atoms[i]; a < atoms[i + 1]; a++) {
+      const c = ix.atomClass[a];
+      if (c >= 0 && c !== prev) seen.add(c);
+      prev = c;
+    }
+  }
+  if (seen.size === 1) return ix.classRules[[...seen][0]];
+  const out = new Set<number>();
+  for (const c of seen) for (const r of ix.classRules[c]) out.add(r);
+  return [...out].sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What lies behind each interface
+
+/** An address set as atom intervals of both families (see engine.ts): set algebra on plain numbers. */
+type AtomSet = Record<Family, number[]>;
+const NO_ATOMS: AtomSet = { 4: [], 6: [] };
+
+function atomsOf(prep: Prepared, set: AddrSet): AtomSet {
+  let a = prep.atomSets.get(set);
+  if (!a) {
+    a = { 4: Array.from(prep.fam[4].space.atoms(set.v4)), 6: Array.from(prep.fam[6].space.atoms(set.v6)) };
+    prep.atomSets.set(set, a);
+  }
+  return a;
+}
+
+function unionA(sets: AtomSet[]): AtomSet {
+  let out = NO_ATOMS;
+  for (const x of sets) out = { 4: segsUnion(out[4], x[4]), 6: segsUnion(out[6], x[6]) };
+  return out;
+}
+
+function subtractA(a: AtomSet, b: AtomSet): AtomSet {
+  return { 4: segsSubtract(a[4], b[4]), 6: segsSubtract(a[6], b[6]) };
+}
+
+function memo(prep: Prepared, key: string, f: () => AtomSet): AtomSet {
+  let v = prep.memo.get(key);
+  if (!v) prep.memo.set(key, (v = f()));
+  return v;
+}
+
+/** What a connection point carries in a zone: the organisation and those it serves (all of them without `org`). */
+function carriedBy(policy: PolicyModel, prep: Prepared, org: string | undefined, zone: ZoneName): AtomSet {
+  return memo(prep, `carried|${org ?? '*'}|${zone}`, () =>
+    unionA(policy.orgs.filter((o) => (org ? o.via === org || o.id === org : o.via !== null) && o.joins.includes(zone)).map((o) => atomsOf(prep, o.zones[zone]))),
+  );
+}
+
+/** A LAN interface that names its organisation carries only that organisation's addresses. */
+function lanSet(policy: PolicyModel, prep: Prepared, org: string, zone: ZoneName): AtomSet {
+  const o = policy.orgs.find((x) => x.id === org);
+  return o && o.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
+}
+
+function kpsSet(policy: PolicyModel, prep: Prepared): AtomSet {
+  return memo(prep, 'kps', () => unionA(policy.services.filter((v) => v.provider === 'kps' && v.zone === 'overheid').map((v) => atomsOf(prep, v.set))));
+}
+
+function supplierSet(policy: PolicyModel, prep: Prepared, org: string | undefined): AtomSet {
+  return memo(prep, `supplier|${org ?? '*'}`, () => {
+    const marktServices = policy.services.filter((v) => v.zone === 'markt' && v.provider !== 'kps');
+    const sets = marktServices.filter((v) => !org || v.provider === org).map((v) => atomsOf(prep, v.set));
+    const providers = new Set(marktServices.map((v) => v.provider));
+    for (const o of policy.orgs) if ((org ? o.id === org : providers.has(o.id)) && o.joins.includes('markt')) sets.push(atomsOf(prep, o.zones.markt));
+    return unionA(sets);
+  });
+}
+
+interface Side {
+  iface: string;
+  kind: NftInterfaceKind;
+  /** Addresses behind this interface, per zone it is in. */
+  zones: Partial<Record<ZoneName, AtomSet>>;
+}
+
+function deviceZone(role: NftRole): ZoneName | undefined {
+  return role === 'border-overheid' || role === 'kps-peer' ? 'overheid' : role === 'border-markt' ? 'markt' : undefined;
+}
+
+function sides(policy: PolicyModel, prep: Prepared, input: NftDeviceInput): Side[] {
+  const out: Side[] = [];
+  const dz = deviceZone(input.role);
+  const own = input.organisation;
+  for (const itf of input.interfaces) {
+    const zones: Partial<Record<ZoneName, AtomSet>> = {};
+    const z = itf.zone ?? dz;
+    switch (itf.kind) {
+      case 'lan': {
+        if (input.role === 'kps-peer') zones.overheid = kpsSet(policy, prep);
+        else if (input.role === 'supplier-router') zones.markt = supplierSet(policy, prep, itf.organisation ?? own);
+        else for (const zz of ZONES) zones[zz] = itf.organisation ? lanSet(policy, prep, itf.organisation, zz) : carriedBy(policy, prep, own, zz);
+        break;
+      }
+      case 'uplink':
+      case 'peer':
+        if (z && input.role !== 'radius') {
+          // Everything in the zone except what this device itself serves (anti-spoofing on the way in).
+          let inside = NO_ATOMS;
+          if (input.role === 'ce') inside = carriedBy(policy, prep, own, z);
+          else if (input.role === 'kps-peer') inside = kpsSet(policy, prep);
+          else if (input.role === 'supplier-router') inside = supplierSet(policy, prep, own);
+          zones[z] = subtractA(atomsOf(prep, policy.zones[z].live), inside);
+        }
+        break;
+      case 'downlink':
+        if (z) zones[z] = carriedBy(policy, prep, itf.organisation, z);
+        break;
+      case 'kps':
+        zones.overheid = kpsSet(policy, prep);
+        break;
+      case 'supplier':
+        zones.markt = supplierSet(policy, prep, itf.organisation);
+        break;
+      case 'mgmt':
+        break;
+    }
+    out.push({ iface: itf.name, kind: itf.kind, zones });
+  }
+  return out;
+}
+
+/** The (in, out) pairs a device forwards between, by role. */
+function forwardPairs(role: NftRole, a: Side, b: Side): boolean {
+  if (a.iface === b.iface) return false;
+  const inside = (k: NftInterfaceKind) => k === 'lan';
+  const outside = (k: NftInterfaceKind) => k === 'uplink' || k === 'peer';
+  switch (role) {
+    case 'ce':
+    case 'supplier-router':
+    case 'kps-peer':
+      return (inside(a.kind) && outside(b.kind)) || (outside(a.kind) && inside(b.kind));
+    // Borders filter between the CEs and what lies behind the zone's edge (the KPS, the suppliers).
+    case 'border-overheid':
+      return (a.kind === 'downlink' && b.kind === 'kps') || (a.kind === 'kps' && b.kind === 'downlink');
+    case 'border-markt':
+      return (a.kind === 'downlink' && b.kind === 'supplier') || (a.kind === 'supplier' && b.kind === 'downlink');
+    case 'radius':
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering
+
+const NAME_OK = /^[A-Za-z0-9_.:@+-]{1,15}$/;
+
+function q(s: string): string {
+  return `"${s.replace(/["\\]/g, '')}"`;
+}
+
+function portsText(ports: PortSet): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ports.length; i += 2) parts.push(ports[i] === ports[i + 1] ? `${ports[i]}` : `${ports[i]}-${ports[i + 1]}`);
+  return parts.length === 1 ? parts[0] : `{ ${parts.join(', ')} }`;
+}
+
+class SetNamer {
+  private readonly byKey = new Map<string, string>();
+  readonly decls: string[] = [];
+  /** An nft expression for the set: a named set for groups, the prefix itself for one. */
+  ref(family: Family, cidrs: string[]): string {
+    if (cidrs.length === 1) return cidrs[0];
+    const key = `${family}|${cidrs.join(',')}`;
+    let name = this.byKey.get(key);
+    if (!name) {
+      name = `v${family}_${this.byKey.size + 1}`;
+      this.byKey.set(key, name);
+      this.decls.push(`\tset ${name} {\n\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}\n\t\tflags interval\n\t\telements = { ${cidrs.join(', ')} }\n\t}`);
+    }
+    return `@${name}`;
+  }
+}
+
+function ruleLines(r: RuleModel, family: Family, srcCidrs: string[], dstCidrs: string[], sets: SetNamer): string[] {
+  const ip = family === 4 ? 'ip' : 'ip6';
+  const match = `${ip} saddr ${sets.ref(family, srcCidrs)} ${ip} daddr ${sets.ref(family, dstCidrs)}`;
+  const verdict = `${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id)}`;
+  switch (r.proto) {
+    case 'tcp':
+    case 'udp':
+      return [`${match} ${r.ports ? `${r.proto} dport ${portsText(r.ports)}` : `meta l4proto ${r.proto}`} ${verdict}`];
+    case 'icmp':
+      return family === 4 ? [`${match} meta l4proto icmp ${verdict}`] : [];
+    case 'icmpv6':
+      return family === 6 ? [`${match} meta l4proto ipv6-icmp ${verdict}`] : [];
+    case 'any':
+      return [`${match} ${verdict}`];
+  }
+}
+
+function chainName(a: string, b: string): string {
+  return `fwd_${a}_to_${b}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** The complete ruleset of one device. Deterministic: the same policy and input give the same text. */
+export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): string {
+  for (const itf of input.interfaces) {
+    if (!NAME_OK.test(itf.name)) throw new NftInputError(`interface name '${itf.name}' on ${input.deviceId} is not a valid Linux interface name`);
+  }
+  const prep = prepare(policy);
+  const sets = new SetNamer();
+  const cidrCache = prep.cidrs;
+  const cidrsOf = (fi: FamilyIndex, segs: ArrayLike<number>): string[] => {
+    const key = `${fi.family}|${Array.prototype.join.call(segs, ',')}`;
+    let c = cidrCache.get(key);
+    if (!c) cidrCache.set(key, (c = toCidrs(fi.family, fi.space.ranges(segs))));
+    return c;
+  };
+  const ss = sides(policy, prep, input);
+  const jumps: string[] = [];
+  const chains: string[] = [];
+  for (const a of ss) {
+    for (const b of ss) {
+      if (!forwardPairs(input.role, a, b)) continue;
+      const lines: string[] = [];
+      for (const z of ZONES) {
+        const sa = a.zones[z];
+        const sb = b.zones[z];
+        if (!sa || !sb) continue;
+        for (const family of [4, 6] as Family[]) {
+          const fi = prep.fam[family];
+          const S = sa[family];
+          const D = sb[family];
+          if (!S.length || !D.length) continue;
+          // Look the rules up from the smaller side (a LAN, not the whole zone).
+          const cand = atomCount(S) <= atomCount(D) ? candidates(fi.bySrc, S) : candidates(fi.byDst, D);
+          for (const ri of cand) {
+            const er = fi.rules[ri];
+            const si = segsIntersect(er.src, S);
+            if (!si.length) continue;
+            const di = segsIntersect(er.dst, D);
+            if (!di.length) continue;
+            const r = policy.rules[er.ref];
+            lines.push(...ruleLines(r, family, cidrsOf(fi, si), cidrsOf(fi, di), sets).map((l) => `\t\t${l}`));
+          }
+        }
+      }
+      if (!lines.length) continue;
+      const name = chainName(a.iface, b.iface);
+      jumps.push(`\t\tiifname ${q(a.iface)} oifname ${q(b.iface)} jump ${name}`);
+      chains.push(`\tchain ${name} {\n${lines.join('\n')}\n\t}`);
+    }
+  }
+
+  const names = (kinds: NftInterfaceKind[]) => input.interfaces.filter((i) => kinds.includes(i.kind)).map((i) => q(i.name));
+  const ifset = (n: string[]) => (n.length === 1 ? n[0] : `{ ${n.join(', ')} }`);
+  const uplinks = names(['uplink']);
+  const mgmt = names(['mgmt']);
+  const routing = names(['uplink', 'downlink', 'kps', 'supplier', 'peer']);
+
+  const input_: string[] = [
+    '\t\ttype filter hook input priority filter; policy drop;',
+    '\t\tiif "lo" accept',
+    '\t\tct state established,related accept',
+    '\t\tct state invalid drop',
+    // Neighbour discovery and the ICMPv6 errors IPv6 cannot work without (RFC 4890).
+    '\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept comment "icmpv6 essentials"',
+    '\t\tmeta l4proto icmp icmp type { destination-unreachable, time-exceeded, parameter-problem, echo-request } accept comment "icmp essentials"',
+  ];
+  if (mgmt.length) input_.push(`\t\tiifname ${ifset(mgmt)} tcp dport 22 accept comment "ssh (management)"`);
+  if (routing.length && input.role !== 'radius') input_.push(`\t\tiifname ${ifset(routing)} tcp dport 179 accept comment "bgp"`);
+  if (input.role === 'radius') {
+    const rad = names(['lan', 'uplink', 'downlink', 'peer']);
+    if (rad.length) {
+      input_.push(`\t\tiifname ${ifset(rad)} udp dport { 1812, 1813 } accept comment "radius"`);
+      input_.push(`\t\tiifname ${ifset(rad)} tcp dport 2083 accept comment "radsec"`);
+    }
+  }
+
+  const forward: string[] = [
+    '\t\ttype filter hook forward priority filter; policy drop;',
+    '\t\tct state established,related accept',
+    '\t\tct state invalid drop',
+  ];
+  if (uplinks.length > 1) forward.push(`\t\tiifname ${ifset(uplinks)} oifname ${ifset(uplinks)} drop comment "zones never exchange traffic"`);
+  forward.push(...jumps);
+
+  const out: string[] = [
+    `# ggi: nftables ruleset for ${input.deviceId} (${input.role}); generated from the policy, do not edit`,
+    '# Only the table "inet ggi" is replaced; other tables on the device are left alone.',
+    'table inet ggi',
+    'delete table inet ggi',
+    'table inet ggi {',
+  ];
+  out.push(...sets.decls);
+  out.push(`\tchain input {\n${input_.join('\n')}\n\t}`);
+  out.push(`\tchain forward {\n${forward.join('\n')}\n\t}`);
+  out.push(...chains);
+  out.push('}', '');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Flat rules for the cloud hub firewall
+
+export interface FlatRule {
+  ruleId: string;
+  action: 'pass' | 'drop';
+  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
+  src: string[];
+  dst: string[];
+  /** "443" or "1024-65535"; null for every port or a protocol without ports. */
+  dports: string | null;
+}
+
+/**
+ * The policy as flat rules in precedence order, for firewalls that take 5-tuples. Each policy rule is cut per zone
+ * (so no flat rule ever spans the zones) and per family; ports become one rule per range.
+ */
+export function flattenRules(policy: PolicyModel): FlatRule[] {
+  const out: FlatRule[] = [];
+  const cache = new Map<AddrSet, Map<ZoneName, AddrSet>>();
+  const inZone = (s: AddrSet, z: ZoneName): AddrSet => {
+    let m = cache.get(s);
+    if (!m) cache.set(s, (m = new Map()));
+    let r = m.get(z);
+    if (!r) {
+      const live = policy.zones[z].live;
+      r = setIntersect(s, live);
+      m.set(z, r);
+    }
+    return r;
+  };
+  const cidrCache = new Map<RangeList, string[]>();
+  const cidrs = (family: Family, l: RangeList): string[] => {
+    let c = cidrCache.get(l);
+    if (!c) cidrCache.set(l, (c = toCidrs(family, l)));
+    return c;
+  };
+  for (const r of policy.rules) {
+    for (const z of ZONES) {
+      const src = inZone(r.src, z);
+      const dst = inZone(r.dst, z);
+      for (const family of [4, 6] as Family[]) {
+        if (!protoMask(r.proto, family)) continue;
+        const s = pick(src, family);
+        const d = pick(dst, family);
+        if (!s.length || !d.length) continue;
+        const proto: FlatRule['proto'] = r.proto === 'any' ? 'ip' : r.proto;
+        const base = { ruleId: r.id, action: r.action === 'allow' ? ('pass' as const) : ('drop' as const), proto, src: cidrs(family, s), dst: cidrs(family, d) };
+        if (r.ports && (r.proto === 'tcp' || r.proto === 'udp')) {
+          for (let i = 0; i < r.ports.length; i += 2) out.push({ ...base, dports: r.ports[i] === r.ports[i + 1] ? `${r.ports[i]}` : `${r.ports[i]}-${r.ports[i + 1]}` });
+        } else out.push({ ...base, dports: null });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { synthesize } from '../../stacks/main';
+import { gateInventory } from '../../stacks/gate';
+import { activeAllocations } from '../../stacks/plan';
+import { readStacks, readTree, tempDir } from './fixture';
+import { checkIsolation, checkTunnels, ipamCidrs } from './invariants';
+
+/** The repository's example national inventory through the whole cloud side. */
+const EXAMPLE = path.resolve(__dirname, '..', '..', 'inventory');
+const present = fs.existsSync(path.join(EXAMPLE, 'ggi.yaml'));
+
+if (!present && process.env.CI === 'true') {
+  test('the example inventory exists', () => {
+    throw new Error(`no example inventory at ${EXAMPLE}`);
+  });
+} else if (!present) {
+  test('the example inventory (not present: skipped)', () => {
+    console.warn(`SKIPPED: no example inventory at ${EXAMPLE}`);
+  });
+} else {
+  describe('ggi synth on the example inventory', () => {
+    const out = tempDir('example');
+    afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+    const gate = gateInventory(EXAMPLE);
+
+    test('it passes validation, so it may be synthesized', () => {
+      expect(gate.report.filter((l) => / error /.test(l))).toEqual([]);
+      expect(gate.inventory).not.toBeNull();
+    });
+
+    test('one hub stack, the policy stack, and one stack per organisation with a connection point', () => {
+      const inv = gate.inventory!;
+      const res = synthesize(inv, path.join(out, 'a'));
+      expect(res.stacks[0]).toBe('hub');
+      const withCp = inv.organisations.filter((o) => o.connectionPoint && o.connectionPoint.publicAddress).map((o) => `org-${o.id}`);
+      for (const s of withCp) expect(res.stacks).toContain(s);
+      const stacks = readStacks(path.join(out, 'a'));
+      const { violations, attachments } = checkIsolation(stacks);
+      expect(violations).toEqual([]);
+      expect(checkTunnels(attachments)).toEqual([]);
+      const got = ipamCidrs(stacks);
+      for (const o of inv.organisations) {
+        const want = activeAllocations(inv, o.id);
+        expect([o.id, got.get(o.id) ?? []]).toEqual([o.id, [...want].sort()]);
+      }
+    });
+
+    test('is byte-identical when synthesized twice', () => {
+      synthesize(gate.inventory!, path.join(out, 'b'));
+      synthesize(gate.inventory!, path.join(out, 'c'));
+      const b = readTree(path.join(out, 'b'));
+      const c = readTree(path.join(out, 'c'));
+      expect([...b.keys()]).toEqual([...c.keys()]);
+      for (const [k, v] of b) expect([k, c.get(k)!.equals(v)]).toEqual([k, true]);
+    });
+  });
+}

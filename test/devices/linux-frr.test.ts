@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { candidatePath, parseFrrReloadTest, pathspaceLayout, renderDevice, renderFrrConf, renderLinuxFrr } from '../../src/devices';
+import { buildIntents, type DeviceIntent } from '../../src/intent';
+import { localRunner, mapLimit } from '../../src/lab';
+import { loadInventory } from '../../src/model/load';
+import { baseFiles, loadFiles } from '../intent/fixture';
+import { prerequisites } from './prereq';
+
+const GOLDEN = path.join(__dirname, 'golden');
+const runner = localRunner();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-render-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the real parser on a file; returns its complaint, or null when it accepts the file. */
+function check(cmd: string[], content: string, name: string): string | null {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, content);
+  const r = spawnSync(cmd[0], [...cmd.slice(1), file], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return `${cmd.join(' ')} ${name} exited ${r.status}: ${r.stderr || r.stdout}`;
+}
+
+/** The same, several at a time (each parser run costs ~0.1 s). */
+async function checkAll(jobs: Array<{ cmd: string[]; content: string; name: string }>): Promise<string[]> {
+  const results = await mapLimit(jobs, 8, async (j) => {
+    const file = path.join(tmp, j.name);
+    fs.writeFileSync(file, j.content);
+    const r = await runner.run([...j.cmd, file], { allowFail: true });
+    return r.code === 0 ? null : `${j.cmd.join(' ')} ${j.name} exited ${r.code}: ${r.stderr || r.stdout}`;
+  });
+  return results.filter((x): x is string => x !== null);
+}
+
+function parserProblems(intents: DeviceIntent[], label: string): Promise<string[]> {
+  const jobs = intents.flatMap((i) =>
+    renderLinuxFrr(i).files.map((f) => ({ cmd: f.name === 'frr.conf' ? ['vtysh', '--dryrun', '-f'] : ['nft', '-c', '-f'], content: f.content, name: `${label}-${i.id}-${f.name}` })),
+  );
+  return checkAll(jobs);
+}
+
+describe('linux-frr renderer', () => {
+  const inv = loadFiles(baseFiles());
+  const built = buildIntents(inv);
+  const byId = new Map(built.intents.map((i) => [i.id, i]));
+
+  it('matches the golden frr.conf files (UPDATE_GOLDEN=1 rewrites them)', () => {
+    for (const id of ['ce-gm0001', 'ce-sv0001', 'border-overheid', 'border-markt', 'kps', 'rtr-lv0001']) {
+      const text = renderFrrConf(byId.get(id)!);
+      const file = path.join(GOLDEN, `${id}.frr.conf`);
+      if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, text);
+      expect(text).toBe(fs.readFileSync(file, 'utf8'));
+    }
+  });
+
+  it('has FRR accept every golden file', async () => {
+    if (!prerequisites('vtysh --dryrun on golden files', ['vtysh'])) return;
+    const golden = fs.readdirSync(GOLDEN).filter((f) => f.endsWith('.frr.conf'));
+    expect(golden.length).toBeGreaterThan(0);
+    expect(await checkAll(golden.map((f) => ({ cmd: ['vtysh', '--dryrun', '-f'], content: fs.readFileSync(path.join(GOLDEN, f), 'utf8'), name: `golden-${f}` })))).toEqual([]);
+  });
+
+  it('has the real parsers reject a broken file (the check can fail)', () => {
+    if (!prerequisites('vtysh/nft negative check', ['vtysh', 'nft', 'root'])) return;
+    const ce = byId.get('ce-gm0001')!;
+    expect(check(['vtysh', '--dryrun', '-f'], renderFrrConf(ce).replace('maximum-prefix', 'maximum-prefx'), 'broken.conf')).toContain('Unknown command');
+    expect(check(['nft', '-c', '-f'], ce.nftables.replace('policy drop', 'policy dorp'), 'broken.nft')).not.toBeNull();
+  });
+
+  it('renders files that FRR and nft accept, for every device of the test inventory', async () => {
+    if (!prerequisites('vtysh/nft checks', ['vtysh', 'nft', 'root'])) return;
+    expect(await parserProblems(built.intents, 'fixture')).toEqual([]);
+  });
+
+  it('renders files that FRR and nft accept, for every device of the example inventory (lab profile)', async () => {
+    if (!prerequisites('vtysh/nft checks on the example inventory', ['vtysh', 'nft', 'root'])) return;
+    const r = loadInventory('inventory', { profile: 'lab' });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const example = buildIntents(r.inventory!);
+    expect(example.intents.length).toBeGreaterThan(10);
+    expect(await parserProblems(example.intents, 'example')).toEqual([]);
+  });
+
+  it('validates candidates, activates the live files, and verifies every session', () => {
+    const ce = byId.get('ce-gm0001')!;
+    const r = renderDevice(ce, pathspaceLayout('ggi-ce-gm0001-abc123'));
+    expect(r.files.map((f) => [f.name, f.path, f.mode])).toEqual([
+      ['ggi.nft', '/etc/frr/ggi-ce-gm0001-abc123/ggi.nft', 0o640],
+      ['frr.conf', '/etc/frr/ggi-ce-gm0001-abc123/frr.conf', 0o640],
+    ]);
+    expect(r.files.map((f) => f.candidate)).toEqual(r.files.map((f) => candidatePath(f.path)));
+    expect(r.live).toEqual([
+      { name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] },
+      { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show running-config'] },
+    ]);
+    expect(r.validate).toEqual([
+      ['nft', '-c', '-f', candidatePath('/etc/frr/ggi-ce-gm0001-abc123/ggi.nft')],
+      ['vtysh', '--dryrun', '-f', candidatePath('/etc/frr/ggi-ce-gm0001-abc123/frr.conf')],
+    ]);
+    expect(r.activate).toEqual([
+      ['nft', '-f', '/etc/frr/ggi-ce-gm0001-abc123/ggi.nft'],
+      ['/usr/lib/frr/frr-reload.py', '--reload', '--confdir', '/etc/frr/ggi-ce-gm0001-abc123', '--pathspace', 'ggi-ce-gm0001-abc123', '/etc/frr/ggi-ce-gm0001-abc123/frr.conf'],
+    ]);
+    expect(r.verify.sessions).toHaveLength(4);
+    expect(r.verify.sessionsCommand).toEqual(['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show bgp neighbors json']);
+    const up6 = r.verify.advertised.find((a) => a.family === 6 && a.peerDevice === 'border-overheid')!;
+    expect(up6.prefixes).toEqual(['2a07:3500:4::/46']);
+    const border = renderDevice(byId.get('border-overheid')!).verify;
+    expect(border.received.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual(['203.0.113.0/28', '203.0.113.16/28']);
+    // The border originates nothing: what it sends the KPS is relayed from the CEs.
+    expect(border.advertised.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual([]);
+    expect(border.relayed.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual(['192.0.2.16/28', '192.0.2.32/28', '192.0.2.48/28', '192.0.2.192/28']);
+  });
+
+  it('parses frr-reload.py --test output, ignoring the system hostname', () => {
+    const out = '\nLines To Delete\n===============\nno hostname vm\n\nLines To Add\n============\nno ip prefix-list X seq 12 permit 10.0.0.0/8\n';
+    expect(parseFrrReloadTest(out)).toEqual({ toDelete: [], toAdd: ['no ip prefix-list X seq 12 permit 10.0.0.0/8'] });
+    expect(parseFrrReloadTest('\nLines To Delete\n===============\n\nLines To Add\n============\n')).toEqual({ toDelete: [], toAdd: [] });
+  });
+
+  it('manages only the ruleset on a device without BGP', () => {
+    const radius: DeviceIntent = { ...byId.get('kps')!, id: 'radius-1', role: 'radius', bgp: undefined, managedFiles: ['ggi.nft'] };
+    const r = renderLinuxFrr(radius);
+    expect(r.files.map((f) => f.name)).toEqual(['ggi.nft']);
+    expect(r.verify.sessions).toEqual([]);
+  });
+});

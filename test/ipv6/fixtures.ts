@@ -1,0 +1,56 @@
+import { parse } from 'yaml';
+import { settingsSchema, type LedgerEntryDecl, type Settings } from '../../src/model/schema';
+import type { Inventory } from '../../src/model/inventory';
+import { loadInventory } from '../../src/model/load';
+import { planFromSettings, type LedgerData, type NumberingPlan } from '../../src/ipv6';
+import { MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
+
+/** Shared fixtures of the ipv6 tests: the minimal plan, organisation files, an in-process CLI. */
+
+export const SETTINGS: Settings = settingsSchema.parse(parse(MINIMAL_SETTINGS));
+
+export function plan(settings: Settings = SETTINGS): NumberingPlan {
+  const built = planFromSettings(settings);
+  if (!built.plan) throw new Error(`test plan is invalid: ${JSON.stringify(built.problems)}`);
+  return built.plan;
+}
+
+export const KIND_PREFIX = { gemeente: 'GM', provincie: 'PV', waterschap: 'WS', samenwerkingsverband: 'SV', leverancier: 'LV' } as const;
+
+/** An organisation file. `extra` is appended verbatim (YAML). */
+export function orgYaml(id: string, kind: keyof typeof KIND_PREFIX, extra = ''): string {
+  return `id: ${id}\nkind: ${kind}\nname: Organisation ${id}\n${extra}`;
+}
+
+export function gemeenteId(n: number): string {
+  return `GM${String(n).padStart(4, '0')}`;
+}
+
+/** A temp inventory with `n` gemeenten GM0001..GM000n (plus extra files). */
+export function inventoryDir(n: number, extra: Record<string, string> = {}): string {
+  const files: Record<string, string> = { 'ggi.yaml': MINIMAL_SETTINGS };
+  for (let i = 1; i <= n; i++) files[`organisations/${gemeenteId(i).toLowerCase()}.yaml`] = orgYaml(gemeenteId(i), 'gemeente');
+  return tmpInventory({ ...files, ...extra });
+}
+
+export function load(dir: string): Inventory {
+  const r = loadInventory(dir);
+  if (!r.inventory) throw new Error(`inventory did not load: ${JSON.stringify(r.findings, null, 2)}`);
+  return r.inventory;
+}
+
+/** The inventory with its ledger replaced by `data` (entries located in the ledger file for findings). */
+export function withLedger(inv: Inventory, data: LedgerData): Inventory {
+  const file = inv.ledger.file;
+  return {
+    ...inv,
+    ledger: {
+      file,
+      slots: data.slots.map((s, i) => ({ ...s, loc: { file, path: ['slots', i] } })),
+      entries: data.entries.map((e, i) => ({ ...(e as LedgerEntryDecl), index: i, loc: { file, path: ['entries', i] } })),
+    },
+  };
+}
+
+export const EMPTY: LedgerData = { version: 1, slots: [], entries: [] };
+

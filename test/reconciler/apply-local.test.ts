@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { reconcileAll, reconcileDevice, type ReconcileOptions } from '../../src/reconciler/apply';
+import { openJournal, readJournal } from '../../src/reconciler/journal';
+import { armScript, activateScript, stageScript, lockAndReadScript, parseRead } from '../../src/reconciler/scripts';
+import { localTransport, TransportError } from '../../src/reconciler/transport';
+import { eventually, fileDevice, tmpDir } from './helpers';
+
+/**
+ * The whole apply flow with its real device-side scripts, run by sh on this machine instead of over SSH (no root
+ * needed): every step's commands are the ones a device runs.
+ */
+describe('reconcile with a local transport', () => {
+  let dir: string;
+  let opts: ReconcileOptions;
+  beforeEach(() => {
+    dir = tmpDir();
+    opts = {
+      mode: 'apply',
+      connect: async () => localTransport(),
+      operator: 'tester',
+      layout: { stateDir: path.join(dir, 'state'), lockTtlS: 900 },
+      confirmTimeoutS: 30,
+      journal: openJournal(path.join(dir, 'journal.jsonl')),
+    };
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const conf = () => path.join(dir, 'etc', 'app.conf');
+  const running = () => path.join(dir, 'running.conf');
+  const activations = () => (fs.existsSync(path.join(dir, 'activations.log')) ? fs.readFileSync(path.join(dir, 'activations.log'), 'utf8').split('\n').filter(Boolean).length : 0);
+
+  it('applies, then a second apply changes nothing and touches nothing', async () => {
+    const dev = fileDevice('d1', dir, 'ok v1\n');
+    const plan = await reconcileDevice(dev, { ...opts, mode: 'plan' });
+    expect(plan).toMatchObject({ id: 'd1', changed: true, outcome: 'unchanged' });
+    expect(fs.existsSync(conf())).toBe(false);
+
+    const first = await reconcileDevice(dev, opts);
+    expect(first.outcome).toBe('applied');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
+    expect(fs.statSync(conf()).mode & 0o777).toBe(0o640);
+    expect(fs.readFileSync(running(), 'utf8')).toBe('ok v1\n');
+    expect(activations()).toBe(1);
+    // Nothing left behind: no lock, no staging, no rollback point; the live state is recorded.
+    expect(fs.readdirSync(path.join(dir, 'state')).sort()).toEqual(['live']);
+
+    const before = fs.statSync(conf());
+    const again = await reconcileDevice(dev, opts);
+    expect(again).toEqual({ id: 'd1', changed: false, files: [], outcome: 'unchanged' });
+    const after = fs.statSync(conf());
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(after.ino).toBe(before.ino);
+    expect(activations()).toBe(1);
+
+    const journal = readJournal(path.join(dir, 'journal.jsonl'));
+    expect(journal).toHaveLength(1);
+    expect(journal[0]).toMatchObject({ operator: 'tester', device: 'd1', outcome: 'applied', before: { [conf()]: null } });
+    expect(journal[0].after[conf()]).toMatch(/^[0-9a-f]{64}$/);
+    expect(journal[0].files[0].diff).toContain('+ok v1');
+  });
+
+  it('detects a hand edit of the live state (files equal) and repairs it', async () => {
+    const dev = fileDevice('d1', dir, 'ok v1\n');
+    expect((await reconcileDevice(dev, opts)).outcome).toBe('applied');
+    fs.writeFileSync(running(), 'hand edit\n');
+    const drift = await reconcileDevice(dev, { ...opts, mode: 'plan' });
+    expect(drift.changed).toBe(true);
+    expect(drift.files).toEqual([{ path: 'live:running', diff: expect.stringContaining('-hand edit\n+ok v1') }]);
+    expect((await reconcileDevice(dev, opts)).outcome).toBe('applied');
+    expect(fs.readFileSync(running(), 'utf8')).toBe('ok v1\n');
+    expect((await reconcileDevice(dev, { ...opts, mode: 'plan' })).changed).toBe(false);
+  });
+
+  it('a candidate failing validation is never activated', async () => {
+    const good = fileDevice('d1', dir, 'ok v1\n');
+    await reconcileDevice(good, opts);
+    const bad = fileDevice('d1', dir, 'broken\n');
+    const r = await reconcileDevice(bad, opts);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'validate' });
+    expect(r.reason).toContain('validation failed: grep');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
+    expect(activations()).toBe(1);
+    expect(fs.existsSync(path.join(dir, 'state', 'lock'))).toBe(false);
+  });
+
+  it('a change failing verification is rolled back: previous file and previous live state', async () => {
+    await reconcileDevice(fileDevice('d1', dir, 'ok v1\n'), opts);
+    const failing = fileDevice('d1', dir, 'ok v2\n', { verify: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] });
+    const r = await reconcileDevice(failing, opts);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'verify', changed: true });
+    expect(r.reason).toContain('verification failed: never true');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
+    expect(fs.readFileSync(running(), 'utf8')).toBe('ok v1\n');
+    expect(activations()).toBe(3); // v1, v2, then v1 again by the rollback
+    expect(fs.readdirSync(path.join(dir, 'state')).sort()).toEqual(['live', 'rollbacks.log']);
+    expect(readJournal(path.join(dir, 'journal.jsonl')).map((e) => e.outcome)).toEqual(['applied', 'rolled-back']);
+  });
+
+  it('a failing activation is rolled back', async () => {
+    await reconcileDevice(fileDevice('d1', dir, 'ok v1\n'), opts);
+    const dev = fileDevice('d1', dir, 'ok v2\n');
+    dev.activate = [...dev.activate, ['sh', '-c', 'grep -q v1 "$0"', conf()]];
+    const r = await reconcileDevice(dev, opts);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'activate' });
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
+  });
+
+  it('without confirmation the on-device timer restores the previous files by itself', async () => {
+    const v1 = fileDevice('d1', dir, 'ok v1\n');
+    await reconcileDevice(v1, opts);
+    const v2 = fileDevice('d1', dir, 'ok v2\n');
+    const layout = opts.layout!;
+    const t = localTransport();
+    // The controller's steps up to activation, then it "dies" (never confirms).
+    const lock = await t.exec('sh -s', { stdin: lockAndReadScript(v2, 'tester', layout) });
+    expect(lock.code).toBe(0);
+    expect(parseRead(v2, lock.stdout).files[conf()]).toBe('ok v1\n');
+    expect((await t.exec('sh -s', { stdin: stageScript(v2, layout) })).code).toBe(0);
+    expect((await t.exec('sh -s', { stdin: armScript(v2, 'tok', 1, layout) })).code).toBe(0);
+    expect((await t.exec('sh -s', { stdin: activateScript(v2, layout) })).code).toBe(0);
+    expect(fs.readFileSync(running(), 'utf8')).toBe('ok v2\n');
+    // While the rollback is pending, plan says so and apply is refused by the lock.
+    expect((await reconcileDevice(v1, { ...opts, mode: 'plan' })).files.map((f) => f.path)).toContain('state:pending-rollback');
+    expect(await eventually(() => fs.readFileSync(running(), 'utf8') === 'ok v1\n' && !fs.existsSync(path.join(layout.stateDir, 'lock')), 20000)).toBe(true);
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
+    expect(fs.readFileSync(path.join(layout.stateDir, 'rollbacks.log'), 'utf8')).toContain('restored by timer');
+    expect((await reconcileDevice(v1, opts)).outcome).toBe('unchanged');
+  });
+
+  it('a held lock makes apply fail without touching the device; a stale one is broken', async () => {
+    const dev = fileDevice('d1', dir, 'ok v1\n');
+    fs.mkdirSync(path.join(dir, 'state', 'lock'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'state', 'lock', 'owner'), 'someone else\n');
+    fs.writeFileSync(path.join(dir, 'state', 'lock', 'since'), `${Math.floor(Date.now() / 1000)}\n`);
+    const r = await reconcileDevice(dev, opts);
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.step).toBe('lock');
+    expect(r.reason).toContain('locked by someone else');
+    expect(fs.existsSync(conf())).toBe(false);
+    fs.writeFileSync(path.join(dir, 'state', 'lock', 'since'), '1000\n');
+    expect((await reconcileDevice(dev, opts)).outcome).toBe('applied');
+  });
+
+  it('reports unreachable devices and keeps going with the others, in bounded parallel', async () => {
+    const dirs = [0, 1, 2, 3].map((i) => path.join(dir, `dev${i}`));
+    const devices = dirs.map((d, i) => fileDevice(`d${i}`, d, `ok ${i}\n`));
+    let inFlight = 0;
+    let peak = 0;
+    const results = await reconcileAll(devices, {
+      ...opts,
+      concurrency: 2,
+      layoutFor: (id) => ({ stateDir: path.join(dir, id.replace('d', 'dev'), 'state'), lockTtlS: 900 }),
+      connect: async (id) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        if (id === 'd2') throw new TransportError('UNREACHABLE', 'd2 (192.0.2.2:22): connection refused (is sshd running?)');
+        return localTransport();
+      },
+    });
+    expect(results.map((r) => [r.id, r.outcome])).toEqual([
+      ['d0', 'applied'],
+      ['d1', 'applied'],
+      ['d2', 'unreachable'],
+      ['d3', 'applied'],
+    ]);
+    expect(results[2].reason).toContain('connection refused');
+    expect(peak).toBeLessThanOrEqual(2);
+  });
+});

@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { testbedMissing, testbedNftDevice, testbedRuleset } from '../../src/reconciler/testbed';
+import type { DesiredDevice } from '../../src/reconciler/types';
+
+/**
+ * Decides at runtime whether the SSH testbed can run: in CI a missing prerequisite (root, sshd, nft) is a failure,
+ * elsewhere the test is skipped with a visible message.
+ */
+export function testbedAvailable(what: string): boolean {
+  const missing = testbedMissing();
+  if (missing.length === 0) return true;
+  const msg = `${what}: needs ${missing.join(', ')} (the SSH testbed builds network namespaces with sshd)`;
+  if (process.env.CI === 'true') throw new Error(msg);
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED ${msg}`);
+  return false;
+}
+
+export function tmpDir(prefix = 'ggi-rc-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A device whose "live state" is a file that activation copies the managed file into (so tests see activation,
+ * rollback and drift without nft): `live` is the running config, `conf` the managed file, `log` records activations.
+ */
+export function fileDevice(id: string, root: string, content: string, extra: Partial<DesiredDevice> = {}): DesiredDevice {
+  const conf = path.join(root, 'etc', 'app.conf');
+  const live = path.join(root, 'running.conf');
+  const log = path.join(root, 'activations.log');
+  return {
+    id,
+    files: [{ path: conf, content, mode: 0o640 }],
+    validate: [['grep', '-q', '^ok', conf]],
+    activate: [['sh', '-c', `cp "$0" "$1" && echo activated >> "$2"`, conf, live, log]],
+    verify: [],
+    live: [{ name: 'running', argv: ['cat', live] }],
+    ...extra,
+  };
+}
+
+/** Waits (polling) until `cond` holds or `limitMs` passes; returns whether it held. Not a timed assertion: a bound. */
+export async function eventually(cond: () => boolean, limitMs: number): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+/** An nftables ruleset for `table inet ggi` whose only rule names `port` (so versions differ visibly). */
+export function nftRuleset(port: number): string {
+  return testbedRuleset(port);
+}
+
+/** A testbed device managed like a linux-frr router's nftables (see testbedNftDevice), with overrides. */
+export function nftDevice(id: string, root: string, port: number, extra: Partial<DesiredDevice> = {}): DesiredDevice {
+  return { ...testbedNftDevice(id, root, port), ...extra };
+}
+
+/**
+ * Transpiles src/reconciler (and what it imports) to plain CommonJS in `outDir` with swc, so a test can run the
+ * reconciler in a child process and kill it (SIGKILL) mid-apply.
+ */
+export function compileReconciler(outDir: string): void {
+  const swc = require('@swc/core') as { transformFileSync(file: string, opts: object): { code: string } };
+  const root = path.resolve(__dirname, '../../src');
+  for (const rel of ['reconciler', 'secrets']) {
+    for (const f of fs.readdirSync(path.join(root, rel)).filter((x) => x.endsWith('.ts'))) {
+      const { code } = swc.transformFileSync(path.join(root, rel, f), { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } });
+      fs.mkdirSync(path.join(outDir, rel), { recursive: true });
+      fs.writeFileSync(path.join(outDir, rel, f.replace(/\.ts$/, '.js')), code);
+    }
+  }
+}
