@@ -10,9 +10,11 @@ const modules: Array<() => { commands: Command[] }> = [
   () => require('./commands/policy'),
   () => require('./commands/synth'),
   () => require('./commands/lab'),
+  () => require('./commands/reconcile'),
   () => require('./commands/govroam'),
   () => require('./commands/graph'),
   () => require('./commands/generate'),
+  () => require('./commands/onboard'),
 ];
 
 export const commands = new Map<string, Command>();

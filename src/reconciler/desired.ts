@@ -1,5 +1,25 @@
 import { vtysh, type DeviceLayout as RenderLayout, type RenderedDevice } from '../devices';
+import { shq } from './transport';
 import type { DesiredDevice, LiveProbe, VerifyCheck } from './types';
+
+/**
+ * How a rollback undoes a file that did not exist before (a first apply): the ggi nftables table is deleted; FRR is
+ * reloaded with an empty configuration (by the renderer's own reload command, on a temporary file).
+ */
+function deactivation(name: string, path: string, r: RenderedDevice): string[][] | undefined {
+  if (name === 'ggi.nft') {
+    const { family, name: table } = r.verify.nftTable;
+    return [['sh', '-c', `! nft list table ${family} ${table} >/dev/null 2>&1 || nft delete table ${family} ${table}`]];
+  }
+  if (name === 'frr.conf') {
+    const reload = r.activate.find((c) => c.includes(path));
+    if (!reload) return undefined;
+    const empty = `${path}.ggi-empty`;
+    const cmd = reload.map((a) => shq(a === path ? empty : a)).join(' ');
+    return [['sh', '-c', `printf 'frr defaults traditional\\n' > ${shq(empty)} && ${cmd}; s=$?; rm -f ${shq(empty)}; exit $s`]];
+  }
+  return undefined;
+}
 
 /**
  * Adapts a renderer's output (src/devices) into what the reconciler converges. Pure.
@@ -37,7 +57,7 @@ export function desiredFromRendered(id: string, r: RenderedDevice, layout: Rende
   }
   return {
     id,
-    files: r.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode, candidate: f.candidate })),
+    files: r.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode, candidate: f.candidate, deactivate: deactivation(f.name, f.path, r) })),
     validate: r.validate,
     activate: r.activate,
     verify,

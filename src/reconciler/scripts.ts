@@ -156,7 +156,20 @@ export function restoreScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT
     const tmp = shq(`${f.path}.ggi-restore`);
     lines.push(`if [ -e "$R/${i}.absent" ]; then rm -f ${p}; else cp -p "$R/${i}" ${tmp} && mv -f ${tmp} ${p}; fi`);
   });
-  lines.push('status=0', ...activateLines(dev, 'status=1'));
+  lines.push('status=0');
+  // Each activation command that names a managed file re-activates it only when there was a previous (non-empty)
+  // file; otherwise the file's deactivate commands run, so that a failed first apply leaves nothing running.
+  const files = sorted(dev.files);
+  for (const cmd of dev.activate) {
+    const refs = files.map((f, i) => [f, i] as const).filter(([f]) => cmd.includes(f.path));
+    const run = `if ! ${argv(cmd)} >&2; then echo ${shq(`activation failed: ${argv(cmd)}`)} >&2; status=1; fi`;
+    if (refs.length === 0) {
+      lines.push(run);
+      continue;
+    }
+    const undo = refs.flatMap(([f]) => f.deactivate ?? []).map((c) => `if ! ${argv(c)} >&2; then echo ${shq(`deactivation failed: ${argv(c)}`)} >&2; status=1; fi`);
+    lines.push(`if ${refs.map(([, i]) => `[ -s "$R/${i}" ]`).join(' && ')}; then`, `  ${run}`, 'else', ...(undo.length ? undo.map((u) => `  ${u}`) : ['  :']), 'fi');
+  }
   lines.push(`echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) restored by \${1:-unknown} (activation status $status)" >> "$S/rollbacks.log"`);
   const cands = sorted(dev.files).filter((f) => f.candidate).map((f) => shq(f.candidate!));
   lines.push(`rm -rf "$R" "$S/staging" "$S/lock"${cands.length ? ' ' + cands.join(' ') : ''}`, 'exit $status');

@@ -12,6 +12,11 @@ export interface DesiredFile {
   mode: number;
   /** Where the candidate is uploaded before validation (next to `path`, so installing it is a rename); default: the state folder. */
   candidate?: string;
+  /**
+   * Undoes this file's activation. A rollback runs these instead of the activation commands that name this file when
+   * the file was absent or empty before (there is nothing to re-activate), so the device returns to not running it.
+   */
+  deactivate?: string[][];
 }
 
 /**

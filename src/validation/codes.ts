@@ -1,3 +1,5 @@
+import { IPV6_CODES } from '../ipv6/codes';
+
 /** One-line descriptions of finding codes, for SARIF rule metadata and `ggi validate --help`. */
 const DESCRIPTIONS: Record<string, string> = {
   YAML_SYNTAX: 'The file is not valid YAML.',
@@ -25,5 +27,5 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 export function describeCode(code: string): string {
-  return DESCRIPTIONS[code] ?? code.toLowerCase().replace(/_/g, ' ');
+  return DESCRIPTIONS[code] ?? (IPV6_CODES as Record<string, string>)[code] ?? code.toLowerCase().replace(/_/g, ' ');
 }

@@ -31,6 +31,7 @@ function selectorName(sel: SelectorDecl): string {
 class Names {
   private readonly byContent = new Map<string, string>();
   private readonly used = new Set<string>();
+  private readonly next = new Map<string, number>();
   readonly lines: string[] = [];
   constructor(private readonly format: (name: string, values: string[]) => string) {}
   name(base: string, values: string[]): string {
@@ -38,7 +39,10 @@ class Names {
     const hit = this.byContent.get(`${base}|${key}`);
     if (hit) return hit;
     let name = base.slice(0, 60);
-    for (let i = 2; this.used.has(name); i++) name = `${base.slice(0, 56)}_${i}`;
+    // Many sets share a base name (every prefixes selector is NET_V4/NET_V6): number them without rescanning.
+    let i = this.next.get(base) ?? 2;
+    while (this.used.has(name)) name = `${base.slice(0, 54)}_${i++}`;
+    this.next.set(base, i);
     this.used.add(name);
     this.byContent.set(`${base}|${key}`, name);
     this.lines.push(this.format(name, values));

@@ -1,5 +1,5 @@
 import type { Loc } from '../model/source';
-import { type AddrSet, type Family, formatAddr, type RangeList, setEquals, setIntersect, toCidrs } from './addr';
+import { type AddrSet, type Family, formatAddr, type RangeList, setEquals, setFromCidrs, setIntersect, toCidrs } from './addr';
 import {
   bitName,
   compileFamily,
@@ -302,3 +302,23 @@ function group(pieces: RawPiece[], spaces: Map<Family, ReturnType<typeof compile
 }
 
 export type { RangeList };
+
+/**
+ * Who a change's addresses belong to, for people reading a diff: services and organisations whose addresses it
+ * touches (by name, a few), else a count.
+ */
+export function describeAddresses(policy: PolicyModel, cidrs: readonly string[], max = 3): string {
+  let set: AddrSet = { v4: [], v6: [] };
+  try {
+    set = setFromCidrs(cidrs);
+  } catch {
+    return '';
+  }
+  const touches = (s: AddrSet) => setIntersect(s, set).v4.length > 0 || setIntersect(s, set).v6.length > 0;
+  const services = policy.services.filter((v) => touches(v.set)).map((v) => v.name);
+  const orgs = policy.orgs.filter((o) => touches(o.zones.overheid) || touches(o.zones.markt)).map((o) => o.id);
+  const parts: string[] = [];
+  if (services.length) parts.push(services.length <= max ? services.join(', ') : `${services.length} services`);
+  if (orgs.length) parts.push(orgs.length <= max ? orgs.join(', ') : `${orgs.length} organisations`);
+  return parts.join('; ');
+}

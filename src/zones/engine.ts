@@ -414,8 +414,13 @@ export function sweep(lists: ReadonlyArray<ArrayLike<number>>, ids: readonly num
   }
   const n = evPos.length;
   if (n === 0) return [];
+  // Events sorted by position: packed as pos * M + index in one float64 (exact below 2^53), sorted natively.
+  let maxPos = 0;
+  for (const p of evPos) if (p > maxPos) maxPos = p;
+  const M = 2 ** Math.ceil(Math.log2(n + 1));
+  if ((maxPos + 1) * M >= 2 ** 53) throw new Error('internal: too many events for the packed sort');
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = evPos[i] * 16777216 + i;
+  for (let i = 0; i < n; i++) keys[i] = evPos[i] * M + i;
   keys.sort();
   const classes: SweepClass[] = [];
   const byKey = new Map<string, SweepClass>();
@@ -424,9 +429,9 @@ export function sweep(lists: ReadonlyArray<ArrayLike<number>>, ids: readonly num
   let h2 = 0;
   let i = 0;
   while (i < n) {
-    const pos = Math.floor(keys[i] / 16777216);
-    while (i < n && Math.floor(keys[i] / 16777216) === pos) {
-      const e = evId[keys[i] % 16777216];
+    const pos = Math.floor(keys[i] / M);
+    while (i < n && Math.floor(keys[i] / M) === pos) {
+      const e = evId[keys[i] % M];
       const id = Math.abs(e) - 1;
       if (e > 0) {
         active.add(id);
@@ -440,7 +445,7 @@ export function sweep(lists: ReadonlyArray<ArrayLike<number>>, ids: readonly num
       i++;
     }
     if (i >= n || active.size === 0) continue;
-    const next = Math.floor(keys[i] / 16777216);
+    const next = Math.floor(keys[i] / M);
     const key = `${h1}:${h2}`;
     let c = byKey.get(key);
     if (!c) {

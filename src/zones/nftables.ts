@@ -195,7 +195,9 @@ function supplierSet(policy: PolicyModel, prep: Prepared, org: string | undefine
 }
 
 interface Side {
-  iface: string;
+  /** The interface (or, for a border's edge, the interfaces taken together). */
+  ifaces: string[];
+  label: string;
   kind: NftInterfaceKind;
   /** Addresses behind this interface, per zone it is in. */
   zones: Partial<Record<ZoneName, AtomSet>>;
@@ -242,14 +244,29 @@ function sides(policy: PolicyModel, prep: Prepared, input: NftDeviceInput): Side
       case 'mgmt':
         break;
     }
-    out.push({ iface: itf.name, kind: itf.kind, zones });
+    out.push({ ifaces: [itf.name], label: itf.name, kind: itf.kind, zones });
+  }
+  // A border filters per CE downlink; the edge behind it (the KPS, all suppliers) is one side, so the ruleset grows
+  // with the number of CEs, not with CEs times suppliers. Routing picks the edge interface.
+  if (input.role === 'border-overheid' || input.role === 'border-markt') {
+    const edgeKind: NftInterfaceKind = input.role === 'border-overheid' ? 'kps' : 'supplier';
+    const edges = out.filter((x) => x.kind === edgeKind);
+    if (edges.length > 1) {
+      const zones: Partial<Record<ZoneName, AtomSet>> = {};
+      for (const z of ZONES) {
+        const parts = edges.map((e) => e.zones[z]).filter((x): x is AtomSet => Boolean(x));
+        if (parts.length) zones[z] = unionA(parts);
+      }
+      const group: Side = { ifaces: edges.flatMap((e) => e.ifaces), label: edgeKind === 'kps' ? 'kps' : 'suppliers', kind: edgeKind, zones };
+      return [...out.filter((x) => x.kind !== edgeKind), group];
+    }
   }
   return out;
 }
 
 /** The (in, out) pairs a device forwards between, by role. */
 function forwardPairs(role: NftRole, a: Side, b: Side): boolean {
-  if (a.iface === b.iface) return false;
+  if (a.label === b.label) return false;
   const inside = (k: NftInterfaceKind) => k === 'lan';
   const outside = (k: NftInterfaceKind) => k === 'uplink' || k === 'peer';
   switch (role) {
@@ -294,6 +311,17 @@ class SetNamer {
       name = `v${family}_${this.byKey.size + 1}`;
       this.byKey.set(key, name);
       this.decls.push(`\tset ${name} {\n\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}\n\t\tflags interval\n\t\telements = { ${cidrs.join(', ')} }\n\t}`);
+    }
+    return `@${name}`;
+  }
+  /** A named set of interface names (a border's edge interfaces). */
+  ifnames(names: string[]): string {
+    const key = `if|${names.join(',')}`;
+    let name = this.byKey.get(key);
+    if (!name) {
+      name = `ifs_${this.byKey.size + 1}`;
+      this.byKey.set(key, name);
+      this.decls.push(`\tset ${name} {\n\t\ttype ifname\n\t\telements = { ${names.map(q).join(', ')} }\n\t}`);
     }
     return `@${name}`;
   }
@@ -364,8 +392,9 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
         }
       }
       if (!lines.length) continue;
-      const name = chainName(a.iface, b.iface);
-      jumps.push(`\t\tiifname ${q(a.iface)} oifname ${q(b.iface)} jump ${name}`);
+      const name = chainName(a.label, b.label);
+      const ifs = (l: string[]) => (l.length === 1 ? q(l[0]) : sets.ifnames(l));
+      jumps.push(`\t\tiifname ${ifs(a.ifaces)} oifname ${ifs(b.ifaces)} jump ${name}`);
       chains.push(`\tchain ${name} {\n${lines.join('\n')}\n\t}`);
     }
   }

@@ -79,6 +79,7 @@ describe('linux-frr renderer', () => {
     const r = loadInventory('inventory', { profile: 'lab' });
     expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
     const example = buildIntents(r.inventory!);
+    expect(example.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(example.intents.length).toBeGreaterThan(10);
     expect(await parserProblems(example.intents, 'example')).toEqual([]);
   });

@@ -108,6 +108,14 @@ describe('ggi lab on the example inventory', () => {
     }
   });
 
+  it('refuses a second lab up on the same state folder and keeps the running lab and its target', async () => {
+    if (!ok || !target) return;
+    const r = await lab('up', '--inventory', INVENTORY, '--state', stateDir, '--name', NAME);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('already up');
+    expect(readLabTarget(stateDir)).toEqual(target);
+  });
+
   it('brings up every BGP session with the rendered configs; the KPS learns only registered prefixes', async () => {
     if (!ok || !target) return;
     const byId = new Map(intents.map((i) => [i.id, i]));

@@ -97,6 +97,17 @@ describe('reconcile with a local transport', () => {
     expect(readJournal(path.join(dir, 'journal.jsonl')).map((e) => e.outcome)).toEqual(['applied', 'rolled-back']);
   });
 
+  it('a failing first apply deactivates what was not there before', async () => {
+    const dev = fileDevice('d1', dir, 'ok v1\n', { verify: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] });
+    dev.files[0].deactivate = [['rm', '-f', running()]];
+    const r = await reconcileDevice(dev, opts);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'verify' });
+    expect(r.reason).not.toContain('activation failed');
+    expect(fs.existsSync(conf())).toBe(false);
+    expect(fs.existsSync(running())).toBe(false);
+    expect(activations()).toBe(1); // only the candidate's; the rollback deactivated instead of re-activating
+  });
+
   it('a failing activation is rolled back', async () => {
     await reconcileDevice(fileDevice('d1', dir, 'ok v1\n'), opts);
     const dev = fileDevice('d1', dir, 'ok v2\n');

@@ -24,11 +24,19 @@ interface Ran {
   stderr: string;
 }
 
-async function ggi(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+async function ggi(name: string, argv: string[], env: NodeJS.ProcessEnv = {}, answer?: string): Promise<Ran> {
   const cmd = [...reconcile, ...lab].find((c) => c.spec.name === name)!;
   const out: string[] = [];
   const err: string[] = [];
-  const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: { GGI_OPERATOR: 'cli-test', ...env }, cwd: process.cwd(), now: () => new Date() };
+  const io = {
+    stdout: (t: string) => void out.push(t),
+    stderr: (t: string) => void err.push(t),
+    isTTY: answer !== undefined,
+    env: { GGI_OPERATOR: 'cli-test', ...env },
+    cwd: process.cwd(),
+    now: () => new Date(),
+    ...(answer !== undefined ? { prompt: async (q: string) => (out.push(q), answer) } : {}),
+  };
   try {
     const { global, args } = parseCommandArgs(argv, cmd.spec);
     const code = await cmd.run({ io, global, args, spec: cmd.spec });
@@ -97,7 +105,22 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   const ns = (id: string) => readLabTarget(labState)!.devices.find((d) => d.id === id)!;
-  const inNs = (id: string, argv: string[]) => execFileSync('ip', ['netns', 'exec', ns(id).namespace, ...argv], { encoding: 'utf8' });
+  const inNs = (id: string, argv: string[]) => execFileSync('ip', ['netns', 'exec', ns(id).namespace, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  it('a first apply that fails verification leaves the router as it was (no ggi table, no BGP)', async () => {
+    if (!ok) return;
+    // One CE alone: its sessions to border-overheid cannot come up while that border is unconfigured.
+    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--device', 'ce-gm0002', '--verify-timeout', '2']);
+    const journal = readJournal(path.join(state, 'journal.jsonl'));
+    fs.rmSync(path.join(state, 'journal.jsonl'), { force: true });
+    expect(r.code).toBe(3);
+    const [ce] = JSON.parse(r.stdout).devices;
+    expect(ce).toMatchObject({ id: 'ce-gm0002', outcome: 'rolled-back', reason: expect.stringContaining('BGP sessions established') });
+    expect(ce.reason).not.toMatch(/activation failed|deactivation failed/);
+    expect(() => inNs('ce-gm0002', ['nft', 'list', 'table', 'inet', 'ggi'])).toThrow();
+    expect(inNs('ce-gm0002', ['vtysh', '-N', ns('ce-gm0002').pathspace, '-c', 'show running-config'])).not.toContain('router bgp');
+    expect(journal.map((e) => [e.device, e.outcome])).toEqual([['ce-gm0002', 'rolled-back']]);
+  });
 
   it('plan shows every device changing, in the CLI.md shape', async () => {
     if (!ok) return;
@@ -115,7 +138,7 @@ describe('plan/apply/drift on the lab', () => {
 
   it('apply converges every router with its sessions verified; a second apply changes nothing', async () => {
     if (!ok) return;
-    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--verify-timeout', '60']);
+    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--verify-timeout', '150']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).devices.map((d: { outcome: string }) => d.outcome)).toEqual(Array(7).fill('applied'));
@@ -153,6 +176,21 @@ describe('plan/apply/drift on the lab', () => {
     expect(JSON.parse(fix.stdout).devices.filter((x: { outcome: string }) => x.outcome === 'applied').map((x: { id: string }) => x.id)).toEqual(['ce-gm0002', 'kps']);
     expect((await ggi('drift', common)).code).toBe(0);
     expect(inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'show running-config'])).not.toContain('TAMPER');
+  });
+
+  it('on a terminal, apply shows the plan and asks first', async () => {
+    if (!ok) return;
+    const file = `/etc/frr/${ns('ce-gm0002').pathspace}/frr.conf`;
+    fs.appendFileSync(file, '! hand edit\n');
+    const no = await ggi('apply', common, {}, 'n');
+    expect(no.code).toBe(0);
+    expect(no.stdout).toContain('-! hand edit');
+    expect(no.stdout).toContain('apply these changes to 1 device? [y/N]');
+    expect(fs.readFileSync(file, 'utf8')).toContain('! hand edit');
+    const yes = await ggi('apply', common, {}, 'y');
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/ce-gm0002\s+applied/);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('! hand edit');
   });
 
   it('a router whose sshd is stopped is unreachable (exit 3) while the others are applied', async () => {

@@ -73,6 +73,7 @@ describe('desiredFromRendered', () => {
       { name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] },
       { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-1', '-c', 'show running-config'] },
     ]);
+    expect(d.files[0].deactivate).toEqual([['sh', '-c', '! nft list table inet ggi >/dev/null 2>&1 || nft delete table inet ggi']]);
     // The renderer's probes are the ones recorded and compared.
     expect(desiredFromRendered('ce-1', { ...rendered, live: [{ name: 'x', argv: ['true'] }] }, layout).live).toEqual([{ name: 'x', argv: ['true'] }]);
   });

@@ -21,6 +21,7 @@ const DEVICES: NftDeviceInput[] = [
   { deviceId: 'ce-sv0001', role: 'ce', organisation: 'SV0001', interfaces: [{ name: 'lan-sv', kind: 'lan', organisation: 'SV0001' }, { name: 'lan-gm2', kind: 'lan', organisation: 'GM0002' }, { name: 'up-overheid', kind: 'uplink', zone: 'overheid' }, { name: 'mgmt0', kind: 'mgmt' }] },
   { deviceId: 'border-o', role: 'border-overheid', interfaces: [{ name: 'dl-gm0001', kind: 'downlink', zone: 'overheid', organisation: 'GM0001' }, { name: 'dl-sv0001', kind: 'downlink', zone: 'overheid', organisation: 'SV0001' }, { name: 'kps0', kind: 'kps' }, { name: 'mgmt0', kind: 'mgmt' }] },
   { deviceId: 'border-m', role: 'border-markt', interfaces: [{ name: 'dl-gm0001', kind: 'downlink', zone: 'markt', organisation: 'GM0001' }, { name: 'sup-lv0001', kind: 'supplier', organisation: 'LV0001' }, { name: 'mgmt0', kind: 'mgmt' }] },
+  { deviceId: 'border-m2', role: 'border-markt', interfaces: [{ name: 'dl-gm0001', kind: 'downlink', zone: 'markt', organisation: 'GM0001' }, { name: 'sup-a', kind: 'supplier', organisation: 'LV0001' }, { name: 'sup-b', kind: 'supplier' }] },
   { deviceId: 'kps-1', role: 'kps-peer', interfaces: [{ name: 'svc0', kind: 'lan' }, { name: 'peer0', kind: 'peer', zone: 'overheid' }, { name: 'mgmt0', kind: 'mgmt' }] },
   { deviceId: 'lv-router', role: 'supplier-router', organisation: 'LV0001', interfaces: [{ name: 'lan0', kind: 'lan' }, { name: 'up-markt', kind: 'uplink', zone: 'markt' }, { name: 'mgmt0', kind: 'mgmt' }] },
   { deviceId: 'radius-1', role: 'radius', interfaces: [{ name: 'eth0', kind: 'lan' }, { name: 'mgmt0', kind: 'mgmt' }] },
@@ -67,6 +68,11 @@ describe('nftables compilation', () => {
   it('borders forward between downlinks and the KPS or suppliers', () => {
     expect(out.get('border-o')!).toMatch(/iifname "dl-gm0001" oifname "kps0" jump/);
     expect(out.get('border-m')!).toMatch(/iifname "dl-gm0001" oifname "sup-lv0001" jump/);
+    // several supplier interfaces are one edge: one chain per downlink, not per downlink and supplier
+    const m2 = out.get('border-m2')!;
+    expect(m2).toMatch(/set ifs_\d+ \{\s+type ifname\s+elements = \{ "sup-a", "sup-b" \}/);
+    expect(m2).toMatch(/iifname "dl-gm0001" oifname @ifs_\d+ jump fwd_dl_gm0001_to_suppliers/);
+    expect(m2).toMatch(/iifname @ifs_\d+ oifname "dl-gm0001" jump fwd_suppliers_to_dl_gm0001/);
     expect(out.get('radius-1')!).toMatch(/udp dport \{ 1812, 1813 \} accept/);
   });
 

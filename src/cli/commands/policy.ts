@@ -173,15 +173,21 @@ function exampleText(c: Change): string {
   return `${e.proto}${e.dport !== undefined ? `/${e.dport}` : ''} ${e.src} -> ${e.dst}`;
 }
 
-function changeRows(list: Change[]): string[][] {
-  return list.map((c) => [c.rules.join(', '), c.proto, c.dports ?? '*', short(c.src), short(c.dst), exampleText(c)]);
+/** Addresses with whom they belong to, e.g. `192.0.2.0/27 (+3 more) [GM0546, GM0599]`. */
+function who(policy: PolicyModel, cidrs: string[], n: number): string {
+  const names = zones().describeAddresses(policy, cidrs);
+  return `${short(cidrs, n)}${names ? ` [${names}]` : ''}`;
 }
 
-function textDiff(d: DiffResult, base: string, head: string): string {
-  const out: string[] = [`policy diff ${base} -> ${head}: ${d.opened.length} opened, ${d.closed.length} closed`];
-  for (const [title, list] of [['opened', d.opened], ['closed', d.closed]] as const) {
+function changeRows(list: Change[], policy: PolicyModel): string[][] {
+  return list.map((c) => [c.rules.join(', '), c.proto, c.dports ?? '*', who(policy, c.src, 2), who(policy, c.dst, 2), exampleText(c)]);
+}
+
+function textDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, head: { label: string; policy: PolicyModel }): string {
+  const out: string[] = [`policy diff ${base.label} -> ${head.label}: ${d.opened.length} opened, ${d.closed.length} closed`];
+  for (const [title, list, p] of [['opened', d.opened, head.policy], ['closed', d.closed, base.policy]] as const) {
     if (!list.length) continue;
-    out.push('', `${title} (${list.length}):`, table(['rule', 'proto', 'ports', 'from', 'to', 'example'], changeRows(list)).trimEnd());
+    out.push('', `${title} (${list.length}):`, table(['rule', 'proto', 'ports', 'from', 'to', 'example'], changeRows(list, p)).trimEnd());
   }
   return out.join('\n') + '\n';
 }
@@ -190,14 +196,14 @@ function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
-function markdownDiff(d: DiffResult, base: string, head: string): string {
-  const out: string[] = ['## ggi policy diff', '', `\`${base}\` → \`${head}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
+function markdownDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, head: { label: string; policy: PolicyModel }): string {
+  const out: string[] = ['## ggi policy diff', '', `\`${base.label}\` → \`${head.label}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
   if (!d.opened.length && !d.closed.length) out.push('', 'No flow changes verdict.');
-  for (const [title, list] of [['Opened', d.opened], ['Closed', d.closed]] as const) {
+  for (const [title, list, p] of [['Opened', d.opened, head.policy], ['Closed', d.closed, base.policy]] as const) {
     if (!list.length) continue;
     out.push('', `### ${title} (${list.length})`, '', '| rule | proto | ports | from | to | example |', '|---|---|---|---|---|---|');
     for (const c of list) {
-      out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', short(c.src, 4), short(c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
+      out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', who(p, c.src, 4), who(p, c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
     }
   }
   return out.join('\n') + '\n';
@@ -253,10 +259,10 @@ async function runDiff(ctx: CommandContext): Promise<ExitCode> {
   const failOpened = flagString(ctx.args, 'fail-on') === 'opened';
   const format = flagString(ctx.args, 'format') ?? 'text';
   if (format === 'json') ctx.io.stdout(`${JSON.stringify({ opened: d.opened, closed: d.closed }, null, 2)}\n`);
-  else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base.label, head.label));
+  else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base, head));
   else if (format === 'junit') ctx.io.stdout(junitDiff(d, failOpened));
   else if (format === 'sarif') ctx.io.stdout(`${JSON.stringify(sarifDiff(d, base.inv, head.inv, failOpened), null, 2)}\n`);
-  else ctx.io.stdout(textDiff(d, base.label, head.label));
+  else ctx.io.stdout(textDiff(d, base, head));
   if (failOpened && d.opened.length) {
     if (format !== 'text') ctx.io.stderr(`ggi: ${d.opened.length} flow region(s) opened\n`);
     return EXIT.DIFFERENCE;

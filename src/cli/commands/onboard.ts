@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
+import { loadForCommand } from '../load';
+import { operator } from './ipv6';
+import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
+import { ledgerPath, updateLedger } from '../../ipv6/store';
+import { formatAddress, formatPrefix, parsePrefix, prefixFirst, prefixLast, subnet } from '../../net';
+import type { Inventory, Organisation } from '../../model/inventory';
+import type { OrgKind, ZoneName } from '../../model/schema';
+import { ORG_ID } from '../../model/schema';
+import { writeFileAtomic } from '../../util/atomic';
+import { loadGemeenten } from '../../generate/gemeenten';
+
+const KIND_BY_PREFIX: Record<string, OrgKind> = { GM: 'gemeente', SV: 'samenwerkingsverband', PV: 'provincie', WS: 'waterschap', LV: 'leverancier' };
+const ASN_BASE: Record<OrgKind, number> = { gemeente: 4200000000, samenwerkingsverband: 4200100000, provincie: 4200300000, waterschap: 4200400000, leverancier: 4200200000 };
+
+export const commands: Command[] = [
+  {
+    spec: {
+      name: 'onboard',
+      summary: 'scaffold an organisation, its connection point and CE (or its samenwerkingsverband membership) and allocate its IPv6',
+      positionals: ['ORG'],
+      flags: {
+        name: { type: 'string', help: 'the organisation name (for a gemeente: its CBS name)' },
+        'served-by': { type: 'string', help: 'samenwerkingsverband whose connection point carries its traffic' },
+        zones: { type: 'string', help: 'zones the connection point joins (default overheid,markt; suppliers: markt)' },
+        site: { type: 'string', help: 'the site of the connection point' },
+        'host-key': { type: 'string', help: "the CE's SSH host key fingerprint (SHA256:…), read off the device" },
+        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+      },
+      details: 'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned.',
+    },
+    run: onboard,
+  },
+];
+
+async function onboard(ctx: CommandContext): Promise<0 | 1> {
+  const id = ctx.args.positionals[0].toUpperCase();
+  if (!ORG_ID.test(id)) throw new UsageError(`'${id}' is not an organisation id (GM+4 digits, SV+4, PV+2, WS+4 or LV+4)`);
+  const kind = KIND_BY_PREFIX[id.slice(0, 2)];
+  const name = flagString(ctx.args, 'name');
+  const servedBy = flagString(ctx.args, 'served-by')?.toUpperCase();
+  const { inventory: inv } = loadForCommand(ctx);
+  if (ctx.global.profile !== 'default') throw new UsageError('onboard writes the inventory, so it works on the default profile only');
+  const existing = inv.organisations.find((o) => o.id === id);
+  const notes: string[] = [];
+
+  if (!existing && !name) throw new UsageError('--name is required for a new organisation');
+  if (kind === 'gemeente' && !existing) {
+    const cbs = loadGemeenten().find((g) => g.code === id);
+    if (!cbs) throw new UserError(`${id} is not a CBS gemeentecode of a current gemeente (data/gemeenten.csv); ids are never invented`);
+    if (cbs.name !== name) notes.push(`note: CBS names ${id} '${cbs.name}'; you gave '${name}'`);
+  }
+  let sv: Organisation | undefined;
+  if (servedBy) {
+    sv = inv.organisations.find((o) => o.id === servedBy);
+    if (!sv || sv.kind !== 'samenwerkingsverband') throw new UserError(`--served-by ${servedBy}: no samenwerkingsverband with that id in the inventory`);
+    if (!sv.connectionPoint) throw new UserError(`--served-by ${servedBy}: that samenwerkingsverband has no connection point`);
+    if (kind === 'leverancier') throw new UsageError('a supplier is not served by a samenwerkingsverband');
+  }
+  const zonesFlag = flagList(ctx.args, 'zones');
+  for (const z of zonesFlag) if (z !== 'overheid' && z !== 'markt') throw new UsageError(`--zones: unknown zone '${z}' (overheid, markt)`);
+  const zones: ZoneName[] = sv ? [...sv.connectionPoint!.zones] : zonesFlag.length ? (zonesFlag as ZoneName[]) : kind === 'leverancier' ? ['markt'] : ['overheid', 'markt'];
+  if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
+  const hostKey = flagString(ctx.args, 'host-key');
+  if (hostKey && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) throw new UsageError('--host-key is a fingerprint SHA256:<43 base64 characters>, as ssh-keygen -lf prints it');
+
+  // 1. IPv6: one /46 per category of every zone the organisation reaches (idempotent, locked, atomic).
+  const plan = planFromSettings(inv.settings).plan;
+  if (!plan) throw new UserError("the numbering plan in ggi.yaml is inconsistent: run 'ggi validate'");
+  const categories = [...new Set(zones.map((z) => inv.settings.zones[z].ipv6Categories[0]))];
+  const orgKind = (existing?.kind ?? kind) as PlanKind;
+  const allocated: Array<{ category: string; prefix: string; created: boolean }> = [];
+  const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
+  const who = operator(ctx);
+  for (const category of categories) {
+    const r = await updateLedger(file, (data) => allocate(data, { organisation: id, kind: orgKind, category, purpose: `${category} (onboarding)` }, plan, ctx.io.now(), who));
+    if (!r.ok) throw new UserError(`allocating the ${category} /46 of ${id} failed: ${r.problem.message}`, EXIT.INVALID, 'findings' in r ? r.findings : []);
+    allocated.push({ category, prefix: r.entry.prefix, created: r.created });
+  }
+
+  // 2. The organisation file, only when it does not exist yet.
+  const orgFile = path.join(ctx.global.inventory, 'organisations', `${id.toLowerCase()}.yaml`);
+  let wrote = false;
+  if (!existing) {
+    const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site: flagString(ctx.args, 'site'), hostKey, allocated });
+    fs.mkdirSync(path.dirname(path.resolve(ctx.io.cwd, orgFile)), { recursive: true });
+    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${stringify(doc, { lineWidth: 0 })}`);
+    wrote = true;
+  } else if (name && existing.name !== name) {
+    notes.push(`note: ${id} is already onboarded as '${existing.name}'; nothing was changed`);
+  }
+
+  const steps = [
+    "ggi validate",
+    ...(!existing && !servedBy && !hostKey ? [`pin the CE's host key: set management.hostKey of ce-${id.toLowerCase()} in ${orgFile} (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`] : []),
+    `ggi plan --device ${servedBy ? `ce-${servedBy.toLowerCase()}` : `ce-${id.toLowerCase()}`}`,
+    `ggi apply --device ${servedBy ? `ce-${servedBy.toLowerCase()}` : `ce-${id.toLowerCase()}`}`,
+  ];
+  if (ctx.args.flags.format === 'json') {
+    ctx.io.stdout(JSON.stringify({ organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps }, null, 2) + '\n');
+  } else {
+    ctx.io.stdout(`${wrote ? 'created' : 'kept'} ${orgFile}\n`);
+    for (const a of allocated) ctx.io.stdout(`${a.created ? 'allocated' : 'holds    '} ${a.category.padEnd(12)} ${a.prefix}\n`);
+    for (const n of notes) ctx.io.stdout(`${n}\n`);
+    ctx.io.stdout(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
+  }
+  return EXIT.OK;
+}
+
+interface ScaffoldInput {
+  id: string;
+  kind: OrgKind;
+  name: string;
+  servedBy?: string;
+  zones: ZoneName[];
+  site?: string;
+  hostKey?: string;
+  allocated: Array<{ category: string; prefix: string }>;
+}
+
+/** The organisation document: plain data, so the YAML stays the format engineers edit by hand afterwards. */
+export function scaffold(inv: Inventory, x: ScaffoldInput): Record<string, unknown> {
+  const digits = Number(x.id.slice(2));
+  const staff = x.allocated.map((a, i) => ({
+    name: x.allocated.length > 1 ? `kantoor-${a.category}` : 'kantoor',
+    purpose: 'staff',
+    ipv6: formatPrefix(subnet(parsePrefix(a.prefix), 64, 16n + BigInt(i))),
+    vlan: 10 + i,
+  }));
+  const doc: Record<string, unknown> = { id: x.id, kind: x.kind, name: x.name };
+  if (x.servedBy) doc.servedBy = x.servedBy;
+  else {
+    const device = `ce-${x.id.toLowerCase()}`;
+    doc.connectionPoint = { site: x.site ?? `${x.name}`, device, zones: x.zones, asn: ASN_BASE[x.kind] + digits };
+    doc.devices = [
+      {
+        id: device,
+        role: 'ce',
+        organisation: x.id,
+        asn: ASN_BASE[x.kind] + digits,
+        management: { address: nextManagementAddress(inv), user: 'ggi', ...(x.hostKey ? { hostKey: x.hostKey } : {}) },
+      },
+    ];
+  }
+  if (x.kind === 'leverancier') doc.ggiAfspraken = { signed: false };
+  doc.segments = staff;
+  return doc;
+}
+
+/** The lowest free management address in transfer.managementIpv4, skipping its first host (the lab's bridge). */
+function nextManagementAddress(inv: Inventory): string {
+  const pool = inv.settings.transfer.managementIpv4;
+  if (!pool) throw new UserError('ggi.yaml has no transfer.managementIpv4 to take a management address from');
+  const p = parsePrefix(pool);
+  const used = new Set(inv.devices.map((d) => d.management.address));
+  for (let v = prefixFirst(p) + 2n; v < prefixLast(p); v++) {
+    const a = formatAddress(4, v);
+    if (!used.has(a)) return a;
+  }
+  throw new UserError(`no free management address left in ${pool}`);
+}
+
+

@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { fakeIo } from '../helpers/tmp-inventory';
+
+/** `ggi onboard` on a copy of the example inventory: scaffold, allocate, validate clean, and a re-run changes nothing. */
+describe('ggi onboard', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-onboard-'));
+    fs.cpSync(path.resolve(__dirname, '../../inventory'), dir, { recursive: true });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const env = { GGI_OPERATOR: 'onboard-test' };
+
+  it('onboards a gemeente with its own connection point and validates clean', async () => {
+    const f = fakeIo(env);
+    const code = await main(['onboard', 'GM0301', '--name', 'Zutphen', '--site', 'Stadhuis Zutphen', '--host-key', `SHA256:${'B'.repeat(43)}`, '--inventory', dir, '--format', 'json'], f.io);
+    expect(f.stderr()).toBe('');
+    expect(code).toBe(0);
+    const out = JSON.parse(f.stdout());
+    expect(out.created).toBe(true);
+    expect(out.prefixes.map((p: { category: string }) => p.category).sort()).toEqual(['besloten', 'diginetwerk']);
+    for (const p of out.prefixes) expect(p.prefix).toMatch(/^2a07:3500:[0-7]?[0-9a-f]{0,3}[048c]::\/46$/);
+    const v = fakeIo(env);
+    expect(await main(['validate', '--inventory', dir, '--format', 'json'], v.io)).toBe(0);
+    expect(JSON.parse(v.stdout()).summary.organisations).toBeGreaterThan(30);
+  });
+
+  it('changes nothing when run again', async () => {
+    const files = ['ipv6/ledger.yaml', 'organisations/gm0301.yaml'].map((f) => path.join(dir, f));
+    const before = files.map((f) => fs.readFileSync(f, 'utf8'));
+    const f = fakeIo(env);
+    expect(await main(['onboard', 'GM0301', '--name', 'Zutphen', '--inventory', dir], f.io)).toBe(0);
+    expect(f.stdout()).toContain('kept');
+    expect(files.map((x) => fs.readFileSync(x, 'utf8'))).toEqual(before);
+  });
+
+  it('onboards a member of a samenwerkingsverband without a connection point of its own', async () => {
+    const sv = fs.readdirSync(path.join(dir, 'organisations')).find((f) => f.startsWith('sv'))!.replace('.yaml', '').toUpperCase();
+    const f = fakeIo(env);
+    expect(await main(['onboard', 'GM0308', '--name', 'Baarn', '--served-by', sv, '--inventory', dir], f.io)).toBe(0);
+    const text = fs.readFileSync(path.join(dir, 'organisations/gm0308.yaml'), 'utf8');
+    expect(text).toContain(`servedBy: ${sv}`);
+    expect(text).not.toContain('connectionPoint');
+    expect(await main(['validate', '--inventory', dir], fakeIo(env).io)).toBe(0);
+  });
+
+  it('refuses an invented gemeentecode and bad arguments', async () => {
+    const f = fakeIo(env);
+    expect(await main(['onboard', 'GM9999', '--name', 'Nergenshuizen', '--inventory', dir], f.io)).toBe(1);
+    expect(f.stderr()).toContain('CBS gemeentecode');
+    expect(await main(['onboard', 'XX01', '--name', 'x', '--inventory', dir], fakeIo(env).io)).toBe(2);
+    expect(await main(['onboard', 'GM0312', '--inventory', dir], fakeIo(env).io)).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'organisations/gm9999.yaml'))).toBe(false);
+  });
+});
