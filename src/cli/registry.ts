@@ -15,6 +15,7 @@ const modules: Array<() => { commands: Command[] }> = [
   () => require('./commands/graph'),
   () => require('./commands/generate'),
   () => require('./commands/onboard'),
+  () => require('./commands/quickstart'),
 ];
 
 export const commands = new Map<string, Command>();

@@ -330,7 +330,7 @@ class SetNamer {
 function ruleLines(r: RuleModel, family: Family, srcCidrs: string[], dstCidrs: string[], sets: SetNamer): string[] {
   const ip = family === 4 ? 'ip' : 'ip6';
   const match = `${ip} saddr ${sets.ref(family, srcCidrs)} ${ip} daddr ${sets.ref(family, dstCidrs)}`;
-  const verdict = `${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id)}`;
+  const verdict = `${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
   switch (r.proto) {
     case 'tcp':
     case 'udp':

@@ -153,6 +153,23 @@ describe('reconcile with a local transport', () => {
     expect((await reconcileDevice(dev, opts)).outcome).toBe('applied');
   });
 
+  it('quotes every path: a device folder with spaces and quotes works end to end', async () => {
+    const odd = path.join(dir, "it's a \"dir\" $HOME");
+    const dev = fileDevice('d1', odd, 'ok odd\n', { verify: [{ name: 'running', argv: ['test', '-s', path.join(odd, 'running.conf')], timeoutS: 2 }] });
+    dev.files[0].candidate = `${dev.files[0].path}.ggi-candidate`;
+    dev.validate = [['grep', '-q', '^ok', dev.files[0].candidate]];
+    const layout = { stateDir: path.join(odd, "state 'x'"), lockTtlS: 900 };
+    const first = await reconcileDevice(dev, { ...opts, layout });
+    expect(first.reason).toBeUndefined();
+    expect(first.outcome).toBe('applied');
+    expect(fs.readFileSync(path.join(odd, 'running.conf'), 'utf8')).toBe('ok odd\n');
+    expect((await reconcileDevice(dev, { ...opts, layout })).outcome).toBe('unchanged');
+    const bad = { ...dev, verify: [{ name: 'never', argv: ['false'], timeoutS: 1 }], files: [{ ...dev.files[0], content: 'ok odd v2\n' }] };
+    expect((await reconcileDevice(bad, { ...opts, layout })).outcome).toBe('rolled-back');
+    expect(fs.readFileSync(path.join(odd, 'etc', 'app.conf'), 'utf8')).toBe('ok odd\n');
+    expect(fs.existsSync(`${dev.files[0].path}.ggi-candidate`)).toBe(false);
+  });
+
   it('reports unreachable devices and keeps going with the others, in bounded parallel', async () => {
     const dirs = [0, 1, 2, 3].map((i) => path.join(dir, `dev${i}`));
     const devices = dirs.map((d, i) => fileDevice(`d${i}`, d, `ok ${i}\n`));

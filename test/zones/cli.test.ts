@@ -161,6 +161,18 @@ describe('ggi policy (CLI)', () => {
     }
   });
 
+  it('an unknown selector kind is a schema error: exit 1 with a located finding', async () => {
+    const dir = writeInventory(RULES + `  - { id: bad-sel, from: { zones: overheid }, to: { services: [brp] }, proto: tcp, action: allow, owner: a, reason: b }\n`);
+    try {
+      const r = await run(['policy', 'lint', '--inventory', dir]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/10-rules\.yaml:11:\d+: error SCHEMA_UNKNOWN_KEY unknown key 'zones'/);
+      expect(r.err).not.toMatch(/at .*\.(ts|js):\d+/);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   it('export capirca writes the three files', async () => {
     const out = path.join(base, 'capirca-out');
     const r = await run(['policy', 'export', 'capirca', '--inventory', base, '--out', out]);

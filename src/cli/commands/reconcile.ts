@@ -23,7 +23,7 @@ const APPLY: Record<string, FlagSpec> = {
   yes: { type: 'boolean', short: 'y', help: 'apply without asking (required when not on a terminal)' },
   'accept-new': { type: 'boolean', help: 'accept and record the host key of a device with no pinned key (onboarding only; a changed key is always refused)' },
   'confirm-timeout': { type: 'string', help: 'seconds before an unconfirmed change rolls itself back on the device', default: '300' },
-  'verify-timeout': { type: 'string', help: 'seconds each verification (BGP sessions, routes) may take', default: '90' },
+  'verify-timeout': { type: 'string', help: 'seconds each verification (BGP sessions, routes) may take (FRR retries a failed session after up to 120 s)', default: '150' },
 };
 
 type Mode = 'plan' | 'apply' | 'drift';
