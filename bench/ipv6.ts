@@ -3,8 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateNationalInventory, writeInventoryFiles } from '../src/generate/national';
 import { loadInventory } from '../src/model/load';
-import type { Inventory } from '../src/model/inventory';
-import { allocate, checkIpv6, planFromSettings, type LedgerData, type PlanKind } from '../src/ipv6';
+import { allocate, checkIpv6, planFromSettings, type LedgerData, type PlanKind, withLedger } from '../src/ipv6';
 import { fastParseLedger } from '../src/ipv6/fastyaml';
 import { ledgerPath, readLedgerFile, renderFreshLedger, updateLedger, writeFileAtomic } from '../src/ipv6/store';
 
@@ -91,18 +90,6 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function withLedger(inv: Inventory, data: LedgerData): Inventory {
-  const file = inv.ledger.file;
-  return {
-    ...inv,
-    ledger: {
-      file,
-      slots: data.slots.map((s, i) => ({ ...s, loc: { file, path: ['slots', i] } })),
-      entries: data.entries.map((e, i) => ({ ...e, index: i, loc: { file, path: ['entries', i] } })),
-    },
-  };
 }
 
 function round(x: number): number {

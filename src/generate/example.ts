@@ -11,7 +11,9 @@ import {
   organisationYaml,
   placeholderHostKey,
   policyYaml,
+  samenwerkingsverbandInput,
   servicesYaml,
+  signedSupplierInput,
   type DeviceInput,
   type GuardrailInput,
   type OrgComputed,
@@ -141,20 +143,9 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     inputs.push({ ...base, ipv4: c.ipv4, connection: { site: `Stadhuis ${g.name}`, zones, asn: organisationAsn(code), publicAddress: c.publicAddress, bandwidthMbps: 1000 } });
   });
   SAMENWERKINGSVERBANDEN.forEach((sv, slot) => {
-    const zones: Zone[] = ['overheid', 'markt'];
-    const c = connect(zones);
+    const c = connect(['overheid', 'markt']);
     const names = sv.members.map((m) => gm(m).name).join(', ');
-    inputs.push({
-      id: sv.id,
-      kind: 'samenwerkingsverband',
-      name: sv.name,
-      slot,
-      categories: ['diginetwerk', 'besloten'],
-      staffSegment: true,
-      ipv4: c.ipv4,
-      connection: { site: sv.site, zones, asn: organisationAsn(sv.id), publicAddress: c.publicAddress, bandwidthMbps: 1000 },
-      note: `${sv.name}: one connection point for ${names}.`,
-    });
+    inputs.push(samenwerkingsverbandInput(sv, slot, { site: sv.site, ...c, bandwidthMbps: 1000 }, `${sv.name}: one connection point for ${names}.`));
   });
   {
     const c = connect(['overheid']);
@@ -174,16 +165,7 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
       inputs.push({ id: s.id, kind: 'leverancier', name: s.name, ggiAfspraken: { signed: false }, note: `${s.name}: has not signed the GGI-Afspraken yet, so it has no connection point and offers nothing in markt.` });
       return;
     }
-    inputs.push({
-      id: s.id,
-      kind: 'leverancier',
-      name: s.name,
-      slot,
-      categories: ['besloten'],
-      ipv4: { markt: [`203.0.113.${64 + 16 * slot}/28`] },
-      connection: { site: s.site, zones: ['markt'], asn: organisationAsn(s.id), publicAddress: `203.0.113.${129 + publicIdx++}`, bandwidthMbps: 10000 },
-      ggiAfspraken: { signed: true, date: s.date },
-    });
+    inputs.push(signedSupplierInput(s, slot, { site: s.site, ipv4: { markt: [`203.0.113.${64 + 16 * slot}/28`] }, publicAddress: `203.0.113.${129 + publicIdx++}`, bandwidthMbps: 10000 }, s.date));
   });
 
   const orgs = computeOrgs(plan, inputs);

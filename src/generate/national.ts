@@ -13,7 +13,9 @@ import {
   organisationYaml,
   placeholderHostKey,
   policyYaml,
+  samenwerkingsverbandInput,
   servicesYaml,
+  signedSupplierInput,
   writeFiles,
   type DeviceInput,
   type GuardrailInput,
@@ -135,17 +137,7 @@ function buildWorld(r: Rng, gemeenten: readonly Gemeente[], svCount: number, sup
     inputs.push({ ...base, ipv4: ipv4For(zones), connection: { site: `Stadhuis ${g.name}`, zones, asn: organisationAsn(g.code), publicAddress: publicAddress(), bandwidthMbps: r.pick([100, 1000, 10000]) } });
   });
   svs.forEach((sv, slot) => {
-    const zones: Zone[] = ['overheid', 'markt'];
-    inputs.push({
-      id: sv.id,
-      kind: 'samenwerkingsverband',
-      name: sv.name,
-      slot,
-      categories: ['diginetwerk', 'besloten'],
-      staffSegment: true,
-      ipv4: ipv4For(zones),
-      connection: { site: `Werkorganisatie ${sv.id}`, zones, asn: organisationAsn(sv.id), publicAddress: publicAddress(), bandwidthMbps: 10000 },
-    });
+    inputs.push(samenwerkingsverbandInput(sv, slot, { site: `Werkorganisatie ${sv.id}`, ipv4: ipv4For(['overheid', 'markt']), publicAddress: publicAddress(), bandwidthMbps: 10000 }));
   });
   for (let i = 0; i < supplierCount; i++) {
     const id = `LV${1001 + i}`;
@@ -156,16 +148,8 @@ function buildWorld(r: Rng, gemeenten: readonly Gemeente[], svCount: number, sup
     }
     const month = String(r.int(1, 12)).padStart(2, '0');
     const day = String(r.int(1, 28)).padStart(2, '0');
-    inputs.push({
-      id,
-      kind: 'leverancier',
-      name,
-      slot: i,
-      categories: ['besloten'],
-      ipv4: { markt: [v4Block('198.18.112.0', 28, i)] },
-      connection: { site: `Datacenter ${name}`, zones: ['markt'], asn: organisationAsn(id), publicAddress: publicAddress(), bandwidthMbps: 10000 },
-      ggiAfspraken: { signed: true, date: `${r.pick(['2024', '2025', '2026'])}-${month}-${day}` },
-    });
+    const at = { site: `Datacenter ${name}`, ipv4: { markt: [v4Block('198.18.112.0', 28, i)] }, publicAddress: publicAddress(), bandwidthMbps: 10000 };
+    inputs.push(signedSupplierInput({ id, name }, i, at, `${r.pick(['2024', '2025', '2026'])}-${month}-${day}`));
   }
   const orgs = computeOrgs(plan, inputs);
 

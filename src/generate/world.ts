@@ -92,6 +92,44 @@ export function organisationYaml(o: OrgComputed): string {
   return `${head}${block(doc, 0, new Set(['ggiAfspraken']))}\n`;
 }
 
+/** Where a connected organisation is: its connection point and its IPv4 blocks. */
+export interface ConnectionAt {
+  site: string;
+  ipv4?: OrgInput['ipv4'];
+  publicAddress: string;
+  bandwidthMbps: number;
+}
+
+/** A samenwerkingsverband: one connection point, in overheid and markt, for the gemeenten it serves. */
+export function samenwerkingsverbandInput(sv: { id: string; name: string }, slot: number, at: ConnectionAt, note?: string): OrgInput {
+  const zones: Zone[] = ['overheid', 'markt'];
+  return {
+    id: sv.id,
+    kind: 'samenwerkingsverband',
+    name: sv.name,
+    slot,
+    categories: ['diginetwerk', 'besloten'],
+    staffSegment: true,
+    ipv4: at.ipv4,
+    connection: { site: at.site, zones, asn: organisationAsn(sv.id), publicAddress: at.publicAddress, bandwidthMbps: at.bandwidthMbps },
+    ...(note !== undefined ? { note } : {}),
+  };
+}
+
+/** A supplier that signed the GGI-Afspraken on `date`: a connection point in markt only. */
+export function signedSupplierInput(s: { id: string; name: string }, slot: number, at: ConnectionAt, date: string | undefined): OrgInput {
+  return {
+    id: s.id,
+    kind: 'leverancier',
+    name: s.name,
+    slot,
+    categories: ['besloten'],
+    ipv4: at.ipv4,
+    connection: { site: at.site, zones: ['markt'], asn: organisationAsn(s.id), publicAddress: at.publicAddress, bandwidthMbps: at.bandwidthMbps },
+    ggiAfspraken: { signed: true, date },
+  };
+}
+
 /** An organisation's CE ASN, readable from its id (RFC 6996 private 4-byte range): GM0546 -> 4200000546, SV0001 -> 4200010001. */
 export function organisationAsn(id: string): number {
   const base: Record<string, number> = { GM: 4200000000, SV: 4200010000, PV: 4200020000, LV: 4200030000, WS: 4200040000 };

@@ -36,6 +36,7 @@ export {
   slotOf,
   allocate,
   release,
+  withLedger,
 } from './ledger';
 export { checkIpv6 } from './checks';
 export { type ActivePrefix, activePrefixes, zoneOfCategory, addressesInZone } from './addresses';

@@ -1,5 +1,6 @@
 import { contains, firstFree, formatPrefix, overlaps, parsePrefix, prefixLast, subnet, type Prefix } from '../net';
 import type { LedgerEntryDecl, LedgerSlotDecl } from '../model/schema';
+import type { Inventory } from '../model/inventory';
 import type { NodePath } from '../model/source';
 import { blockOf, category, categoryNames, categoryPrefix, kindsSharingBlock, locate, slotCapacity, type NumberingPlan, type PlanKind } from './plan';
 
@@ -20,6 +21,19 @@ export interface LedgerData {
   readonly version?: 1;
   readonly slots: readonly LedgerSlotDecl[];
   readonly entries: readonly LedgerEntryDecl[];
+}
+
+/** The inventory with its ledger replaced by `data` (entries located in the ledger file, for findings). Pure. */
+export function withLedger(inv: Inventory, data: LedgerData): Inventory {
+  const file = inv.ledger.file;
+  return {
+    ...inv,
+    ledger: {
+      file,
+      slots: data.slots.map((s, i) => ({ ...s, loc: { file, path: ['slots', i] } })),
+      entries: data.entries.map((e, i) => ({ ...e, index: i, loc: { file, path: ['entries', i] } })),
+    },
+  };
 }
 
 /** Why a request cannot be met; `settingsPath` points into ggi.yaml when the cause is there (unknown category, …). */

@@ -7,6 +7,7 @@ import type { Finding } from '../model/finding';
 import { zodFindings } from '../model/load';
 import { ledgerEntrySchema, ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
 import { displayPath, parseYaml } from '../model/source';
+import { writeFileAtomic as writeAtomic } from '../util/atomic';
 import { fastParseLedger } from './fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 
@@ -247,40 +248,10 @@ function appendAsText(text: string, tails: SeqTails, changes: LedgerChanges): st
 // ---------------------------------------------------------------------------------------------------------------
 // Atomic write and locking
 
-/** Writes via a temporary file in the same folder: fsync, rename over the target, fsync the folder. */
+/** Writes a ledger file atomically (src/util/atomic), creating its folder and keeping the mode of the file it replaces. */
 export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  let mode = 0o644;
-  try {
-    mode = fs.statSync(file).mode & 0o777;
-  } catch {
-    /* a new file */
-  }
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', mode);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const d = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(d);
-    } finally {
-      fs.closeSync(d);
-    }
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
-  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomic(file, text, 'keep');
 }
 
 interface LockInfo {

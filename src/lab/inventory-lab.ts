@@ -16,6 +16,7 @@ import { pathspaceLayout, type DeviceLayout } from '../devices/layout';
 import type { DeviceIntent, InterfaceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
 import { contains, formatAddress, parseAddress, parsePrefix } from '../net';
+import { writeFileAtomic } from '../util/atomic';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
 
@@ -258,9 +259,7 @@ export function labTargetPath(stateDir: string): string {
 }
 
 export function writeLabTarget(stateDir: string, target: LabTarget): void {
-  const file = labTargetPath(stateDir);
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(target, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(labTargetPath(stateDir), `${JSON.stringify(target, null, 2)}\n`, 0o600);
 }
 
 /**

@@ -610,7 +610,8 @@ export function labStatusDocument(status: LabStatus): LabStatusDocument {
         namespace: n.namespace,
         organisation: n.meta.organisation ?? null,
         service: n.meta.service ?? null,
-        addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+        // The addresses a host is reached on: its links, not its loopback.
+        addresses: n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
         listens: n.listens.map((l) => ({ proto: l.proto, port: l.port })),
       })),
   };

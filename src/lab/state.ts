@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomic';
 import type { FrrPaths } from './frr';
 import type { LabService, NodeKind } from './spec';
 
@@ -89,9 +90,7 @@ export function stateFilePath(stateDir: string): string {
 
 export function saveState(state: LabState): void {
   const file = stateFilePath(state.stateDir);
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
 /** The state in stateDir, or null when there is none. A corrupt file is an error with the path in it. */

@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { Outcome } from './types';
 
 /** One line of the journal: every attempted change, whatever its outcome. */
@@ -55,24 +53,5 @@ export function readJournal(file: string): JournalEntry[] {
     .map((l) => JSON.parse(l) as JournalEntry);
 }
 
-/** Who is making the change: GGI_OPERATOR, else git's user.name (and email), else the OS user. */
-export function operatorName(env: NodeJS.ProcessEnv, cwd: string): string {
-  if (env.GGI_OPERATOR) return env.GGI_OPERATOR;
-  try {
-    const name = execFileSync('git', ['config', 'user.name'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
-    let email = '';
-    try {
-      email = execFileSync('git', ['config', 'user.email'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim();
-    } catch {
-      // no email configured: the name alone
-    }
-    if (name) return email ? `${name} <${email}>` : name;
-  } catch {
-    // not a git checkout, or git absent
-  }
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
+/** Who is making the change; one rule for every record (src/util/operator). */
+export { operatorName } from '../util/operator';

@@ -51,13 +51,21 @@ export function hasPorts(bit: number): boolean {
 // Port sets (flat inclusive intervals)
 
 export function psIntersect(a: PortSet, b: PortSet): PortSet {
+  return intersectPairs(a, b, 1);
+}
+
+/**
+ * The intersection of two sorted lists of [lo, hi] pairs, by merging them. `closed` 1: closed intervals, so a
+ * single shared value counts; 0: half-open segments, which must share more than an end point.
+ */
+function intersectPairs(a: ArrayLike<number>, b: ArrayLike<number>, closed: 0 | 1): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
     const lo = Math.max(a[i], b[j]);
     const hi = Math.min(a[i + 1], b[j + 1]);
-    if (lo <= hi) out.push(lo, hi);
+    if (lo < hi + closed) out.push(lo, hi);
     if (a[i + 1] < b[j + 1]) i += 2;
     else j += 2;
   }
@@ -100,6 +108,14 @@ export function psSubtract(a: PortSet, b: PortSet): PortSet {
 export function psUnion(a: PortSet, b: PortSet): PortSet {
   if (!a.length) return b;
   if (!b.length) return a;
+  return unionPairs(a, b, 1);
+}
+
+/**
+ * The union of two lists of [lo, hi] pairs, flat and sorted. `touch` 1: closed intervals, so [1,2] and [3,4] join;
+ * 0: half-open segments, which join only when they meet or overlap.
+ */
+function unionPairs(a: ArrayLike<number>, b: ArrayLike<number>, touch: 0 | 1): number[] {
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < a.length; i += 2) pairs.push([a[i], a[i + 1]]);
   for (let i = 0; i < b.length; i += 2) pairs.push([b[i], b[i + 1]]);
@@ -107,7 +123,7 @@ export function psUnion(a: PortSet, b: PortSet): PortSet {
   const out: number[] = [];
   for (const [lo, hi] of pairs) {
     const n = out.length;
-    if (n && lo <= out[n - 1] + 1) out[n - 1] = Math.max(out[n - 1], hi);
+    if (n && lo <= out[n - 1] + touch) out[n - 1] = Math.max(out[n - 1], hi);
     else out.push(lo, hi);
   }
   return out;
@@ -208,17 +224,7 @@ export function segsIntersect(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   if (!a.length || !b.length) return [];
   if (a.length * 8 < b.length) return segsIntersectSmall(a, b);
   if (b.length * 8 < a.length) return segsIntersectSmall(b, a);
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const lo = Math.max(a[i], b[j]);
-    const hi = Math.min(a[i + 1], b[j + 1]);
-    if (lo < hi) out.push(lo, hi);
-    if (a[i + 1] < b[j + 1]) i += 2;
-    else j += 2;
-  }
-  return out;
+  return intersectPairs(a, b, 0);
 }
 
 function segsIntersectSmall(small: ArrayLike<number>, big: ArrayLike<number>): number[] {
@@ -244,17 +250,7 @@ function segsIntersectSmall(small: ArrayLike<number>, big: ArrayLike<number>): n
 }
 
 export function segsUnion(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; i < a.length; i += 2) pairs.push([a[i], a[i + 1]]);
-  for (let i = 0; i < b.length; i += 2) pairs.push([b[i], b[i + 1]]);
-  pairs.sort((x, y) => x[0] - y[0]);
-  const out: number[] = [];
-  for (const [lo, hi] of pairs) {
-    const n = out.length;
-    if (n && lo <= out[n - 1]) out[n - 1] = Math.max(out[n - 1], hi);
-    else out.push(lo, hi);
-  }
-  return out;
+  return unionPairs(a, b, 0);
 }
 
 export function segsSubtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
@@ -481,33 +477,12 @@ export function decompose(
   opts: DecomposeOptions = {},
 ): void {
   // Sweep distinct dst sets, not rules: a zone shared by thousands of rules is swept once.
-  const byDst = new Map<number, number[]>();
-  const dstLists: Int32Array[] = [];
-  fr.rules.forEach((r, ri) => {
-    let g = byDst.get(r.dstKey);
-    if (!g) {
-      g = [];
-      byDst.set(r.dstKey, g);
-      dstLists[r.dstKey] = r.dst;
-    }
-    g.push(ri);
-  });
+  const { groups: byDst, lists: dstLists } = groupBySet(fr, fr.rules.keys(), 'dst');
   const dstClasses = sweep(dstLists, [...byDst.keys()], opts.dstClip).map((c) => ({ segs: c.segs, members: gather(byDst, c.members) }));
   for (const dc of dstClasses) {
     if (opts.keepDst && !opts.keepDst(dc.members)) continue;
     // Group the class's rules by src set so shared selectors are swept once.
-    const bySrc = new Map<number, number[]>();
-    const srcLists: Int32Array[] = [];
-    for (const ri of dc.members) {
-      const r = fr.rules[ri];
-      let g = bySrc.get(r.srcKey);
-      if (!g) {
-        g = [];
-        bySrc.set(r.srcKey, g);
-        srcLists[r.srcKey] = r.src;
-      }
-      g.push(ri);
-    }
+    const { groups: bySrc, lists: srcLists } = groupBySet(fr, dc.members, 'src');
     const keys = [...bySrc.keys()];
     const clip = opts.srcClip ? opts.srcClip(dc.members) : undefined;
     const srcClasses = sweep(srcLists, keys, clip);
@@ -517,6 +492,24 @@ export function decompose(
       visit(dc.segs, sc.segs, rules);
     }
   }
+}
+
+/** Groups rules (indices, in the order given) by their dst or src set, keeping each set's list for the sweep. */
+function groupBySet(fr: FamilyRules, ris: Iterable<number>, side: 'dst' | 'src'): { groups: Map<number, number[]>; lists: Int32Array[] } {
+  const groups = new Map<number, number[]>();
+  const lists: Int32Array[] = [];
+  for (const ri of ris) {
+    const r = fr.rules[ri];
+    const key = side === 'dst' ? r.dstKey : r.srcKey;
+    let g = groups.get(key);
+    if (!g) {
+      g = [];
+      groups.set(key, g);
+      lists[key] = side === 'dst' ? r.dst : r.src;
+    }
+    g.push(ri);
+  }
+  return { groups, lists };
 }
 
 /** The rules of the given groups, ascending. */

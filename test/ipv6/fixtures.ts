@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { settingsSchema, type LedgerEntryDecl, type Settings } from '../../src/model/schema';
+import { settingsSchema, type Settings } from '../../src/model/schema';
 import type { Inventory } from '../../src/model/inventory';
 import { loadInventory } from '../../src/model/load';
 import { planFromSettings, type LedgerData, type NumberingPlan } from '../../src/ipv6';
@@ -39,18 +39,7 @@ export function load(dir: string): Inventory {
   return r.inventory;
 }
 
-/** The inventory with its ledger replaced by `data` (entries located in the ledger file for findings). */
-export function withLedger(inv: Inventory, data: LedgerData): Inventory {
-  const file = inv.ledger.file;
-  return {
-    ...inv,
-    ledger: {
-      file,
-      slots: data.slots.map((s, i) => ({ ...s, loc: { file, path: ['slots', i] } })),
-      entries: data.entries.map((e, i) => ({ ...(e as LedgerEntryDecl), index: i, loc: { file, path: ['entries', i] } })),
-    },
-  };
-}
+export { withLedger } from '../../src/ipv6';
 
 export const EMPTY: LedgerData = { version: 1, slots: [], entries: [] };
 

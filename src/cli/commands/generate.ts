@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { type Command, EXIT, UsageError, UserError } from '../context';
+import { writingTo } from '../report/output';
 
 /** `ggi generate national|example`: write a generated inventory into a folder (benchmarks, scale tests, the example). */
 
@@ -8,15 +9,6 @@ function intFlag(v: unknown, name: string, min: number): number | undefined {
   const s = String(v);
   if (!/^\d+$/.test(s) || Number(s) < min) throw new UsageError(`--${name} must be a whole number >= ${min} (got '${s}')`);
   return Number(s);
-}
-
-/** File-system failures (permissions, a file where a folder should be) are the user's to fix: a message, no trace. */
-function write(dir: string, f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    throw new UserError(`cannot write ${dir}: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
 
 export const commands: Command[] = [
@@ -49,7 +41,7 @@ export const commands: Command[] = [
         throw new UsageError(e instanceof Error ? e.message : String(e));
       }
       const dir = path.resolve(ctx.io.cwd, out);
-      write(dir, () => writeInventoryFiles(dir, files));
+      writingTo(dir, () => writeInventoryFiles(dir, files));
       ctx.io.stdout(`wrote ${files.size} files to ${out} (seed ${seed}, ${rules} rules)\n`);
       return EXIT.OK;
     },
@@ -70,7 +62,7 @@ export const commands: Command[] = [
       const { writeFiles } = require('../../generate/world') as typeof import('../../generate/world');
       const files = buildExampleInventory();
       const dir = path.resolve(ctx.io.cwd, out);
-      write(dir, () => writeFiles(dir, files));
+      writingTo(dir, () => writeFiles(dir, files));
       ctx.io.stdout(`wrote ${files.size} files to ${out}\n`);
       const doc = ctx.args.flags.doc;
       if (typeof doc === 'string' && doc !== '') {
@@ -83,7 +75,7 @@ export const commands: Command[] = [
         } catch (e) {
           throw new UserError(`cannot update ${doc}: ${e instanceof Error ? e.message : String(e)}`);
         }
-        write(file, () => fs.writeFileSync(file, text));
+        writingTo(file, () => fs.writeFileSync(file, text));
         ctx.io.stdout(`updated the example in ${doc}\n`);
       }
       return EXIT.OK;

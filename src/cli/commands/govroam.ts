@@ -8,6 +8,7 @@ import { type Finding, formatFinding, hasErrors } from '../../model/finding';
 import type { Inventory } from '../../model/inventory';
 import { trySecret } from '../../secrets';
 import { writeFileAtomic } from '../../util/atomic';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 /** The govroam findings: rules 16–20 plus reference errors inside govroam.yaml. */
 function govroamFindings(inventory: Inventory): Finding[] {
@@ -20,14 +21,14 @@ export const commands: Command[] = [
     spec: {
       name: 'govroam check',
       summary: 'check the govroam settings (SSID, visitor isolation, log retention, accounting, realms, NAPTR)',
-      flags: { format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' } },
+      flags: { format: FORMAT_FLAG },
     },
     async run(ctx) {
       const { inventory } = loadForCommand(ctx);
       const findings = govroamFindings(inventory);
       const ok = !hasErrors(findings);
       const participants = inventory.govroam?.participants.length ?? 0;
-      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ ok, findings, participants }, null, 2) + '\n');
+      if (ctx.args.flags.format === 'json') printJson(ctx.io, { ok, findings, participants });
       else {
         for (const f of findings) ctx.io.stdout(`${formatFinding(f)}\n`);
         ctx.io.stdout(inventory.govroam ? `govroam: ${participants} participant(s), ${findings.length} finding(s)\n` : 'govroam: no govroam.yaml in the inventory\n');
@@ -43,7 +44,7 @@ export const commands: Command[] = [
         out: { type: 'string', default: 'govroam.out', help: 'output folder' },
         'tls-dir': { type: 'string', default: '/etc/radsecproxy/tls', help: 'where ca.pem, cert.pem and key.pem are on the RADIUS servers' },
         'log-file': { type: 'string', default: DEFAULT_RADSECPROXY_LOG, help: "radsecproxy's log file on the RADIUS servers" },
-        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+        format: FORMAT_FLAG,
       },
       details: [
         'Shared secrets for RADIUS/UDP are read from the references in govroam.yaml at render time (access points of a',
@@ -79,7 +80,7 @@ export const commands: Command[] = [
       }
       const shown = path.relative(ctx.io.cwd, out) || '.';
       if (ctx.args.flags.format === 'json') {
-        ctx.io.stdout(JSON.stringify({ out: shown, files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}` })), findings }, null, 2) + '\n');
+        printJson(ctx.io, { out: shown, files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}` })), findings });
       } else {
         for (const f of findings) ctx.io.stderr(`${formatFinding(f)}\n`);
         for (const f of files) ctx.io.stdout(`${path.join(shown, f.path)}\n`);

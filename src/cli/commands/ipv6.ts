@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagInt, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
@@ -15,33 +13,18 @@ import {
   planFromSettings,
   release,
   utilisationReport,
+  type LedgerData,
   type LedgerProblem,
+  type LedgerResult,
   type NumberingPlan,
   type OrgInfo,
   type PlanKind,
 } from '../../ipv6';
 import { ledgerPath, LockError, updateLedger, type StoreResult } from '../../ipv6/store';
+import { operatorName } from '../../util/operator';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 /** `ggi ipv6 show|allocate|release|report|export` (CLI.md). Writes go through the locked, atomic ledger store. */
-
-const format = { type: 'string' as const, choices: ['text', 'json'], default: 'text', help: 'output format' };
-
-/** Who is recorded in the ledger: GGI_OPERATOR, else git's user.email, else the OS user. */
-export function operator(ctx: CommandContext): string {
-  const env = ctx.io.env.GGI_OPERATOR?.trim();
-  if (env) return env;
-  try {
-    const email = execFileSync('git', ['config', 'user.email'], { cwd: ctx.io.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
-    if (email) return email;
-  } catch {
-    /* no git or no user.email */
-  }
-  try {
-    return os.userInfo().username || 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 function planOf(inv: Inventory): NumberingPlan {
   const built = planFromSettings(inv.settings);
@@ -62,7 +45,7 @@ function ledgerData(inv: Inventory) {
 /** Fails the command with findings: on stdout as JSON in --format json (scripts read one document), else on stderr. */
 function fail(ctx: CommandContext, message: string, findings: Finding[]): ExitCode {
   if (ctx.args.flags.format === 'json') {
-    ctx.io.stdout(JSON.stringify({ ok: false, findings }, null, 2) + '\n');
+    printJson(ctx.io, { ok: false, findings });
     ctx.io.stderr(`ggi: ${message}\n`);
     return EXIT.INVALID;
   }
@@ -117,13 +100,34 @@ function storeFailure(ctx: CommandContext, inv: Inventory, r: Exclude<StoreResul
   return fail(ctx, r.problem.message, findings);
 }
 
+/**
+ * The shared part of `allocate` and `release`: the organisation named by the positional, then the locked change of
+ * the ledger as this operator, now. An exit code when the organisation is unknown or the change fails.
+ */
+async function changeOrgLedger(
+  ctx: CommandContext,
+  change: (data: LedgerData, org: Organisation, plan: NumberingPlan, now: Date, who: string) => LedgerResult,
+): Promise<{ org: Organisation; r: Extract<StoreResult, { ok: true }> } | ExitCode> {
+  const { inventory: inv } = loadForCommand(ctx);
+  const plan = planOf(inv);
+  const id = ctx.args.positionals[0];
+  const org = findOrg(ctx, inv, id);
+  if (!org) return unknownOrg(ctx, inv, id);
+  const who = operatorName(ctx.io.env, ctx.io.cwd);
+  const now = ctx.io.now();
+  const r = await store(ctx, inv, (data) => change(data, org, plan, now, who));
+  if (typeof r === 'number') return r;
+  if (!r.ok) return storeFailure(ctx, inv, r);
+  return { org, r };
+}
+
 export const commands: Command[] = [
   {
     spec: {
       name: 'ipv6 show',
       summary: 'every IPv6 prefix of an organisation (active and quarantined)',
       positionals: ['ORG'],
-      flags: { format },
+      flags: { format: FORMAT_FLAG },
     },
     async run(ctx) {
       const { inventory: inv } = loadForCommand(ctx);
@@ -132,7 +136,7 @@ export const commands: Command[] = [
       if (!org) return unknownOrg(ctx, inv, id);
       const entries = inv.ledger.entries.filter((e) => e.organisation === org.id);
       if (ctx.args.flags.format === 'json') {
-        ctx.io.stdout(JSON.stringify({ organisation: org.id, prefixes: entries.map(element) }, null, 2) + '\n');
+        printJson(ctx.io, { organisation: org.id, prefixes: entries.map(element) });
         return EXIT.OK;
       }
       ctx.io.stdout(`${org.id} ${org.name} (${org.kind})\n`);
@@ -154,7 +158,7 @@ export const commands: Command[] = [
         category: { type: 'string', help: 'network category (see numberingPlan.categories in ggi.yaml)' },
         length: { type: 'string', help: 'prefix length: the allocation length (default) or a sub-allocation length' },
         purpose: { type: 'string', help: 'what it is for (the site or VLAN; required for sub-allocations)' },
-        format,
+        format: FORMAT_FLAG,
       },
       details: 'Re-running returns what the organisation already holds. The operator recorded is GGI_OPERATOR, else git user.email, else the OS user.',
     },
@@ -164,17 +168,10 @@ export const commands: Command[] = [
       if (!cat) throw new UsageError('--category is required (e.g. --category diginetwerk)');
       const length = flagInt(ctx.args, 'length', 0, 1_000_000);
       const purpose = flagString(ctx.args, 'purpose');
-      const { inventory: inv } = loadForCommand(ctx);
-      const plan = planOf(inv);
-      const id = ctx.args.positionals[0];
-      const org = findOrg(ctx, inv, id);
-      if (!org) return unknownOrg(ctx, inv, id);
-      const who = operator(ctx);
-      const now = ctx.io.now();
-      const r = await store(ctx, inv, (data) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose }, plan, now, who));
-      if (typeof r === 'number') return r;
-      if (!r.ok) return storeFailure(ctx, inv, r);
-      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ organisation: org.id, ...element(r.entry), created: r.created }, null, 2) + '\n');
+      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose }, plan, now, who));
+      if (typeof done === 'number') return done;
+      const { org, r } = done;
+      if (ctx.args.flags.format === 'json') printJson(ctx.io, { organisation: org.id, ...element(r.entry), created: r.created });
       else if (r.created) {
         const extra = r.changes.added.slice(1).map((e) => `\n  and ${e.status} ${e.prefix} (${e.purpose ?? e.status})`).join('');
         ctx.io.stdout(`allocated ${r.entry.prefix} to ${org.id} (${r.entry.category}${r.entry.purpose ? `, ${r.entry.purpose}` : ''})${extra}\n`);
@@ -190,7 +187,7 @@ export const commands: Command[] = [
       flags: {
         prefix: { type: 'string', help: 'the prefix to release' },
         reason: { type: 'string', help: 'why (kept in the ledger)' },
-        format,
+        format: FORMAT_FLAG,
       },
     },
     async run(ctx) {
@@ -199,17 +196,10 @@ export const commands: Command[] = [
       const reason = flagString(ctx.args, 'reason');
       if (!prefix) throw new UsageError('--prefix is required');
       if (!reason || !reason.trim()) throw new UsageError('--reason is required (it is kept in the ledger)');
-      const { inventory: inv } = loadForCommand(ctx);
-      const plan = planOf(inv);
-      const id = ctx.args.positionals[0];
-      const org = findOrg(ctx, inv, id);
-      if (!org) return unknownOrg(ctx, inv, id);
-      const who = operator(ctx);
-      const now = ctx.io.now();
-      const r = await store(ctx, inv, (data) => release(data, { organisation: org.id, prefix, reason }, plan, now, who));
-      if (typeof r === 'number') return r;
-      if (!r.ok) return storeFailure(ctx, inv, r);
-      if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ organisation: org.id, ...element(r.entry), changed: r.created }, null, 2) + '\n');
+      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => release(data, { organisation: org.id, prefix, reason }, plan, now, who));
+      if (typeof done === 'number') return done;
+      const { org, r } = done;
+      if (ctx.args.flags.format === 'json') printJson(ctx.io, { organisation: org.id, ...element(r.entry), changed: r.created });
       else if (r.created) {
         const more = r.changes.updated.length - 1;
         ctx.io.stdout(`released ${r.entry.prefix} of ${org.id}: quarantined until ${r.entry.released?.quarantineUntil}${more > 0 ? ` (with ${more} sub-allocation(s) inside it)` : ''}\n`);
@@ -221,14 +211,14 @@ export const commands: Command[] = [
     spec: {
       name: 'ipv6 report',
       summary: 'utilisation of the numbering plan per block, per category and per kind of organisation',
-      flags: { format },
+      flags: { format: FORMAT_FLAG },
     },
     async run(ctx) {
       const { inventory: inv } = loadForCommand(ctx);
       const plan = planOf(inv);
       const rep = utilisationReport(ledgerData(inv), plan, orgInfos(inv), ctx.io.now());
       if (ctx.args.flags.format === 'json') {
-        ctx.io.stdout(JSON.stringify(rep, null, 2) + '\n');
+        printJson(ctx.io, rep);
         return EXIT.OK;
       }
       const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -252,7 +242,7 @@ export const commands: Command[] = [
       name: 'ipv6 export',
       summary: 'export the ledger: RIPE inet6num objects, ip6.arpa delegations, or CSV',
       positionals: ['ripe|arpa|csv'],
-      flags: { format },
+      flags: { format: FORMAT_FLAG },
       details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json applies to arpa.',
     },
     async run(ctx) {
@@ -265,7 +255,7 @@ export const commands: Command[] = [
       else if (what === 'csv') ctx.io.stdout(exportCsv(data, orgInfos(inv)));
       else {
         const zones = exportArpa(data);
-        if (ctx.args.flags.format === 'json') ctx.io.stdout(JSON.stringify({ zones }, null, 2) + '\n');
+        if (ctx.args.flags.format === 'json') printJson(ctx.io, { zones });
         else ctx.io.stdout(zones.map((z) => `${z.zone}.\t; ${z.prefix} ${z.organisation} ${z.category}\n`).join(''));
       }
       return EXIT.OK;

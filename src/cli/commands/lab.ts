@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, UserError } from '../context';
+import type { LabStatusDocument } from '../../lab/lab';
 import type { LabState } from '../../lab/state';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 /**
  * `ggi lab up|down|status`: the lab of real routers built from the inventory (CLI.md). Heavy modules are required
@@ -9,29 +11,14 @@ import type { LabState } from '../../lab/state';
  */
 
 const STATE_FLAG = { type: 'string' as const, help: 'lab state folder (keys, configs, pid files, the lab target)', default: '.ggi-state/lab' };
-const FORMAT_FLAG = { type: 'string' as const, choices: ['text', 'json'], default: 'text', help: 'output format' };
 
-export interface LabStatusJson {
-  up: boolean;
-  devices: Array<{ id: string; namespace: string; mgmt: string | null }>;
-  hosts: Array<{ id: string; namespace: string; organisation: string | null; service: string | null; addresses: string[]; listens: Array<{ proto: 'tcp' | 'udp'; port: number }> }>;
-}
+/** The CLI.md status document; its one shape is `labStatusDocument` in src/lab/lab.ts. */
+export type LabStatusJson = LabStatusDocument;
 
 /** The CLI.md status document from a lab state (null: no lab). Pure. */
 export function statusJson(up: boolean, state: LabState | null): LabStatusJson {
-  if (!state) return { up: false, devices: [], hosts: [] };
-  const devices = state.nodes.filter((n) => n.kind === 'router').map((n) => ({ id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null }));
-  const hosts = state.nodes
-    .filter((n) => n.kind === 'host')
-    .map((n) => ({
-      id: n.id,
-      namespace: n.namespace,
-      organisation: n.meta.organisation ?? null,
-      service: n.meta.service ?? null,
-      addresses: n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
-      listens: n.listens.map((l) => ({ proto: l.proto, port: l.port })),
-    }));
-  return { up, devices, hosts };
+  const { labStatusDocument } = require('../../lab/lab') as typeof import('../../lab/lab');
+  return labStatusDocument({ up: state !== null && up, state, problems: [] });
 }
 
 function stateDirOf(ctx: CommandContext): string {
@@ -85,7 +72,7 @@ async function up(ctx: CommandContext): Promise<ExitCode> {
   il.writeLabTarget(stateDir, il.labTargetFromState(state, { inventory: path.resolve(ctx.io.cwd, ctx.global.inventory), profile }));
 
   const doc = statusJson(true, state);
-  if (ctx.args.flags.format === 'json') ctx.io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+  if (ctx.args.flags.format === 'json') printJson(ctx.io, doc);
   else {
     ctx.io.stdout(`lab up: ${doc.devices.length} devices, ${doc.hosts.length} hosts (state in ${path.relative(ctx.io.cwd, stateDir) || '.'})\n`);
     ctx.io.stdout(`next: ggi plan --target lab, ggi apply --target lab\n`);
@@ -109,7 +96,7 @@ async function down(ctx: CommandContext): Promise<ExitCode> {
     }
   }
   if (ctx.args.flags.format === 'json') {
-    ctx.io.stdout(`${JSON.stringify({ down: report.remaining.length === 0, namespaces: report.namespaces, processes: report.killed, remaining: report.remaining }, null, 2)}\n`);
+    printJson(ctx.io, { down: report.remaining.length === 0, namespaces: report.namespaces, processes: report.killed, remaining: report.remaining });
   } else if (report.remaining.length === 0) {
     ctx.io.stdout(`lab down: removed ${report.namespaces.length} namespaces, stopped ${report.killed} processes\n`);
   } else {
@@ -129,7 +116,7 @@ async function status(ctx: CommandContext): Promise<ExitCode> {
   }
   const doc = statusJson(st.up, st.state);
   if (ctx.args.flags.format === 'json') {
-    ctx.io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    printJson(ctx.io, doc);
     return EXIT.OK;
   }
   if (!st.state) {

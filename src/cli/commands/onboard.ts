@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
-import { operator } from './ipv6';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
 import { ledgerPath, updateLedger } from '../../ipv6/store';
 import { formatAddress, formatPrefix, parsePrefix, prefixFirst, prefixLast, subnet } from '../../net';
@@ -11,7 +10,9 @@ import type { Inventory, Organisation } from '../../model/inventory';
 import type { OrgKind, ZoneName } from '../../model/schema';
 import { ORG_ID } from '../../model/schema';
 import { writeFileAtomic } from '../../util/atomic';
+import { operatorName } from '../../util/operator';
 import { loadGemeenten } from '../../generate/gemeenten';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 const KIND_BY_PREFIX: Record<string, OrgKind> = { GM: 'gemeente', SV: 'samenwerkingsverband', PV: 'provincie', WS: 'waterschap', LV: 'leverancier' };
 const ASN_BASE: Record<OrgKind, number> = { gemeente: 4200000000, samenwerkingsverband: 4200100000, provincie: 4200300000, waterschap: 4200400000, leverancier: 4200200000 };
@@ -28,7 +29,7 @@ export const commands: Command[] = [
         zones: { type: 'string', help: 'zones the connection point joins (default overheid,markt; suppliers: markt)' },
         site: { type: 'string', help: 'the site of the connection point' },
         'host-key': { type: 'string', help: "the CE's SSH host key fingerprint (SHA256:…), read off the device" },
-        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+        format: FORMAT_FLAG,
       },
       details: 'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned.',
     },
@@ -74,7 +75,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   const orgKind = (existing?.kind ?? kind) as PlanKind;
   const allocated: Array<{ category: string; prefix: string; created: boolean }> = [];
   const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
-  const who = operator(ctx);
+  const who = operatorName(ctx.io.env, ctx.io.cwd);
   for (const category of categories) {
     const r = await updateLedger(file, (data) => allocate(data, { organisation: id, kind: orgKind, category, purpose: `${category} (onboarding)` }, plan, ctx.io.now(), who));
     if (!r.ok) throw new UserError(`allocating the ${category} /46 of ${id} failed: ${r.problem.message}`, EXIT.INVALID, 'findings' in r ? r.findings : []);
@@ -100,7 +101,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     `ggi apply --device ${servedBy ? `ce-${servedBy.toLowerCase()}` : `ce-${id.toLowerCase()}`}`,
   ];
   if (ctx.args.flags.format === 'json') {
-    ctx.io.stdout(JSON.stringify({ organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps }, null, 2) + '\n');
+    printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps });
   } else {
     ctx.io.stdout(`${wrote ? 'created' : 'kept'} ${orgFile}\n`);
     for (const a of allocated) ctx.io.stdout(`${a.created ? 'allocated' : 'holds    '} ${a.category.padEnd(12)} ${a.prefix}\n`);

@@ -8,6 +8,7 @@ import type { Change, DiffResult, Packet, PolicyModel } from '../../zones';
 import { junitXml, type JunitCase } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
+import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 
 /** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -117,7 +118,7 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
     if (e instanceof z.PacketError) throw new UserError(`not a valid packet: ${e.message}`);
     throw e;
   }
-  if (json) ctx.io.stdout(`${JSON.stringify(v, null, 2)}\n`);
+  if (json) printJson(ctx.io, v);
   else ctx.io.stdout(`${v.allowed ? 'allowed' : 'denied'}: ${v.reason.replace(/^(allowed|denied) by /, 'by ')}\n`);
   return EXIT.OK;
 }
@@ -137,7 +138,7 @@ async function runLint(ctx: CommandContext): Promise<ExitCode> {
   const { compareFindings } = require('../../model/finding') as typeof import('../../model/finding');
   const findings = z.checkPolicy(inventory, ctx.io.now()).sort(compareFindings);
   const ok = !hasErrors(findings);
-  if (flagString(ctx.args, 'format') === 'json') ctx.io.stdout(`${JSON.stringify({ ok, findings, summary: { rules: inventory.rules.length, guardrails: inventory.guardrails.length } }, null, 2)}\n`);
+  if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok, findings, summary: { rules: inventory.rules.length, guardrails: inventory.guardrails.length } });
   else {
     for (const f of findings) ctx.io.stdout(`${formatFinding(f)}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
@@ -258,10 +259,10 @@ async function runDiff(ctx: CommandContext): Promise<ExitCode> {
   const d = zones().diffPolicies(base.policy, head.policy);
   const failOpened = flagString(ctx.args, 'fail-on') === 'opened';
   const format = flagString(ctx.args, 'format') ?? 'text';
-  if (format === 'json') ctx.io.stdout(`${JSON.stringify({ opened: d.opened, closed: d.closed }, null, 2)}\n`);
+  if (format === 'json') printJson(ctx.io, { opened: d.opened, closed: d.closed });
   else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base, head));
   else if (format === 'junit') ctx.io.stdout(junitDiff(d, failOpened));
-  else if (format === 'sarif') ctx.io.stdout(`${JSON.stringify(sarifDiff(d, base.inv, head.inv, failOpened), null, 2)}\n`);
+  else if (format === 'sarif') printJson(ctx.io, sarifDiff(d, base.inv, head.inv, failOpened));
   else ctx.io.stdout(textDiff(d, base, head));
   if (failOpened && d.opened.length) {
     if (format !== 'text') ctx.io.stderr(`ggi: ${d.opened.length} flow region(s) opened\n`);
@@ -281,14 +282,12 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
   const { policy } = loadPolicy(ctx);
   const e = zones().exportCapirca(policy);
   const root = path.resolve(ctx.io.cwd, out);
-  try {
+  writingTo(`to ${out}`, () => {
     for (const [rel, text] of e.files) {
       fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
       fs.writeFileSync(path.join(root, rel), text);
     }
-  } catch (err) {
-    throw new UserError(`cannot write to ${out}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
   ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;
 }
@@ -304,7 +303,7 @@ export const commands: Command[] = [
         proto: { type: 'string', choices: PROTOS, help: 'protocol (any: an IP protocol other than tcp/udp/icmp)' },
         dport: { type: 'string', help: 'destination port (tcp and udp)' },
         batch: { type: 'string', help: 'file with one JSON packet per line ({"src","dst","proto","dport"}); - for stdin' },
-        format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+        format: FORMAT_FLAG,
       },
       details: 'With --batch, prints one JSON verdict per line ({"allowed","rule","reason"}, or {"error"} for a bad line; exit 1 then).',
     },
@@ -314,7 +313,7 @@ export const commands: Command[] = [
     spec: {
       name: 'policy lint',
       summary: 'shadowed, redundant, conflicting, expired and expiring rules; guardrail violations with an example packet',
-      flags: { format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' } },
+      flags: { format: FORMAT_FLAG },
       details: 'Exit 1 when there is an error finding (expired rule, guardrail violation, bad rule), 0 otherwise.',
     },
     run: runLint,

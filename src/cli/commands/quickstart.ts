@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, type Io } from '../context';
 import { table } from '../report/table';
+import { printJson } from '../report/output';
 
 /**
  * The main job on an inventory: validate it, bring up the lab of real routers, apply the desired state to every
@@ -57,7 +58,7 @@ async function quickstart(ctx: CommandContext): Promise<ExitCode> {
 
   say('\n== 4. verify with real packets\n');
   const report = await verify(ctx, state, (t) => say(t));
-  if (json) ctx.io.stdout(`${JSON.stringify({ apply: a === EXIT.OK ? 'ok' : 'failed', ...report.doc }, null, 2)}\n`);
+  if (json) printJson(ctx.io, { apply: a === EXIT.OK ? 'ok' : 'failed', ...report.doc });
   else ctx.io.stdout(report.text);
 
   if (flagBool(ctx.args, 'down')) await sub(ctx, ['lab', 'down', '--state', state], json);

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, flagInt, flagList, flagString, type FlagSpec, UsageError, UserError } from '../context';
 import type { DeviceResult, DesiredDevice } from '../../reconciler/types';
 import type { DeviceTarget } from '../../reconciler/targets';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 /**
  * `ggi plan|apply|drift` (CLI.md): the reconciler over SSH. Heavy modules (node-ssh, the renderer) are required
@@ -11,7 +12,7 @@ import type { DeviceTarget } from '../../reconciler/targets';
 const COMMON: Record<string, FlagSpec> = {
   target: { type: 'string', help: "where the devices are: 'lab' (built by ggi lab up); default: the inventory's management addresses" },
   device: { type: 'string', multiple: true, help: 'only this device (repeatable, or comma-separated)' },
-  format: { type: 'string', choices: ['text', 'json'], default: 'text', help: 'output format' },
+  format: FORMAT_FLAG,
   concurrency: { type: 'string', help: 'devices worked on at once', default: '16' },
   state: { type: 'string', help: 'state folder (journal, accepted host keys)', default: '.ggi-state' },
   'lab-state': { type: 'string', help: 'lab state folder (with --target lab)', default: '.ggi-state/lab' },
@@ -166,7 +167,7 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
         ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) }
         : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' ? { outcome: r.outcome, reason: r.reason } : {}) },
     );
-    ctx.io.stdout(JSON.stringify({ devices }, null, 2) + '\n');
+    printJson(ctx.io, { devices });
   } else if (mode === 'apply') {
     ctx.io.stdout(renderSummary(results));
   } else {

@@ -3,6 +3,7 @@ import { EXIT, flagString, UserError, type Command, type CommandContext, type Ex
 import { formatFinding, type Finding } from '../../model/finding';
 import type { Inventory } from '../../model/inventory';
 import { isConstructValidationError } from '../../constructs/errors';
+import { FORMAT_FLAG, printJson } from '../report/output';
 
 /**
  * `ggi synth [--out DIR] [--format text|json]`: the cloud side as Terraform JSON, the same as `cdktf synth` with the
@@ -14,7 +15,7 @@ const synth: Command = {
     summary: 'synthesize the cloud hub and organisation stacks (cdktf) into Terraform JSON',
     flags: {
       out: { type: 'string', help: 'output folder', default: 'cdktf.out' },
-      format: { type: 'string', help: 'output format', choices: ['text', 'json'], default: 'text' },
+      format: FORMAT_FLAG,
     },
     details: 'Runs only on an inventory that passes `ggi validate`. One stack `hub`, one `org-<ID>` per organisation that attaches to the hub, is a supplier or holds IPv6 allocations.',
   },
@@ -44,7 +45,7 @@ const synth: Command = {
       return fail(ctx, json, [f], 'the cloud stacks refuse this inventory');
     }
     if (json) {
-      ctx.io.stdout(`${JSON.stringify({ ok: true, out: outArg, stacks: result.stacks, findings: result.notes }, null, 2)}\n`);
+      printJson(ctx.io, { ok: true, out: outArg, stacks: result.stacks, findings: result.notes });
     } else {
       for (const n of result.notes) ctx.io.stderr(`${formatFinding(n)}\n`);
       ctx.io.stdout(`synthesized ${result.stacks.length} stacks into ${outArg}: ${result.stacks.join(', ')}\n`);
@@ -55,7 +56,7 @@ const synth: Command = {
 
 function fail(ctx: CommandContext, json: boolean, findings: Finding[], message: string): ExitCode {
   if (json) {
-    ctx.io.stdout(`${JSON.stringify({ ok: false, stacks: [], findings }, null, 2)}\n`);
+    printJson(ctx.io, { ok: false, stacks: [], findings });
   } else {
     for (const f of findings) ctx.io.stderr(`${formatFinding(f)}\n`);
   }

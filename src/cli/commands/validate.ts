@@ -5,6 +5,7 @@ import { junitXml, type JunitSuite } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { colourEnabled, palette } from '../report/colour';
 import { describeCode } from '../../validation/codes';
+import { printJson } from '../report/output';
 
 export const commands: Command[] = [
   {
@@ -17,9 +18,9 @@ export const commands: Command[] = [
     async run(ctx) {
       const format = String(ctx.args.flags.format);
       const result = validateInventory(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
-      if (format === 'json') ctx.io.stdout(JSON.stringify(jsonReport(result), null, 2) + '\n');
+      if (format === 'json') printJson(ctx.io, jsonReport(result));
       else if (format === 'junit') ctx.io.stdout(junitReport(result));
-      else if (format === 'sarif') ctx.io.stdout(JSON.stringify(sarifReport(result), null, 2) + '\n');
+      else if (format === 'sarif') printJson(ctx.io, sarifReport(result));
       else ctx.io.stdout(textReport(result, colourEnabled(ctx.io)));
       return result.ok ? EXIT.OK : EXIT.INVALID;
     },
