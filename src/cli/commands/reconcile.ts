@@ -17,6 +17,7 @@ const COMMON: Record<string, FlagSpec> = {
   state: { type: 'string', help: 'state folder (journal, accepted host keys)', default: '.ggi-state' },
   'lab-state': { type: 'string', help: 'lab state folder (with --target lab)', default: '.ggi-state/lab' },
   'connect-timeout': { type: 'string', help: 'seconds to wait for a device to answer', default: '10' },
+  'cloud-baseline': { type: 'string', help: "plan only: compare the cloud stacks with this synth output ('ggi synth' writes it); 'none' skips", default: 'cdktf.out' },
 };
 
 const APPLY: Record<string, FlagSpec> = {
@@ -161,17 +162,24 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
   }
   results = [...results, ...prep.skipped].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
+  const cloud = mode === 'plan' ? await cloudPlan(ctx) : undefined;
   if (format === 'json') {
     const devices = results.map((r) =>
       mode === 'apply'
         ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) }
         : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' ? { outcome: r.outcome, reason: r.reason } : {}) },
     );
-    printJson(ctx.io, { devices });
+    printJson(ctx.io, { devices, ...(cloud !== undefined ? { cloud } : {}) });
   } else if (mode === 'apply') {
     ctx.io.stdout(renderSummary(results));
   } else {
     ctx.io.stdout(renderPlanText(results));
+    if (cloud === null) ctx.io.stdout(`\ncloud: no synth output to compare with in ${String(ctx.args.flags['cloud-baseline'])}; run 'ggi synth' to record one\n`);
+    else if (cloud) {
+      const rows = [...cloud.added.map((n) => [n, 'added']), ...cloud.removed.map((n) => [n, 'removed']), ...cloud.changed.map((n) => [n, 'changed'])];
+      ctx.io.stdout(`\ncloud stacks: ${rows.length} of ${cloud.unchanged.length + cloud.added.length + cloud.changed.length} would change (compared with ${String(ctx.args.flags['cloud-baseline'])})\n`);
+      for (const [n, c] of rows) ctx.io.stdout(`  ${c.padEnd(8)} ${n}\n`);
+    }
   }
   const failed = results.some((r) => r.outcome === 'unreachable' || r.outcome === 'rolled-back');
   if (failed) {
@@ -197,6 +205,20 @@ export function renderPlanText(results: readonly DeviceResult[]): string {
   const unreachable = results.filter((r) => r.outcome === 'unreachable').length;
   out.push('', `${results.length} device${results.length === 1 ? '' : 's'}: ${changed} to change, ${results.length - changed - unreachable} unchanged, ${unreachable} unreachable`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * Which cloud stacks the inventory would change against the last `ggi synth` output; null without one, undefined when
+ * skipped. Synthesis sees the default profile: the cloud never gets lab addresses.
+ */
+async function cloudPlan(ctx: CommandContext): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: string[] } | null | undefined> {
+  const baseline = String(ctx.args.flags['cloud-baseline']);
+  if (baseline === 'none' || ctx.args.flags.target === 'lab') return undefined;
+  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
+  const { cloudChanges } = require('../../../stacks/changes') as typeof import('../../../stacks/changes');
+  const inv = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory)).inventory;
+  if (!inv || !inv.settings.cloud) return undefined;
+  return cloudChanges(inv, path.resolve(ctx.io.cwd, baseline));
 }
 
 /** The summary table after apply. */
