@@ -10,13 +10,27 @@ export const orgId = z.string().regex(ORG_ID, { error: 'organisation ids are GM+
 export const kebabId = z.string().regex(KEBAB_ID, { error: 'ids are lower-case letters, digits and single hyphens ([a-z0-9-]+)' });
 export const deviceId = kebabId;
 
-/** A CIDR prefix, strict: host bits set is an error (a typo in a prefix is never silently masked). */
-export const cidr = z.string().superRefine((s, ctx) => {
+/** Prefix texts already judged: a national inventory repeats the same prefixes in thousands of rules. */
+const prefixVerdicts = new Map<string, string | null>();
+
+function prefixProblem(s: string): string | null {
+  let v = prefixVerdicts.get(s);
+  if (v !== undefined) return v;
   try {
     parsePrefix(s, { strict: true });
+    v = null;
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: e instanceof NetError ? e.message : `'${s}' is not a CIDR prefix` });
+    v = e instanceof NetError ? e.message : `'${s}' is not a CIDR prefix`;
   }
+  if (prefixVerdicts.size > 200000) prefixVerdicts.clear();
+  prefixVerdicts.set(s, v);
+  return v;
+}
+
+/** A CIDR prefix, strict: host bits set is an error (a typo in a prefix is never silently masked). */
+export const cidr = z.string().superRefine((s, ctx) => {
+  const problem = prefixProblem(s);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const ipv4Cidr = cidr.superRefine((s, ctx) => {

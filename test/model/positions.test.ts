@@ -1,0 +1,65 @@
+import * as fc from 'fast-check';
+import { parseYaml, SourceFile } from '../../src/model/source';
+import { generateNationalInventory } from '../../src/generate/national';
+import { buildExampleInventory } from '../../src/generate/example';
+
+/** Locating a node item by item (for large files) must give exactly the position a whole-file parse gives. */
+describe('SourceFile positions: item slices agree with the whole-file parse', () => {
+  const saved = SourceFile.sliceThreshold;
+  beforeAll(() => (SourceFile.sliceThreshold = 0));
+  afterAll(() => (SourceFile.sliceThreshold = saved));
+
+  const files = new Map<string, string>([...generateNationalInventory({ seed: 7, rules: 600 }), ...buildExampleInventory()]);
+  const targets = [...files.entries()].filter(([f]) => /^(policy|services|devices)\//.test(f) || f === 'ipv6/ledger.yaml' || f === 'govroam.yaml');
+
+  it('for every item and every key of every item, in every kind of file', () => {
+    let compared = 0;
+    for (const [file, text] of targets) {
+      const { value } = parseYaml(file, text);
+      for (const [top, list] of Object.entries(value as Record<string, unknown>)) {
+        if (!Array.isArray(list)) continue;
+        list.forEach((item, i) => {
+          const paths: Array<Array<string | number>> = [[top, i]];
+          if (item && typeof item === 'object') {
+            for (const [k, v] of Object.entries(item)) {
+              paths.push([top, i, k]);
+              if (v && typeof v === 'object') for (const k2 of Object.keys(v)) paths.push([top, i, k, Array.isArray(v) ? Number(k2) : k2]);
+            }
+            paths.push([top, i, 'no-such-key']);
+          }
+          for (const p of paths) {
+            for (const key of [false, true]) {
+              const fresh = parseYaml(file, text).source;
+              expect([file, p, key, fresh.position(p, { key })]).toEqual([file, p, key, fresh.positionWhole(p, { key })]);
+              compared++;
+            }
+          }
+        });
+      }
+    }
+    expect(compared).toBeGreaterThan(5000);
+  });
+
+  it('on random block-style documents with comments and blank lines', () => {
+    const item = fc.record({ id: fc.stringMatching(/^[a-z]{1,8}$/), n: fc.integer({ min: 0, max: 99 }), tags: fc.array(fc.stringMatching(/^[a-z]{1,5}$/), { maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), (items, noise) => {
+        const lines = ['# head', 'rules:'];
+        items.forEach((it, i) => {
+          if (noise[i]) lines.push('', '  # a comment between items');
+          lines.push(`  - id: ${it.id}`, `    n: ${it.n}`, `    tags: [${it.tags.join(', ')}]`);
+        });
+        lines.push('', '# tail', 'other: 1');
+        const text = lines.join('\n') + '\n';
+        for (let i = 0; i < items.length; i++) {
+          for (const p of [['rules', i], ['rules', i, 'n'], ['rules', i, 'tags', 0], ['rules', i, 'x']] as Array<Array<string | number>>) {
+            const a = parseYaml('f.yaml', text).source;
+            if (JSON.stringify(a.position(p)) !== JSON.stringify(a.positionWhole(p))) return false;
+          }
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
