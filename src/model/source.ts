@@ -71,13 +71,9 @@ export class SourceFile {
    */
   private scanPosition(key: string, index: number, rest: NodePath, opts: { key?: boolean }): { line: number; column: number } | null {
     if (rest.length > 1 || (rest.length === 1 && typeof rest[0] !== 'string')) return null;
-    this.lineTexts ??= this.text.split('\n');
-    const L = this.lineTexts;
-    if (!this.itemStarts.has(key)) this.itemStarts.set(key, scanItems(L, key));
-    const items = this.itemStarts.get(key);
-    if (!items || index >= items.starts.length) return null;
-    const from = items.starts[index];
-    const to = index + 1 < items.starts.length ? items.starts[index + 1] : items.end;
+    const range = this.itemRange(key, index);
+    if (!range) return null;
+    const { L, from, to } = range;
     const m = /^(\s*)- ([A-Za-z_][\w-]*):( |$)/.exec(L[from]);
     if (!m) return null;
     const inner = m[1].length + 2;
@@ -96,15 +92,21 @@ export class SourceFile {
     return null;
   }
 
-  /** The lines of item `index` of the block sequence under top-level key `key`, parsed on their own; null when the layout is not plain block style. */
-  private itemSlice(key: string, index: number): { doc: Document.Parsed; lines: LineCounter; lineOffset: number } | null {
+  /** The file's lines and the line range [from, to) of item `index` under top-level `key`; null when not plain block style. */
+  private itemRange(key: string, index: number): { L: readonly string[]; from: number; to: number } | null {
     this.lineTexts ??= this.text.split('\n');
     const L = this.lineTexts;
     if (!this.itemStarts.has(key)) this.itemStarts.set(key, scanItems(L, key));
     const items = this.itemStarts.get(key);
     if (!items || index >= items.starts.length) return null;
-    const from = items.starts[index];
-    const to = index + 1 < items.starts.length ? items.starts[index + 1] : items.end;
+    return { L, from: items.starts[index], to: index + 1 < items.starts.length ? items.starts[index + 1] : items.end };
+  }
+
+  /** The lines of item `index` of the block sequence under top-level key `key`, parsed on their own; null when the layout is not plain block style. */
+  private itemSlice(key: string, index: number): { doc: Document.Parsed; lines: LineCounter; lineOffset: number } | null {
+    const range = this.itemRange(key, index);
+    if (!range) return null;
+    const { L, from, to } = range;
     const lines = new LineCounter();
     const doc = parseDocument(L.slice(from, to).join('\n'), { lineCounter: lines, prettyErrors: false });
     if (doc.errors.length || !isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
