@@ -24,8 +24,46 @@ export interface LoadResult {
 
 const KNOWN = /^(ggi\.yaml|govroam\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
 
-/** Loads an inventory folder (or a git revision of one). Pure apart from reading through `source`. */
-export function loadInventory(source: InventorySource | string, opts: { profile?: string } = {}): LoadResult {
+/** The schema of an inventory file, by its path relative to the inventory folder; null for files outside the layout. */
+export function schemaFor(rel: string): z.ZodType | null {
+  if (rel === 'ggi.yaml') return settingsSchema;
+  if (rel === 'govroam.yaml') return govroamSchema;
+  if (rel === 'ipv6/ledger.yaml') return ledgerSchema;
+  const m = /^(organisations|services|policy|devices)\/[^/]+\.ya?ml$/.exec(rel);
+  if (!m) return null;
+  return { organisations: organisationSchema, services: servicesFileSchema, policy: policyFileSchema, devices: devicesFileSchema }[m[1] as 'organisations'];
+}
+
+/**
+ * One file parsed and checked against its schema: `value` is the schema's output, or null when the file failed
+ * (syntax or schema errors, all in `findings`). Pure; `loadInventory` runs it per file, and so may a worker thread.
+ */
+export interface CheckedFile {
+  value: unknown;
+  findings: Finding[];
+}
+
+export function checkFile(file: string, text: string, schema: z.ZodType): CheckedFile & { source: SourceFile } {
+  const parsed = parseYaml(file, text);
+  const findings = [...parsed.findings];
+  if (parsed.value === undefined && parsed.findings.some((x) => x.severity === 'error')) return { source: parsed.source, value: null, findings };
+  const value = parsed.value === null || parsed.value === undefined ? {} : parsed.value;
+  const res = schema.safeParse(value);
+  if (!res.success) {
+    findings.push(...zodFindings(parsed.source, value, res.error.issues));
+    return { source: parsed.source, value: null, findings };
+  }
+  return { source: parsed.source, value: res.data, findings };
+}
+
+/** Files already checked elsewhere (another thread), by relative path, with the text they were checked from. */
+export type PreparedFiles = ReadonlyMap<string, CheckedFile & { text: string }>;
+
+/**
+ * Loads an inventory folder (or a git revision of one). Pure apart from reading through `source`. `prepared` holds
+ * files already put through `checkFile` (the same function, so the result is the same as checking them here).
+ */
+export function loadInventory(source: InventorySource | string, opts: { profile?: string; prepared?: PreparedFiles } = {}): LoadResult {
   const src = typeof source === 'string' ? new DirectorySource(source) : source;
   const sources = new SourceIndex();
   const findings: Finding[] = [];
@@ -40,24 +78,25 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   }
 
   function load<S extends z.ZodType>(rel: string, schema: S): { value: z.infer<S>; file: string } | null {
-    const text = src.read(rel);
-    if (text === null) return null;
     const file = src.display(rel);
-    const parsed = parseYaml(file, text);
-    sources.add(parsed.source);
-    findings.push(...parsed.findings);
-    if (parsed.value === undefined && parsed.findings.some((x) => x.severity === 'error')) {
+    const ready = opts.prepared?.get(rel);
+    let checked: CheckedFile;
+    if (ready) {
+      sources.add(new SourceFile(file, ready.text));
+      checked = ready;
+    } else {
+      const text = src.read(rel);
+      if (text === null) return null;
+      const c = checkFile(file, text, schema);
+      sources.add(c.source);
+      checked = c;
+    }
+    findings.push(...checked.findings);
+    if (checked.value === null) {
       schemaFailed = true;
       return null;
     }
-    const value = parsed.value === null || parsed.value === undefined ? {} : parsed.value;
-    const res = schema.safeParse(value);
-    if (!res.success) {
-      schemaFailed = true;
-      findings.push(...zodFindings(parsed.source, value, res.error.issues));
-      return null;
-    }
-    return { value: res.data as z.infer<S>, file };
+    return { value: checked.value as z.infer<S>, file };
   }
 
   const settingsRes = load('ggi.yaml', settingsSchema);

@@ -1,7 +1,7 @@
 import { checkReferences } from '../model/checks';
 import { compareFindings, hasErrors, type Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
-import { loadInventory } from '../model/load';
+import { loadInventory, type PreparedFiles } from '../model/load';
 import type { InventorySource } from '../model/files';
 import { checkIpv6 } from '../ipv6';
 import { checkDiginetwerk } from '../diginetwerk';
@@ -11,14 +11,22 @@ import { checkGovroam } from '../govroam';
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
   readonly name: string;
-  readonly run: (inv: Inventory, now: Date) => Finding[];
+  readonly run: (inv: Inventory, now: Date, opts: CheckOptions) => Finding[];
+}
+
+export interface CheckOptions {
+  /**
+   * Run the analyses that can only yield warnings (today: the policy's shadowed, redundant and conflicting rules).
+   * Default true; a gate that only needs "is it valid?" (the synth gate) turns them off.
+   */
+  warnings?: boolean;
 }
 
 export const CHECKS: readonly CheckGroup[] = [
   { name: 'references', run: (inv) => checkReferences(inv) },
   { name: 'ipv6', run: (inv) => checkIpv6(inv) },
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
-  { name: 'policy', run: (inv, now) => checkPolicy(inv, now) },
+  { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
 ];
 
@@ -34,9 +42,9 @@ export interface ValidationResult {
  * Loads and checks a whole inventory. Semantic checks run only on a schema-valid inventory; reference errors stop
  * the domain checks, whose results would be noise on dangling references.
  */
-export function validateInventory(source: InventorySource | string, opts: { profile?: string; now?: Date } = {}): ValidationResult {
+export function validateInventory(source: InventorySource | string, opts: { profile?: string; now?: Date; prepared?: PreparedFiles } & CheckOptions = {}): ValidationResult {
   const now = opts.now ?? new Date();
-  const loaded = loadInventory(source, { profile: opts.profile });
+  const loaded = loadInventory(source, { profile: opts.profile, prepared: opts.prepared });
   const checkOf = new Map<Finding, string>();
   const findings: Finding[] = [];
   for (const f of loaded.findings) {
@@ -47,7 +55,7 @@ export function validateInventory(source: InventorySource | string, opts: { prof
     for (const group of CHECKS) {
       let result: Finding[];
       try {
-        result = group.run(loaded.inventory, now);
+        result = group.run(loaded.inventory, now, { warnings: opts.warnings });
       } catch (e) {
         // A check that crashes must not hide the others' findings; report it as an internal error finding.
         const msg = e instanceof Error ? e.message : String(e);
@@ -63,4 +71,14 @@ export function validateInventory(source: InventorySource | string, opts: { prof
   }
   findings.sort(compareFindings);
   return { inventory: loaded.inventory, findings, checkOf, ok: !hasErrors(findings) };
+}
+
+/**
+ * `validateInventory` with the files parsed and schema-checked on two threads when the inventory is large: the same
+ * result, sooner. The imperative shell around the pure core (threads, file reads); commands and the synth gate use it.
+ */
+export async function validateInventoryParallel(source: InventorySource | string, opts: { profile?: string; now?: Date } & CheckOptions = {}): Promise<ValidationResult> {
+  const { checkFilesInParallel } = require('../model/parallel') as typeof import('../model/parallel');
+  const prepared = await checkFilesInParallel(source);
+  return validateInventory(source, { ...opts, prepared });
 }

@@ -18,7 +18,7 @@
 export * from './types';
 export { buildPolicy, describeSelector, formatPorts } from './model';
 export { query, queryBatch, queryParsed, parsePacket, rulesVerdict, structuralDenial, PacketError, type ParsedPacket } from './query';
-export { analyseRules, checkGuardrails, checkPolicy, lintPolicy, type ExamplePacket, type GuardrailViolation, type RuleAnalysis } from './lint';
+export { analyseRules, checkGuardrails, checkPolicy, lintPolicy, type ExamplePacket, type GuardrailViolation, type LintOptions, type RuleAnalysis } from './lint';
 export { nftablesForDevice, flattenRules, NftInputError, type NftDeviceInput, type FlatRule, type NftRole, type NftInterfaceKind } from './nftables';
 export { describeAddresses, diffPolicies, type Change, type ChangeExample, type DiffResult } from './diff';
 export { exportCapirca, type CapircaExport } from './capirca';

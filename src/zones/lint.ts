@@ -202,8 +202,14 @@ function guardrailViolations(fr: FamilyRules, g: GuardrailModel): Array<{ ruleRe
 
 const PLACEHOLDER = /^\s*(|-|\?+|todo|tbd|unknown|n\/?a|none|fixme|xxx)\s*$/i;
 
+/** What the lint covers: everything, or (for gates that only need to know whether the policy is valid) the checks that can yield errors. */
+export interface LintOptions {
+  /** Run the rule analysis (empty, shadowed, redundant, conflicting rules), which yields warnings only. Default true. */
+  analyse?: boolean;
+}
+
 /** Lint findings for a built policy. `now` is the clock (expiry is checked against its UTC date). */
-export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date = new Date()): Finding[] {
+export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date = new Date(), opts: LintOptions = {}): Finding[] {
   const out: Finding[] = [];
   const byId = new Map(policy.rules.map((r) => [r.id, r] as const));
   const today = now.toISOString().slice(0, 10);
@@ -218,7 +224,7 @@ export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date 
     }
   }
 
-  const a = analyseRules(policy);
+  const a: RuleAnalysis = opts.analyse === false ? { empty: [], shadowed: new Map(), redundant: [], conflicts: new Map() } : analyseRules(policy);
   for (const id of a.empty) {
     const r = byId.get(id)!;
     out.push(sources.warning('POLICY_EMPTY', `rule ${id} matches no packet: its from and to resolve to no addresses of a common family (or its proto to none)`, r.loc, ['id']));
@@ -251,7 +257,7 @@ function list(ids: string[]): string {
 }
 
 /** Build + lint findings (for `ggi validate`). */
-export function checkPolicy(inv: Inventory, now: Date = new Date()): Finding[] {
+export function checkPolicy(inv: Inventory, now: Date = new Date(), opts: LintOptions = {}): Finding[] {
   const { policy, findings } = buildPolicy(inv);
-  return [...findings, ...lintPolicy(policy, inv.sources, now)];
+  return [...findings, ...lintPolicy(policy, inv.sources, now, opts)];
 }

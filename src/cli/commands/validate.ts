@@ -1,5 +1,5 @@
 import { type Command, EXIT } from '../context';
-import { validateInventory, CHECKS, type ValidationResult } from '../../validation';
+import { validateInventoryParallel, CHECKS, type ValidationResult } from '../../validation';
 import { formatFinding, type Finding } from '../../model/finding';
 import { junitXml, type JunitSuite } from '../report/junit';
 import { sarifLog } from '../report/sarif';
@@ -17,7 +17,7 @@ export const commands: Command[] = [
     },
     async run(ctx) {
       const format = String(ctx.args.flags.format);
-      const result = validateInventory(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
+      const result = await validateInventoryParallel(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
       if (format === 'json') printJson(ctx.io, jsonReport(result));
       else if (format === 'junit') ctx.io.stdout(junitReport(result));
       else if (format === 'sarif') printJson(ctx.io, sarifReport(result));
