@@ -1,4 +1,4 @@
-import { commands } from './registry';
+import { commandNames, findCommand } from './registry';
 import { EXIT, type ExitCode, helpText, type Io, parseCommandArgs, UsageError, UserError } from './context';
 import { formatFinding } from '../model/finding';
 
@@ -25,7 +25,7 @@ async function promptLine(question: string): Promise<string | null> {
 }
 
 function topHelp(): string {
-  const names = [...commands.keys()].sort();
+  const names = commandNames().sort();
   const width = Math.max(...names.map((n) => n.length)) + 2;
   return [
     'ggi: the GGI-Netwerk controller',
@@ -33,7 +33,7 @@ function topHelp(): string {
     'Usage: ggi <command> [flags]   (every command takes --inventory DIR, --profile NAME, --help)',
     '',
     'Commands:',
-    ...names.map((n) => `  ${n.padEnd(width)}${commands.get(n)!.spec.summary}`),
+    ...names.map((n) => `  ${n.padEnd(width)}${findCommand(n)!.spec.summary}`),
     '',
     'Exit codes: 0 ok, 1 invalid input or check errors, 2 usage, 3 device operation failed, 4 difference found.',
   ].join('\n') + '\n';
@@ -41,9 +41,10 @@ function topHelp(): string {
 
 /** Finds the longest command name that prefixes argv (`ipv6 allocate` before `ipv6`). */
 function resolve(argv: string[]): { name: string; rest: string[] } | null {
+  const names = new Set(commandNames());
   for (let n = Math.min(3, argv.length); n >= 1; n--) {
     const name = argv.slice(0, n).join(' ');
-    if (commands.has(name)) return { name, rest: argv.slice(n) };
+    if (names.has(name)) return { name, rest: argv.slice(n) };
   }
   return null;
 }
@@ -60,11 +61,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
     }
     const found = resolve(argv);
     if (!found) {
-      const group = [...commands.keys()].filter((k) => k.startsWith(`${argv[0]} `));
+      const group = commandNames().filter((k) => k.startsWith(`${argv[0]} `));
       if (group.length) throw new UsageError(`'ggi ${argv[0]}' needs a subcommand: ${group.map((g) => g.split(' ').slice(1).join(' ')).join(', ')}`);
       throw new UsageError(`unknown command '${argv[0]}' (see ggi --help)`);
     }
-    const cmd = commands.get(found.name)!;
+    const cmd = findCommand(found.name)!;
     const { global, args, help } = parseCommandArgs(found.rest, cmd.spec);
     if (help) {
       io.stdout(helpText(cmd.spec));

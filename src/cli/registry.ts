@@ -1,22 +1,31 @@
 import type { Command } from './context';
 
 /**
- * Every command, by its full name. Each command file exports `commands: Command[]`; this list is the only place that
- * knows them all. Command files keep heavy imports (cdktf, node-ssh) inside `run`, so loading them all stays cheap.
+ * Every command, by its full name, and the file that defines it. Only the file of the command being run is loaded
+ * (a command's imports, zod and the check modules among them, are most of start-up); help loads them all. Each
+ * command file exports `commands: Command[]`; test/cli/registry.test.ts checks that the names here match them.
  */
-const modules: Array<() => { commands: Command[] }> = [
-  () => require('./commands/validate'),
-  () => require('./commands/ipv6'),
-  () => require('./commands/policy'),
-  () => require('./commands/synth'),
-  () => require('./commands/lab'),
-  () => require('./commands/reconcile'),
-  () => require('./commands/govroam'),
-  () => require('./commands/graph'),
-  () => require('./commands/generate'),
-  () => require('./commands/onboard'),
-  () => require('./commands/quickstart'),
+export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () => { commands: Command[] } }> = [
+  { names: ['validate'], load: () => require('./commands/validate') },
+  { names: ['ipv6 show', 'ipv6 allocate', 'ipv6 release', 'ipv6 report', 'ipv6 export'], load: () => require('./commands/ipv6') },
+  { names: ['policy query', 'policy lint', 'policy diff', 'policy export'], load: () => require('./commands/policy') },
+  { names: ['synth'], load: () => require('./commands/synth') },
+  { names: ['lab up', 'lab down', 'lab status'], load: () => require('./commands/lab') },
+  { names: ['plan', 'apply', 'drift'], load: () => require('./commands/reconcile') },
+  { names: ['govroam check', 'govroam render'], load: () => require('./commands/govroam') },
+  { names: ['graph'], load: () => require('./commands/graph') },
+  { names: ['generate national', 'generate example'], load: () => require('./commands/generate') },
+  { names: ['onboard'], load: () => require('./commands/onboard') },
+  { names: ['quickstart'], load: () => require('./commands/quickstart') },
 ];
 
-export const commands = new Map<string, Command>();
-for (const load of modules) for (const c of load().commands) commands.set(c.spec.name, c);
+/** Every command name, without loading any command. */
+export function commandNames(): string[] {
+  return COMMAND_FILES.flatMap((f) => f.names);
+}
+
+/** The command of that name (loading only its file), or undefined. */
+export function findCommand(name: string): Command | undefined {
+  const entry = COMMAND_FILES.find((f) => f.names.includes(name));
+  return entry?.load().commands.find((c) => c.spec.name === name);
+}

@@ -1,7 +1,15 @@
 import * as path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { CORE_SCHEMA, load as fastLoad } from 'js-yaml';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import type { Finding, Severity } from './finding';
+
+/**
+ * The `yaml` package (positional parse) is loaded on first use: a clean run never needs it, and loading it costs
+ * about 40 ms of every command's start-up.
+ */
+let yamlModule: typeof import('yaml') | null = null;
+function yamlLib(): typeof import('yaml') {
+  return (yamlModule ??= require('yaml') as typeof import('yaml'));
+}
 
 /** A path into a YAML document: map keys and sequence indexes, as zod reports them. */
 export type NodePath = ReadonlyArray<string | number>;
@@ -30,19 +38,22 @@ export class SourceFile {
 
   private positional(): { doc: Document.Parsed; lines: LineCounter } {
     if (!this.parsed) {
-      const lines = new LineCounter();
-      this.parsed = { doc: parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true }), lines };
+      const lines = new (yamlLib().LineCounter)();
+      this.parsed = { doc: yamlLib().parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true }), lines };
     }
     return this.parsed;
   }
 
   /** The 1-based line and column of the node at `p`, or of the nearest ancestor that exists. `key` points at the key instead of the value. */
   position(p: NodePath, opts: { key?: boolean } = {}): { line: number; column: number } {
-    // A large file (a policy with thousands of rules) is not parsed whole for positions: the item a path points into
-    // is cut out by its lines and parsed alone, which gives the same line and column at a fraction of the cost.
-    if (!this.parsed && this.text.length > SourceFile.sliceThreshold && p.length >= 2 && typeof p[0] === 'string' && typeof p[1] === 'number') {
+    // Most findings point at an item of a top-level list, or a key of one: those are read straight off the lines.
+    // Otherwise a large file (a policy with thousands of rules) is not parsed whole either: the item a path points
+    // into is cut out by its lines and parsed alone, which gives the same line and column at a fraction of the cost.
+    if (!this.parsed && p.length >= 2 && typeof p[0] === 'string' && typeof p[1] === 'number') {
       const quick = this.scanPosition(p[0], p[1], p.slice(2), opts);
       if (quick) return quick;
+    }
+    if (!this.parsed && this.text.length > SourceFile.sliceThreshold && p.length >= 2 && typeof p[0] === 'string' && typeof p[1] === 'number') {
       const slice = this.itemSlice(p[0], p[1]);
       if (slice) {
         const r = locateIn(slice.doc, slice.lines, [0, ...p.slice(2)], opts);
@@ -107,9 +118,9 @@ export class SourceFile {
     const range = this.itemRange(key, index);
     if (!range) return null;
     const { L, from, to } = range;
-    const lines = new LineCounter();
-    const doc = parseDocument(L.slice(from, to).join('\n'), { lineCounter: lines, prettyErrors: false });
-    if (doc.errors.length || !isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
+    const lines = new (yamlLib().LineCounter)();
+    const doc = yamlLib().parseDocument(L.slice(from, to).join('\n'), { lineCounter: lines, prettyErrors: false });
+    if (doc.errors.length || !yamlLib().isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
     return { doc, lines, lineOffset: from };
   }
 }
@@ -152,8 +163,8 @@ function locateIn(doc: Document.Parsed, lines: LineCounter, p: NodePath, opts: {
     const seg = p[i];
     let next: unknown;
     let keyOffset: number | undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && keyString(it.key) === String(seg));
+    if (yamlLib().isMap(node)) {
+      const pair = node.items.find((it) => yamlLib().isPair(it) && keyString(it.key) === String(seg));
       if (pair) {
         next = pair.value;
         const k = pair.key as YamlNode | null;
@@ -161,7 +172,7 @@ function locateIn(doc: Document.Parsed, lines: LineCounter, p: NodePath, opts: {
         if (i === p.length - 1 && opts.key && keyOffset !== undefined) return at(keyOffset);
         if (!next && keyOffset !== undefined) return at(keyOffset);
       }
-    } else if (isSeq(node) && typeof seg === 'number') {
+    } else if (yamlLib().isSeq(node) && typeof seg === 'number') {
       next = node.items[seg];
     }
     if (!next) break;
@@ -174,7 +185,7 @@ function locateIn(doc: Document.Parsed, lines: LineCounter, p: NodePath, opts: {
 }
 
 function keyString(k: unknown): string {
-  if (isScalar(k)) return String(k.value);
+  if (yamlLib().isScalar(k)) return String(k.value);
   return String(k);
 }
 
@@ -182,13 +193,14 @@ function keyString(k: unknown): string {
 export function parseYaml(file: string, text: string): { source: SourceFile; value: unknown; findings: Finding[] } {
   // Fast path: js-yaml (YAML 1.2 core schema, duplicate keys refused) for the value; positions come later, lazily.
   try {
-    const value = fastLoad(text, { schema: CORE_SCHEMA, filename: file });
+    const jsYaml = require('js-yaml') as typeof import('js-yaml');
+    const value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
     return { source: new SourceFile(file, text), value, findings: [] };
   } catch {
     // Fall through: the positional parser reports every problem with its place.
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const lines = new (yamlLib().LineCounter)();
+  const doc = yamlLib().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const source = new SourceFile(file, text, { doc, lines });
   const findings: Finding[] = [];
   for (const e of doc.errors) {

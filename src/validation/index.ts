@@ -73,12 +73,4 @@ export function validateInventory(source: InventorySource | string, opts: { prof
   return { inventory: loaded.inventory, findings, checkOf, ok: !hasErrors(findings) };
 }
 
-/**
- * `validateInventory` with the files parsed and schema-checked on two threads when the inventory is large: the same
- * result, sooner. The imperative shell around the pure core (threads, file reads); commands and the synth gate use it.
- */
-export async function validateInventoryParallel(source: InventorySource | string, opts: { profile?: string; now?: Date } & CheckOptions = {}): Promise<ValidationResult> {
-  const { checkFilesInParallel } = require('../model/parallel') as typeof import('../model/parallel');
-  const prepared = await checkFilesInParallel(source);
-  return validateInventory(source, { ...opts, prepared });
-}
+export { validateInventoryParallel } from './parallel';

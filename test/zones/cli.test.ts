@@ -2,12 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import { commands } from '../../src/cli/registry';
-import { commands as policyCommands } from '../../src/cli/commands/policy';
 import { cleanup, fakeIo } from '../helpers/tmp-inventory';
 import { writeInventory } from './fixture';
-
-for (const c of policyCommands) commands.set(c.spec.name, c);
 
 const RULES = `rules:
   - id: brp

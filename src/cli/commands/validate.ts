@@ -1,5 +1,6 @@
 import { type Command, EXIT } from '../context';
-import { validateInventoryParallel, CHECKS, type ValidationResult } from '../../validation';
+import type { ValidationResult } from '../../validation';
+import { validateInventoryParallel } from '../../validation/parallel';
 import { formatFinding, type Finding } from '../../model/finding';
 import { junitXml, type JunitSuite } from '../report/junit';
 import { sarifLog } from '../report/sarif';
@@ -69,6 +70,7 @@ function junitReport(r: ValidationResult): string {
     if (r.inventory.ledger.entries.length) files.add(r.inventory.ledger.file);
   }
   for (const f of r.findings) files.add(f.file);
+  const { CHECKS } = require('../../validation') as typeof import('../../validation');
   const groups = ['yaml', 'schema', ...CHECKS.map((c) => c.name)];
   const suites: JunitSuite[] = groups.map((g) => ({
     name: `ggi validate: ${g}`,
