@@ -68,13 +68,13 @@ export async function checkFilesInParallel(source: InventorySource | string): Pr
 /**
  * Splits the files by estimated cost so that both threads finish together. Measured here: a policy file (flow
  * selectors, many short scalars) costs about three times as much per byte as the others, and the worker first spends
- * about as long starting and loading its modules as this thread needs for 1 MB of policy. Deterministic; the split
- * never changes the result, only the time.
+ * about as long starting and loading its modules as this thread needs for half a megabyte of policy. Deterministic;
+ * the split never changes the result, only the time.
  */
 function split(files: WorkerFile[]): { mine: WorkerFile[]; theirs: WorkerFile[] } {
   const cost = (f: WorkerFile) => (f.rel.startsWith('policy/') ? 3 : 1) * f.text.length;
   const total = files.reduce((n, f) => n + cost(f), 0);
-  const target = (total - 3_000_000) / 2;
+  const target = (total - 1_500_000) / 2;
   const bySize = [...files].sort((a, b) => cost(b) - cost(a) || (a.rel < b.rel ? -1 : 1));
   const theirs = new Set<WorkerFile>();
   let taken = 0;

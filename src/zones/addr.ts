@@ -125,7 +125,11 @@ export function formatCidr(family: Family, lo: bigint, len: number): string {
 
 export function normalize(list: Range[]): RangeList {
   if (list.length <= 1) return list.slice();
-  const s = list.slice().sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+  // Lists often come sorted already (a set's prefixes, a union of sorted lists): then the sort is skipped. The merge
+  // below gives the same result whatever the order among equal starts.
+  let sorted = true;
+  for (let i = 1; sorted && i < list.length; i++) sorted = list[i - 1].lo <= list[i].lo;
+  const s = sorted ? list : list.slice().sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
   const out: Range[] = [];
   let cur = { ...s[0] };
   for (let i = 1; i < s.length; i++) {
@@ -144,7 +148,21 @@ export function normalize(list: Range[]): RangeList {
 export function union(a: RangeList, b: RangeList): RangeList {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
-  return normalize([...a, ...b]);
+  // Both sorted: merge them in one pass (what normalize would do after sorting the concatenation).
+  const out: Range[] = [];
+  let i = 0;
+  let j = 0;
+  let cur: Range | undefined;
+  while (i < a.length || j < b.length) {
+    const r = j >= b.length || (i < a.length && a[i].lo <= b[j].lo) ? a[i++] : b[j++];
+    if (cur && r.lo <= cur.hi + 1n) {
+      if (r.hi > cur.hi) cur.hi = r.hi;
+    } else {
+      cur = { lo: r.lo, hi: r.hi };
+      out.push(cur);
+    }
+  }
+  return out;
 }
 
 export function intersect(a: RangeList, b: RangeList): RangeList {

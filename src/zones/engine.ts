@@ -136,44 +136,119 @@ function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Distinct BigInts numbered in order of appearance. Found through their double (exact for IPv4, the top 53 bits for
+ * IPv6), not through a Map<bigint>: V8 hashes a BigInt by its lowest 64 bits, which IPv6 prefixes all share. A value
+ * whose double an earlier, different value already has goes through its exact text instead (rare: addresses a few
+ * bits apart).
+ */
+class BigIds {
+  readonly values: bigint[] = [];
+  private readonly byDouble = new Map<number, number>();
+  private readonly byText = new Map<string, number>();
+
+  id(x: bigint): number {
+    const k = Number(x);
+    const i = this.byDouble.get(k);
+    if (i === undefined) {
+      this.byDouble.set(k, this.values.length);
+      this.values.push(x);
+      return this.values.length - 1;
+    }
+    if (this.values[i] === x) return i;
+    const t = x.toString(16);
+    let j = this.byText.get(t);
+    if (j === undefined) {
+      j = this.values.length;
+      this.byText.set(t, j);
+      this.values.push(x);
+    }
+    return j;
+  }
+
+  /** The id of a value seen before, or -1. */
+  find(x: bigint): number {
+    const i = this.byDouble.get(Number(x));
+    if (i === undefined) return -1;
+    if (this.values[i] === x) return i;
+    return this.byText.get(x.toString(16)) ?? -1;
+  }
+}
+
 export class AtomSpace {
   readonly bounds: bigint[];
+  /** Bounds by value: `boundIndex[ids.find(v)]` is v's index in `bounds`. */
+  private readonly ids: BigIds;
+  private readonly boundIndex: Int32Array;
   private readonly cache = new Map<RangeList, Int32Array>();
 
   constructor(readonly family: Family, lists: Iterable<RangeList>) {
-    const all: bigint[] = [0n, MAX[family] + 1n];
+    // Lists repeat boundaries (a national policy: ~50k, ~1.5k distinct), so range ends are numbered as distinct
+    // values first, only those are sorted, and every list's atoms come from the numbers: each BigInt is looked at
+    // once. Ends are numbered as given (`hi`), so `hi + 1n` is computed once per distinct end.
+    const starts = new BigIds();
+    const ends = new BigIds();
+    starts.id(0n);
+    ends.id(MAX[family]);
     const seen = new Set<RangeList>();
+    const distinct: RangeList[] = [];
+    /** Per range of the distinct lists, in order: the ids of its start and of its end. */
+    const rangeIds: number[] = [];
     for (const l of lists) {
       if (seen.has(l)) continue;
       seen.add(l);
-      for (const r of l) all.push(r.lo, r.hi + 1n);
+      distinct.push(l);
+      for (let k = 0; k < l.length; k++) rangeIds.push(starts.id(l[k].lo), ends.id(l[k].hi));
     }
-    all.sort(cmpBig);
+    // A bound is a start or an end + 1 (the same value may be both): sort the candidates, rank them.
+    const nStarts = starts.values.length;
+    const cand = [...starts.values, ...ends.values.map((h) => h + 1n)];
+    const rank = new Int32Array(cand.length);
     const b: bigint[] = [];
-    for (const x of all) if (!b.length || b[b.length - 1] !== x) b.push(x);
+    for (const i of cand.map((_, k) => k).sort((x, y) => cmpBig(cand[x], cand[y]))) {
+      if (!b.length || b[b.length - 1] !== cand[i]) b.push(cand[i]);
+      rank[i] = b.length - 1;
+    }
     this.bounds = b;
+    // Every bound by value, for `atoms` of lists not seen here: the starts, and the ends + 1 added to them.
+    const index = Array.from(rank.subarray(0, nStarts));
+    for (let k = nStarts; k < cand.length; k++) index[starts.id(cand[k])] = rank[k];
+    this.ids = starts;
+    this.boundIndex = new Int32Array(index);
+    // All lists' atoms in one buffer, each list a view of its part: one buffer instead of thousands of small ones.
+    const all = new Int32Array(rangeIds.length);
+    let at = 0;
+    let end = 0;
+    for (let d = 0; d < distinct.length; d++) {
+      const l = distinct[d];
+      const start = end;
+      for (let k = 0; k < l.length; k++, at += 2) {
+        const a = rank[rangeIds[at]];
+        const z = rank[nStarts + rangeIds[at + 1]];
+        if (end > start && all[end - 1] === a) all[end - 1] = z;
+        else {
+          all[end++] = a;
+          all[end++] = z;
+        }
+      }
+      this.cache.set(l, new Int32Array(all.buffer, start * 4, end - start));
+    }
   }
 
   /** The index of a boundary (exact). */
   private indexOf(v: bigint): number {
-    const b = this.bounds;
-    let lo = 0;
-    let hi = b.length - 1;
-    while (lo <= hi) {
-      const m = (lo + hi) >> 1;
-      const x = b[m];
-      if (x < v) lo = m + 1;
-      else if (x > v) hi = m - 1;
-      else return m;
-    }
-    return -1;
+    const id = this.ids.find(v);
+    return id < 0 ? -1 : this.boundIndex[id];
   }
 
   get size(): number {
     return this.bounds.length - 1;
   }
 
-  /** The atom intervals of a range list; every boundary must be one of this space's (it was built from the list). */
+  /**
+   * The atom intervals of a range list; every boundary must be one of this space's (it was built from the list).
+   * Read-only: the lists the space was built from share one buffer.
+   */
   atoms(list: RangeList): Int32Array {
     const hit = this.cache.get(list);
     if (hit) return hit;
@@ -186,7 +261,7 @@ export class AtomSpace {
       if (n && out[n - 1] === a) out[n - 1] = b;
       else out.push(a, b);
     }
-    const arr = Int32Array.from(out);
+    const arr = new Int32Array(out);
     this.cache.set(list, arr);
     return arr;
   }
@@ -317,33 +392,34 @@ export interface FamilyRules {
 
 /** Compiles rules into one family's atom space; `extra` sets get boundaries too (guardrails, zones, clips). */
 export function compileFamily(family: Family, items: readonly RuleLike[], extra: readonly AddrSet[] = []): FamilyRules {
-  const pick = (s: AddrSet): RangeList => (family === 4 ? s.v4 : s.v6);
-  const lists = new Set<RangeList>();
-  for (const it of items) {
-    lists.add(pick(it.src));
-    lists.add(pick(it.dst));
-  }
-  for (const e of extra) lists.add(pick(e));
-  const space = new AtomSpace(family, lists);
+  const v4 = family === 4;
+  // Distinct non-empty lists, numbered in order of appearance: the rules' set keys.
   const keys = new Map<RangeList, number>();
+  const keyOf = (l: RangeList): number => {
+    if (!l.length) return -1;
+    let k = keys.get(l);
+    if (k === undefined) keys.set(l, (k = keys.size));
+    return k;
+  };
+  const srcKeys = new Int32Array(items.length);
+  const dstKeys = new Int32Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    srcKeys[i] = keyOf(v4 ? items[i].src.v4 : items[i].src.v6);
+    dstKeys[i] = keyOf(v4 ? items[i].dst.v4 : items[i].dst.v6);
+  }
+  for (let i = 0; i < extra.length; i++) keyOf(v4 ? extra[i].v4 : extra[i].v6);
+  const space = new AtomSpace(family, keys.keys());
+  const atoms: Int32Array[] = [];
+  for (const l of keys.keys()) atoms.push(space.atoms(l));
   const rules: ERule[] = [];
-  items.forEach((it, ref) => {
+  for (let ref = 0; ref < items.length; ref++) {
+    const it = items[ref];
     const mask = protoMask(it.proto, family);
-    const sl = pick(it.src);
-    const dl = pick(it.dst);
-    if (!mask || !sl.length || !dl.length) return;
-    let k = keys.get(sl);
-    if (k === undefined) {
-      k = keys.size;
-      keys.set(sl, k);
-    }
-    let dk = keys.get(dl);
-    if (dk === undefined) {
-      dk = keys.size;
-      keys.set(dl, dk);
-    }
-    rules.push({ src: space.atoms(sl), dst: space.atoms(dl), srcKey: k, dstKey: dk, mask, ports: it.ports ?? ALL_PORTS, allow: it.allow, ref });
-  });
+    const k = srcKeys[ref];
+    const dk = dstKeys[ref];
+    if (!mask || k < 0 || dk < 0) continue;
+    rules.push({ src: atoms[k], dst: atoms[dk], srcKey: k, dstKey: dk, mask, ports: it.ports ?? ALL_PORTS, allow: it.allow, ref });
+  }
   return { family, space, rules };
 }
 
@@ -397,63 +473,127 @@ export interface SweepClass {
  */
 export function sweep(lists: ReadonlyArray<ArrayLike<number>>, ids: readonly number[], clip?: ArrayLike<number>): SweepClass[] {
   let maxId = 0;
-  for (const id of ids) if (id > maxId) maxId = id;
+  for (let j = 0; j < ids.length; j++) if (ids[j] > maxId) maxId = ids[j];
   ensureRandoms(maxId + 1);
-  const evPos: number[] = [];
-  const evId: number[] = [];
-  for (const id of ids) {
-    const l = clip ? segsIntersect(lists[id], clip) : lists[id];
-    for (let i = 0; i < l.length; i += 2) {
-      evPos.push(l[i], l[i + 1]);
-      evId.push(id + 1, -(id + 1));
-    }
+  const parts: Array<ArrayLike<number>> = [];
+  let n = 0;
+  for (let j = 0; j < ids.length; j++) {
+    const l = clip ? segsIntersect(lists[ids[j]], clip) : lists[ids[j]];
+    parts.push(l);
+    n += l.length;
   }
-  const n = evPos.length;
   if (n === 0) return [];
   // Events sorted by position: packed as pos * M + index in one float64 (exact below 2^53), sorted natively.
+  const keys = new Float64Array(n);
+  /** id + 1 where a segment starts, -(id + 1) where it ends */
+  const evId = new Int32Array(n);
+  let e = 0;
+  for (let j = 0; j < parts.length; j++) {
+    const l = parts[j];
+    const id = ids[j];
+    for (let i = 0; i < l.length; i += 2) {
+      keys[e] = l[i];
+      evId[e++] = id + 1;
+      keys[e] = l[i + 1];
+      evId[e++] = -(id + 1);
+    }
+  }
   let maxPos = 0;
-  for (const p of evPos) if (p > maxPos) maxPos = p;
+  for (let k = 0; k < n; k++) if (keys[k] > maxPos) maxPos = keys[k];
   const M = 2 ** Math.ceil(Math.log2(n + 1));
   if ((maxPos + 1) * M >= 2 ** 53) throw new Error('internal: too many events for the packed sort');
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = evPos[i] * M + i;
+  for (let k = 0; k < n; k++) keys[k] = keys[k] * M + k;
   keys.sort();
+  // Unpacked once into small integers (position, event), which the loop below reads without boxing.
+  const evPos = new Int32Array(n);
+  const evAt = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const p = Math.floor(keys[k] / M);
+    evPos[k] = p;
+    evAt[k] = keys[k] - p * M;
+  }
   const classes: SweepClass[] = [];
-  const byKey = new Map<string, SweepClass>();
-  const active = new Set<number>();
+  const bySignature = new SignatureIndex();
+  // The active ids as a set: a list with each id's slot in it, so adding and removing allocate nothing.
+  const active = new Int32Array(ids.length);
+  const slotOf = new Int32Array(maxId + 1).fill(-1);
+  let nActive = 0;
+  // Arrays are made at their size where it is known: one grown by push from empty reserves 16 slots, and a
+  // decomposition makes tens of thousands of small ones.
+  const newClass = (): number => {
+    const members = new Array<number>(nActive);
+    for (let k = 0; k < nActive; k++) members[k] = active[k];
+    classes.push({ segs: [], members: sortNumbers(members) });
+    return classes.length - 1;
+  };
   let h1 = 0;
   let h2 = 0;
   let i = 0;
+  let pos = evPos[0];
   while (i < n) {
-    const pos = Math.floor(keys[i] / M);
-    while (i < n && Math.floor(keys[i] / M) === pos) {
-      const e = evId[keys[i] % M];
-      const id = Math.abs(e) - 1;
-      if (e > 0) {
-        active.add(id);
+    let next = pos;
+    for (; i < n; i++) {
+      if (evPos[i] !== pos) {
+        next = evPos[i];
+        break;
+      }
+      const ev = evId[evAt[i]];
+      // An id given twice counts once, in the set and in the signature alike.
+      if (ev > 0) {
+        const id = ev - 1;
+        if (slotOf[id] >= 0) continue;
+        slotOf[id] = nActive;
+        active[nActive++] = id;
         h1 += R1[id];
         h2 += R2[id];
       } else {
-        active.delete(id);
+        const id = -ev - 1;
+        const at = slotOf[id];
+        if (at < 0) continue;
+        const last = active[--nActive];
+        active[at] = last;
+        slotOf[last] = at;
+        slotOf[id] = -1;
         h1 -= R1[id];
         h2 -= R2[id];
       }
-      i++;
     }
-    if (i >= n || active.size === 0) continue;
-    const next = Math.floor(keys[i] / M);
-    const key = `${h1}:${h2}`;
-    let c = byKey.get(key);
-    if (!c) {
-      c = { segs: [], members: [...active].sort((a, b) => a - b) };
-      byKey.set(key, c);
-      classes.push(c);
+    if (i >= n) break;
+    if (nActive) {
+      let ci = bySignature.get(h1, h2);
+      if (ci < 0) bySignature.set(h1, h2, (ci = newClass()));
+      const c = classes[ci];
+      const m = c.segs.length;
+      if (!m) c.segs = [pos, next];
+      else if (c.segs[m - 1] === pos) c.segs[m - 1] = next;
+      else c.segs.push(pos, next);
     }
-    const m = c.segs.length;
-    if (m && c.segs[m - 1] === pos) c.segs[m - 1] = next;
-    else c.segs.push(pos, next);
+    pos = next;
   }
   return classes;
+}
+
+/**
+ * Values (class indices) by a two-part signature: keyed on the first part alone, and on both only for the rare
+ * signature whose first part an earlier one already has; cheaper than building a string key per lookup.
+ */
+export class SignatureIndex {
+  private readonly byFirst = new Map<number, { h2: number; value: number }>();
+  private byBoth: Map<string, number> | undefined;
+
+  /** The value for the signature, or -1. */
+  get(h1: number, h2: number): number {
+    const e = this.byFirst.get(h1);
+    if (e === undefined) return -1;
+    if (e.h2 === h2) return e.value;
+    return this.byBoth?.get(`${h1}:${h2}`) ?? -1;
+  }
+
+  /** Sets the value of a signature that has none. */
+  set(h1: number, h2: number, value: number): void {
+    if (!this.byFirst.has(h1)) this.byFirst.set(h1, { h2, value });
+    else (this.byBoth ??= new Map()).set(`${h1}:${h2}`, value);
+  }
 }
 
 export interface DecomposeOptions {
@@ -476,48 +616,131 @@ export function decompose(
   visit: (dstSegs: number[], srcSegs: number[], rules: number[]) => void,
   opts: DecomposeOptions = {},
 ): void {
+  const g = new SetGrouper(fr.rules);
   // Sweep distinct dst sets, not rules: a zone shared by thousands of rules is swept once.
-  const { groups: byDst, lists: dstLists } = groupBySet(fr, fr.rules.keys(), 'dst');
-  const dstClasses = sweep(dstLists, [...byDst.keys()], opts.dstClip).map((c) => ({ segs: c.segs, members: gather(byDst, c.members) }));
-  for (const dc of dstClasses) {
+  const byDst = g.group(fr.rules.map((_, i) => i), 'dst');
+  const dstClasses = sweep(byDst.lists, byDst.ids, opts.dstClip).map((c) => ({ segs: c.segs, members: gather(byDst.groups, c.members) }));
+  for (let d = 0; d < dstClasses.length; d++) {
+    const dc = dstClasses[d];
     if (opts.keepDst && !opts.keepDst(dc.members)) continue;
     // Group the class's rules by src set so shared selectors are swept once.
-    const { groups: bySrc, lists: srcLists } = groupBySet(fr, dc.members, 'src');
-    const keys = [...bySrc.keys()];
+    const bySrc = g.group(dc.members, 'src');
     const clip = opts.srcClip ? opts.srcClip(dc.members) : undefined;
-    const srcClasses = sweep(srcLists, keys, clip);
-    for (const sc of srcClasses) {
-      const rules = gather(bySrc, sc.members);
+    const srcClasses = sweep(bySrc.lists, bySrc.ids, clip);
+    for (let c = 0; c < srcClasses.length; c++) {
+      const rules = gather(bySrc.groups, srcClasses[c].members);
       if (opts.keepCell && !opts.keepCell(rules)) continue;
-      visit(dc.segs, sc.segs, rules);
+      visit(dc.segs, srcClasses[c].segs, rules);
     }
   }
 }
 
-/** Groups rules (indices, in the order given) by their dst or src set, keeping each set's list for the sweep. */
-function groupBySet(fr: FamilyRules, ris: Iterable<number>, side: 'dst' | 'src'): { groups: Map<number, number[]>; lists: Int32Array[] } {
-  const groups = new Map<number, number[]>();
-  const lists: Int32Array[] = [];
-  for (const ri of ris) {
-    const r = fr.rules[ri];
-    const key = side === 'dst' ? r.dstKey : r.srcKey;
-    let g = groups.get(key);
-    if (!g) {
-      g = [];
-      groups.set(key, g);
-      lists[key] = side === 'dst' ? r.dst : r.src;
+/**
+ * Groups rules by their dst or src set (the set's key), numbering the groups 0, 1, … in order of appearance: the
+ * sweep's ids. One slot per key, reset after each grouping, so the hundreds of groupings of a decomposition allocate
+ * no maps.
+ */
+class SetGrouper {
+  private readonly slot: Int32Array;
+
+  constructor(private readonly rules: readonly ERule[]) {
+    let max = -1;
+    for (const r of rules) {
+      if (r.srcKey < 0 || r.dstKey < 0) throw new Error('internal: decompose needs set keys');
+      max = Math.max(max, r.srcKey, r.dstKey);
     }
-    g.push(ri);
+    this.slot = new Int32Array(max + 1).fill(-1);
   }
-  return { groups, lists };
+
+  /** Rule indices (in the order given) by set: `groups[i]` has set `lists[i]`; `ids` is 0 … groups - 1. */
+  group(ris: readonly number[], side: 'dst' | 'src'): { groups: number[][]; lists: Int32Array[]; ids: number[] } {
+    const groups: number[][] = [];
+    const lists: Int32Array[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < ris.length; i++) {
+      const ri = ris[i];
+      const r = this.rules[ri];
+      const key = side === 'dst' ? r.dstKey : r.srcKey;
+      let gi = this.slot[key];
+      if (gi < 0) {
+        this.slot[key] = groups.length;
+        ids.push(groups.length);
+        groups.push([ri]);
+        lists.push(side === 'dst' ? r.dst : r.src);
+      } else groups[gi].push(ri);
+    }
+    for (let gi = 0; gi < groups.length; gi++) {
+      const r = this.rules[groups[gi][0]];
+      this.slot[side === 'dst' ? r.dstKey : r.srcKey] = -1;
+    }
+    return { groups, lists, ids };
+  }
 }
 
 /** The rules of the given groups, ascending. */
-function gather(groups: Map<number, number[]>, keys: readonly number[]): number[] {
-  if (keys.length === 1) return groups.get(keys[0])!;
-  const out: number[] = [];
-  for (const k of keys) for (const ri of groups.get(k)!) out.push(ri);
-  return out.sort((a, b) => a - b);
+function gather(groups: readonly number[][], ids: readonly number[]): number[] {
+  if (ids.length === 1) return groups[ids[0]];
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) n += groups[ids[i]].length;
+  const out = new Array<number>(n);
+  n = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const grp = groups[ids[i]];
+    for (let j = 0; j < grp.length; j++) out[n++] = grp[j];
+  }
+  return sortNumbers(out);
+}
+
+/** Sorts numbers ascending, in place: short lists (nearly all here) by insertion, which allocates nothing. */
+function sortNumbers(a: number[]): number[] {
+  if (a.length > 16) return a.sort((x, y) => x - y);
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i];
+    let j = i - 1;
+    for (; j >= 0 && a[j] > x; j--) a[j + 1] = a[j];
+    a[j + 1] = x;
+  }
+  return a;
+}
+
+/** A cell of a decomposition (its src atoms within a dst class, and its rules), for analyses that keep them. */
+export interface SrcClass {
+  segs: number[];
+  rules: number[];
+}
+
+export interface DstClass<C extends SrcClass = SrcClass> {
+  segs: number[];
+  cells: C[];
+}
+
+/**
+ * Visits the cells that `decompose(fr, visit, { dstClip, srcClip: () => srcClip })` visits, in the same order and with
+ * the same segments and rules, given the classes of `decompose(fr, …)` without clips. Clipping does not change which
+ * rules cover an atom, so a clipped class is a full class intersected with the clip, and the sweep meets classes in
+ * the order of their first atom (classes are disjoint, so the order is total).
+ */
+export function visitClipped<C extends SrcClass>(
+  classes: ReadonlyArray<DstClass<C>>,
+  dstClip: ArrayLike<number>,
+  srcClip: ArrayLike<number>,
+  visit: (dstSegs: number[], srcSegs: number[], cell: C) => void,
+): void {
+  const dsts: Array<{ segs: number[]; dc: DstClass<C> }> = [];
+  for (const dc of classes) {
+    const segs = segsIntersect(dc.segs, dstClip);
+    if (segs.length) dsts.push({ segs, dc });
+  }
+  dsts.sort((a, b) => a.segs[0] - b.segs[0]);
+  for (const { segs: dsegs, dc } of dsts) {
+    const srcs: Array<{ segs: number[]; cell: C }> = [];
+    for (const cell of dc.cells) {
+      const segs = segsIntersect(cell.segs, srcClip);
+      if (segs.length) srcs.push({ segs, cell });
+    }
+    srcs.sort((a, b) => a.segs[0] - b.segs[0]);
+    for (const { segs, cell } of srcs) visit(dsegs, segs, cell);
+  }
 }
 
 export interface Piece {
@@ -529,14 +752,18 @@ export interface Piece {
 /** First match inside one cell for one protocol class: which rule decides which ports. */
 export function firstMatch(rules: readonly ERule[], idxs: readonly number[], bit: number, withDefault = false): Piece[] {
   let rest = bitDomain(bit);
-  const out: Piece[] = [];
-  for (const ri of idxs) {
+  let out: Piece[] = [];
+  for (let i = 0; i < idxs.length; i++) {
+    const ri = idxs[i];
     const r = rules[ri];
     if (!(r.mask & bit)) continue;
     const rp = rulePorts(r, bit);
     const eff = psIntersect(rp, rest);
     if (eff.length) {
-      out.push({ rule: ri, ports: eff });
+      if (out.length) out.push({ rule: ri, ports: eff });
+      else out = [{ rule: ri, ports: eff }];
+      // What is left matters only to later rules or the default.
+      if (i === idxs.length - 1 && !withDefault) break;
       rest = psSubtract(rest, rp);
       if (!rest.length) break;
     }

@@ -6,9 +6,11 @@ import {
   bitName,
   compileFamily,
   decompose,
+  type DstClass,
   type FamilyRules,
   firstMatch,
   hasPorts,
+  type Piece,
   PROTO_BITS,
   protoMask,
   psIntersect,
@@ -16,6 +18,8 @@ import {
   psSubtract,
   rulePorts,
   type RuleLike,
+  type SrcClass,
+  visitClipped,
 } from './engine';
 import { buildPolicy } from './model';
 import type { GuardrailModel, PolicyModel, RuleModel } from './types';
@@ -51,18 +55,50 @@ export function toRuleLike(r: RuleModel): RuleLike {
   return { src: r.src, dst: r.dst, proto: r.proto, ports: r.ports, allow: r.action === 'allow' };
 }
 
-const compiledCache = new WeakMap<PolicyModel, FamilyRules[]>();
+/** A cell with the protocol classes its rules have (so the others are skipped without a first-match). */
+interface Cell extends SrcClass {
+  mask: number;
+}
 
-/** The rules in both families' atom spaces (guardrail sets included), built once per policy. */
-function compiledPolicy(policy: PolicyModel): FamilyRules[] {
-  let c = compiledCache.get(policy);
+interface FamilyCells {
+  fr: FamilyRules;
+  classes: Array<DstClass<Cell>>;
+}
+
+const decomposed = new WeakMap<PolicyModel, FamilyCells[]>();
+const NO_PIECES: Piece[] = [];
+
+/**
+ * Both families' rules (guardrail sets included in the atom spaces) decomposed into cells, once per policy: the rule
+ * analysis walks them twice and every guardrail check walks the part it clips to. First matches are not kept but
+ * computed again per walk: keeping them all costs a one-shot run more (in memory and garbage collection) than the
+ * recomputation.
+ */
+function policyCells(policy: PolicyModel): FamilyCells[] {
+  let c = decomposed.get(policy);
   if (!c) {
     const items = policy.rules.map(toRuleLike);
     const extra = policy.guardrails.flatMap((g) => [g.src, g.dst]);
-    c = ([4, 6] as Family[]).map((f) => compileFamily(f, items, extra));
-    compiledCache.set(policy, c);
+    c = ([4, 6] as Family[]).map((f) => {
+      const fr = compileFamily(f, items, extra);
+      const classes: Array<DstClass<Cell>> = [];
+      decompose(fr, (dsegs, ssegs, idxs) => {
+        let dc = classes[classes.length - 1];
+        if (!dc || dc.segs !== dsegs) classes.push((dc = { segs: dsegs, cells: [] }));
+        let mask = 0;
+        for (let i = 0; i < idxs.length; i++) mask |= fr.rules[idxs[i]].mask;
+        dc.cells.push({ segs: ssegs, rules: idxs, mask });
+      });
+      return { fr, classes };
+    });
+    decomposed.set(policy, c);
   }
   return c;
+}
+
+/** The first match in a cell for one protocol class. */
+function cellMatch(fr: FamilyRules, cell: Cell, bit: number): Piece[] {
+  return cell.mask & bit ? firstMatch(fr.rules, cell.rules, bit) : NO_PIECES;
 }
 
 /** Shadowed, redundant and conflicting rules, exactly, over both address families. */
@@ -71,79 +107,96 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
   const hasBox = new Uint8Array(n);
   const live = new Uint8Array(n);
   const notRedundant = new Uint8Array(n);
-  const culprits: Array<Set<number> | undefined> = new Array(n);
-  const compiled = compiledPolicy(policy);
+  /** Per rule, the earlier rules that take some of its packets (distinct, at most CULPRIT_CAP: a list is cheaper than a Set). */
+  const culprits: Array<number[] | undefined> = new Array(n);
+  const cells = policyCells(policy);
   // Pass 1: which rules decide anything, and which earlier rules take their packets.
-  for (const fr of compiled) {
+  for (const { fr, classes } of cells) {
     const rules = fr.rules;
-    for (const r of rules) hasBox[r.ref] = 1;
-    decompose(fr, (_d, _s, idxs) => {
-      for (const bit of PROTO_BITS) {
-        const pieces = firstMatch(rules, idxs, bit);
-        if (!pieces.length) continue;
-        let pi = 0;
-        for (const ri of idxs) {
-          const r = rules[ri];
-          if (!(r.mask & bit)) continue;
-          const rp = rulePorts(r, bit);
-          while (pi < pieces.length && pieces[pi].rule < ri) pi++;
-          for (let k = 0; k < pi; k++) {
-            if (!psOverlaps(pieces[k].ports, rp)) continue;
-            let set = culprits[r.ref];
-            if (!set) culprits[r.ref] = set = new Set();
-            if (set.size < CULPRIT_CAP) set.add(rules[pieces[k].rule].ref);
+    for (let i = 0; i < rules.length; i++) hasBox[rules[i].ref] = 1;
+    for (let d = 0; d < classes.length; d++) {
+      const dcells = classes[d].cells;
+      for (let c = 0; c < dcells.length; c++) {
+        const idxs = dcells[c].rules;
+        for (let bi = 0; bi < PROTO_BITS.length; bi++) {
+          const bit = PROTO_BITS[bi];
+          const pieces = cellMatch(fr, dcells[c], bit);
+          if (!pieces.length) continue;
+          let pi = 0;
+          for (let i = 0; i < idxs.length; i++) {
+            const ri = idxs[i];
+            const r = rules[ri];
+            if (!(r.mask & bit)) continue;
+            const rp = rulePorts(r, bit);
+            while (pi < pieces.length && pieces[pi].rule < ri) pi++;
+            for (let k = 0; k < pi; k++) {
+              if (!psOverlaps(pieces[k].ports, rp)) continue;
+              const by = rules[pieces[k].rule].ref;
+              const cs = culprits[r.ref];
+              if (!cs) culprits[r.ref] = [by];
+              else if (cs.length < CULPRIT_CAP && !cs.includes(by)) cs.push(by);
+            }
+            if (pi < pieces.length && pieces[pi].rule === ri) live[r.ref] = 1;
           }
-          if (pi < pieces.length && pieces[pi].rule === ri) live[r.ref] = 1;
         }
       }
-    });
+    }
   }
   // Pass 2: would the packets a live rule decides get the same verdict without it? A rule is reported redundant only
   // when live rules take over: if a shadowed duplicate would, the duplicate is the one to remove (reported shadowed).
-  for (const fr of compiled) {
+  for (const { fr, classes } of cells) {
     const rules = fr.rules;
-    decompose(fr, (_d, _s, idxs) => {
-      for (const bit of PROTO_BITS) {
-        const pieces = firstMatch(rules, idxs, bit);
-        for (const piece of pieces) {
-          const r = rules[piece.rule];
-          if (notRedundant[r.ref]) continue;
-          let rem = piece.ports;
-          let differs = false;
-          for (const qi of idxs) {
-            if (qi <= piece.rule) continue;
-            const q = rules[qi];
-            if (!(q.mask & bit)) continue;
-            const qp = rulePorts(q, bit);
-            if (!psOverlaps(rem, qp)) continue;
-            if (q.allow !== r.allow || !live[q.ref]) {
-              differs = true;
-              break;
+    for (let d = 0; d < classes.length; d++) {
+      const dcells = classes[d].cells;
+      for (let c = 0; c < dcells.length; c++) {
+        const idxs = dcells[c].rules;
+        for (let bi = 0; bi < PROTO_BITS.length; bi++) {
+          const bit = PROTO_BITS[bi];
+          const pieces = cellMatch(fr, dcells[c], bit);
+          for (let p = 0; p < pieces.length; p++) {
+            const piece = pieces[p];
+            const r = rules[piece.rule];
+            if (notRedundant[r.ref]) continue;
+            let rem = piece.ports;
+            let differs = false;
+            for (let i = 0; i < idxs.length; i++) {
+              const qi = idxs[i];
+              if (qi <= piece.rule) continue;
+              const q = rules[qi];
+              if (!(q.mask & bit)) continue;
+              const qp = rulePorts(q, bit);
+              if (!psOverlaps(rem, qp)) continue;
+              if (q.allow !== r.allow || !live[q.ref]) {
+                differs = true;
+                break;
+              }
+              rem = psSubtract(rem, qp);
+              if (!rem.length) break;
             }
-            rem = psSubtract(rem, qp);
-            if (!rem.length) break;
+            if (differs || (rem.length && r.allow)) notRedundant[r.ref] = 1;
           }
-          if (differs || (rem.length && r.allow)) notRedundant[r.ref] = 1;
         }
       }
-    });
+    }
   }
 
   const out: RuleAnalysis = { empty: [], shadowed: new Map(), redundant: [], conflicts: new Map() };
-  policy.rules.forEach((r, i) => {
+  for (let i = 0; i < n; i++) {
+    const r = policy.rules[i];
     if (!hasBox[i]) {
       out.empty.push(r.id);
-      return;
+      continue;
     }
-    const cs = [...(culprits[i] ?? [])].sort((a, b) => a - b);
+    const cs = culprits[i]?.sort((a, b) => a - b) ?? [];
     if (!live[i]) {
       out.shadowed.set(r.id, cs.map((c) => policy.rules[c].id));
-      return;
+      continue;
     }
     if (!notRedundant[i]) out.redundant.push(r.id);
+    if (!cs.length) continue;
     const conflicting = cs.filter((c) => policy.rules[c].action !== r.action);
     if (conflicting.length) out.conflicts.set(r.id, conflicting.map((c) => policy.rules[c].id));
-  });
+  }
   return out;
 }
 
@@ -151,11 +204,11 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
 export function checkGuardrails(policy: PolicyModel): GuardrailViolation[] {
   if (!policy.guardrails.length) return [];
   const out: GuardrailViolation[] = [];
-  const compiled = compiledPolicy(policy);
+  const cells = policyCells(policy);
   for (const g of policy.guardrails) {
     const seen = new Set<number>();
-    for (const fr of compiled) {
-      for (const v of guardrailViolations(fr, g)) {
+    for (const fc of cells) {
+      for (const v of guardrailViolations(fc, g)) {
         if (seen.has(v.ruleRef)) continue;
         seen.add(v.ruleRef);
         out.push({ guardrail: g.id, rule: policy.rules[v.ruleRef].id, example: v.example });
@@ -165,7 +218,7 @@ export function checkGuardrails(policy: PolicyModel): GuardrailViolation[] {
   return out;
 }
 
-function guardrailViolations(fr: FamilyRules, g: GuardrailModel): Array<{ ruleRef: number; example: ExamplePacket }> {
+function guardrailViolations({ fr, classes }: FamilyCells, g: GuardrailModel): Array<{ ruleRef: number; example: ExamplePacket }> {
   const pick = (s: { v4: RangeList; v6: RangeList }): RangeList => (fr.family === 4 ? s.v4 : s.v6);
   const gmask = protoMask(g.proto, fr.family);
   const gs = pick(g.src);
@@ -174,29 +227,26 @@ function guardrailViolations(fr: FamilyRules, g: GuardrailModel): Array<{ ruleRe
   const srcClip = fr.space.atoms(gs);
   const dstClip = fr.space.atoms(gd);
   const found = new Map<number, ExamplePacket>();
-  decompose(
-    fr,
-    (dseg, sseg, idxs) => {
-      for (const bit of PROTO_BITS) {
-        if (!(gmask & bit)) continue;
-        const gp = hasPorts(bit) ? g.ports ?? [0, 65535] : [0, 0];
-        for (const p of firstMatch(fr.rules, idxs, bit)) {
-          const r = fr.rules[p.rule];
-          if (!r.allow || found.has(r.ref)) continue;
-          const hit = psIntersect(p.ports, gp);
-          if (!hit.length) continue;
-          const proto = bitName(bit, fr.family);
-          found.set(r.ref, {
-            src: formatAddr(fr.family, fr.space.lo(sseg[0])),
-            dst: formatAddr(fr.family, fr.space.lo(dseg[0])),
-            proto: proto === 'other' ? 'any' : proto,
-            ...(hasPorts(bit) ? { dport: hit[0] } : {}),
-          });
-        }
+  // The cells a decomposition clipped to the guardrail would visit, in its order (the first example found is kept).
+  visitClipped(classes, dstClip, srcClip, (dseg, sseg, cell) => {
+    for (const bit of PROTO_BITS) {
+      if (!(gmask & bit)) continue;
+      const gp = hasPorts(bit) ? g.ports ?? [0, 65535] : [0, 0];
+      for (const p of cellMatch(fr, cell, bit)) {
+        const r = fr.rules[p.rule];
+        if (!r.allow || found.has(r.ref)) continue;
+        const hit = psIntersect(p.ports, gp);
+        if (!hit.length) continue;
+        const proto = bitName(bit, fr.family);
+        found.set(r.ref, {
+          src: formatAddr(fr.family, fr.space.lo(sseg[0])),
+          dst: formatAddr(fr.family, fr.space.lo(dseg[0])),
+          proto: proto === 'other' ? 'any' : proto,
+          ...(hasPorts(bit) ? { dport: hit[0] } : {}),
+        });
       }
-    },
-    { dstClip, srcClip: () => srcClip },
-  );
+    }
+  });
   return [...found].sort((a, b) => a[0] - b[0]).map(([ruleRef, example]) => ({ ruleRef, example }));
 }
 
@@ -211,7 +261,8 @@ export interface LintOptions {
 /** Lint findings for a built policy. `now` is the clock (expiry is checked against its UTC date). */
 export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date = new Date(), opts: LintOptions = {}): Finding[] {
   const out: Finding[] = [];
-  const byId = new Map(policy.rules.map((r) => [r.id, r] as const));
+  const byId = new Map<string, RuleModel>();
+  for (const r of policy.rules) byId.set(r.id, r);
   const today = now.toISOString().slice(0, 10);
   const soon = new Date(now.getTime() + 30 * 86400000).toISOString().slice(0, 10);
 

@@ -2,7 +2,7 @@ import type { Finding } from '../model/finding';
 import { connectingOrganisation, indexInventory, type Inventory } from '../model/inventory';
 import type { SelectorDecl } from '../model/schema';
 import type { Loc, NodePath } from '../model/source';
-import { type AddrSet, EMPTY_SET, normalize, parseCidr, type Range, setSubtract, setUnion } from './addr';
+import { type AddrSet, EMPTY_SET, type Family, normalize, parseCidr, type Range, setSubtract, setUnion } from './addr';
 import { orgZoneSet } from './addresses';
 import { type DeclProto, type GuardrailModel, type OrgModel, type PolicyModel, type PortSet, type RuleModel, type ServiceModel, type ZoneModel, type ZoneName, ZONES } from './types';
 
@@ -12,6 +12,7 @@ import { type DeclProto, type GuardrailModel, type OrgModel, type PolicyModel, t
  */
 export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Finding[] } {
   const findings: Finding[] = [];
+  const parse = cidrParser();
   const idx = indexInventory(inv);
   const orgs: OrgModel[] = [];
   const orgById = new Map<string, OrgModel>();
@@ -21,7 +22,7 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
     const joins = (via?.connectionPoint?.zones ?? []).filter((z, i, a) => a.indexOf(z) === i);
     const zones = {} as Record<ZoneName, AddrSet>;
     for (const z of ZONES) zones[z] = orgZoneSet(inv, o, z);
-    const visitor = safeSet(o.segments.filter((g) => g.purpose === 'govroam-visitor').flatMap((g) => [g.ipv6, g.ipv4].filter((x): x is string => Boolean(x))));
+    const visitor = safeSet(parse, o.segments.filter((g) => g.purpose === 'govroam-visitor').flatMap((g) => [g.ipv6, g.ipv4].filter((x): x is string => Boolean(x))));
     const m: OrgModel = { id: o.id, via: via ? via.id : null, joins, zones, visitor };
     orgs.push(m);
     orgById.set(o.id, m);
@@ -31,7 +32,7 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
   const serviceByName = new Map<string, ServiceModel>();
   for (const v of inv.services) {
     if (serviceByName.has(v.name)) continue;
-    const m: ServiceModel = { name: v.name, zone: v.zone, provider: v.provider, set: safeSet(v.prefixes) };
+    const m: ServiceModel = { name: v.name, zone: v.zone, provider: v.provider, set: safeSet(parse, v.prefixes) };
     services.push(m);
     serviceByName.set(v.name, m);
   }
@@ -57,7 +58,7 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
     zones[z] = { name: z, all: { v4: normalize(all.v4), v6: normalize(all.v6) }, live: { v4: normalize(live.v4), v6: normalize(live.v6) } };
   }
 
-  const resolver = new SelectorResolver(inv, orgById, serviceByName, zones);
+  const resolver = new SelectorResolver(inv, orgById, serviceByName, zones, parse);
 
   const rules: RuleModel[] = [];
   for (const r of [...inv.rules].sort((a, b) => a.order - b.order)) {
@@ -65,9 +66,12 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
     const src = resolver.resolve(r.from, r.loc, ['from'], errs);
     const dst = resolver.resolve(r.to, r.loc, ['to'], errs);
     const ports = parsePorts(r.proto, r.ports, r.loc, inv, errs);
-    findings.push(...errs);
-    if (errs.some((f) => f.severity === 'error')) continue;
-    rules.push({
+    if (errs.length) {
+      findings.push(...errs);
+      if (errs.some((f) => f.severity === 'error')) continue;
+    }
+    // Built in two steps rather than with a conditional spread (slow before the code is optimised), same key order.
+    const rule: Omit<RuleModel, 'expires' | 'loc'> & { expires?: string; loc?: Loc } = {
       id: r.id,
       order: rules.length,
       action: r.action,
@@ -79,9 +83,10 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
       to: r.to,
       owner: r.owner,
       reason: r.reason,
-      ...(r.expires ? { expires: r.expires } : {}),
-      loc: r.loc,
-    });
+    };
+    if (r.expires) rule.expires = r.expires;
+    rule.loc = r.loc;
+    rules.push(rule as RuleModel);
   }
 
   const guardrails: GuardrailModel[] = [];
@@ -99,54 +104,106 @@ export function buildPolicy(inv: Inventory): { policy: PolicyModel; findings: Fi
   return { policy: { rules, guardrails, zones, orgs, services }, findings };
 }
 
-function safeSet(cidrs: readonly string[]): AddrSet {
+type CidrParser = (cidr: string) => { family: Family; lo: bigint; hi: bigint } | null;
+
+/** `parseCidr` memoised for one build (a national policy names a few hundred prefixes ~20,000 times); null: unparsable. */
+function cidrParser(): CidrParser {
+  const memo = new Map<string, { family: Family; lo: bigint; hi: bigint } | null>();
+  return (c) => {
+    let p = memo.get(c);
+    if (p === undefined) {
+      try {
+        const { family, range } = parseCidr(c);
+        p = { family, lo: range.lo, hi: range.hi };
+      } catch {
+        p = null;
+      }
+      memo.set(c, p);
+    }
+    return p;
+  };
+}
+
+function safeSet(parse: CidrParser, cidrs: readonly string[]): AddrSet {
   // The schema already rejected malformed prefixes; anything unparsable here is simply not an address.
   const v4: Range[] = [];
   const v6: Range[] = [];
   for (const c of cidrs) {
-    try {
-      const p = parseCidr(c);
-      (p.family === 4 ? v4 : v6).push(p.range);
-    } catch {
-      /* reported by the schema */
-    }
+    const p = parse(c);
+    if (p) (p.family === 4 ? v4 : v6).push({ lo: p.lo, hi: p.hi });
   }
   return { v4: normalize(v4), v6: normalize(v6) };
 }
 
+/** A node of the selector cache: one step of a selector's kind and names. */
+interface CacheNode {
+  next: Map<string, CacheNode> | undefined;
+  set: AddrSet | undefined;
+}
+
 /** Resolves selectors, sharing one set object per distinct selector so the engine can de-duplicate work. */
 class SelectorResolver {
-  private readonly cache = new Map<string, AddrSet>();
+  // By the field that decides the set, then a name at a time: exact, and no key string built per lookup (40,000
+  // selectors in a national policy).
+  private readonly byOrganisations = cacheNode();
+  private readonly byServices = cacheNode();
+  private readonly byPrefixes = cacheNode();
+  private readonly bySegments = cacheNode();
+  /** An organisation's own addresses: every zone, without its govroam visitors (they belong to no one's policy). */
+  private readonly own = new Map<OrgModel, AddrSet>();
   constructor(
     private readonly inv: Inventory,
     private readonly orgById: Map<string, OrgModel>,
     private readonly services: Map<string, ServiceModel>,
     private readonly zones: Record<ZoneName, ZoneModel>,
+    private readonly parse: CidrParser,
   ) {}
 
   resolve(sel: SelectorDecl, loc: Loc, sub: NodePath, errs: Finding[]): AddrSet {
     const s = this.inv.sources;
-    if (sel.organisations) {
-      sel.organisations.forEach((id, i) => {
-        if (!this.orgById.has(id)) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown organisation '${id}' in the selector`, loc, [...sub, 'organisations', i]));
-      });
+    const orgs = sel.organisations;
+    if (orgs) {
+      for (let i = 0; i < orgs.length; i++) {
+        if (!this.orgById.has(orgs[i])) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown organisation '${orgs[i]}' in the selector`, loc, [...sub, 'organisations', i]));
+      }
     }
-    if (sel.services) {
-      sel.services.forEach((n, i) => {
-        if (!this.services.has(n)) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown service '${n}' in the selector`, loc, [...sub, 'services', i]));
-      });
+    const services = sel.services;
+    if (services) {
+      for (let i = 0; i < services.length; i++) {
+        if (!this.services.has(services[i])) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown service '${services[i]}' in the selector`, loc, [...sub, 'services', i]));
+      }
     }
-    const key = JSON.stringify(sel);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (sel.zone) return this.zones[sel.zone].live;
+    // The set depends only on the first of these fields that is given (see `compute`).
+    let node: CacheNode;
+    let names: readonly string[];
+    if (orgs) {
+      node = this.byOrganisations;
+      names = orgs;
+    } else if (services) {
+      node = this.byServices;
+      names = services;
+    } else if (sel.prefixes) {
+      node = this.byPrefixes;
+      names = sel.prefixes;
+    } else if (sel.segments) {
+      node = this.bySegments;
+      names = sel.segments;
+    } else return EMPTY_SET;
+    for (let i = 0; i < names.length; i++) node = step(node, names[i]);
+    node.set ??= this.compute(sel);
+    return node.set;
+  }
+
+  private compute(sel: SelectorDecl): AddrSet {
     let set: AddrSet = EMPTY_SET;
-    if (sel.zone) set = this.zones[sel.zone].live;
-    else if (sel.organisations) {
+    if (sel.organisations) {
       for (const id of sel.organisations) {
         const o = this.orgById.get(id);
         if (!o) continue;
-        // An organisation's addresses in every zone, without its govroam visitors (they belong to no one's policy).
-        set = setUnion(set, setSubtract(setUnion(o.zones.overheid, o.zones.markt), o.visitor));
+        let own = this.own.get(o);
+        if (!own) this.own.set(o, (own = setSubtract(setUnion(o.zones.overheid, o.zones.markt), o.visitor)));
+        set = setUnion(set, own);
       }
     } else if (sel.services) {
       for (const n of sel.services) {
@@ -154,7 +211,7 @@ class SelectorResolver {
         if (v) set = setUnion(set, v.set);
       }
     } else if (sel.prefixes) {
-      set = safeSet(sel.prefixes);
+      set = safeSet(this.parse, sel.prefixes);
     } else if (sel.segments) {
       const purposes = new Set<string>(sel.segments);
       const cidrs: string[] = [];
@@ -165,11 +222,21 @@ class SelectorResolver {
           if (g.ipv4) cidrs.push(g.ipv4);
         }
       }
-      set = safeSet(cidrs);
+      set = safeSet(this.parse, cidrs);
     }
-    this.cache.set(key, set);
     return set;
   }
+}
+
+function cacheNode(): CacheNode {
+  return { next: undefined, set: undefined };
+}
+
+function step(node: CacheNode, key: string): CacheNode {
+  node.next ??= new Map();
+  let n = node.next.get(key);
+  if (!n) node.next.set(key, (n = cacheNode()));
+  return n;
 }
 
 /** Parses `ports:`; checks ranges and that only tcp/udp carry ports. */
@@ -188,8 +255,9 @@ export function parsePorts(
     errs.push(s.error('POLICY_PROTO_PORTS', `ports need proto tcp or udp; this has ${what}, which has no ports`, loc, ['ports']));
     return null;
   }
-  const pairs: Array<[number, number]> = [];
-  specs.forEach((p, i) => {
+  const flat: number[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    const p = specs[i];
     let lo: number;
     let hi: number;
     if (typeof p === 'number') {
@@ -199,24 +267,38 @@ export function parsePorts(
       const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
       if (!m) {
         errs.push(s.error('POLICY_PORT_RANGE', `'${p}' is not a port or a range "from-to"`, loc, ['ports', i]));
-        return;
+        continue;
       }
       lo = Number(m[1]);
       hi = m[2] === undefined ? lo : Number(m[2]);
     }
     if (lo > 65535 || hi > 65535) {
       errs.push(s.error('POLICY_PORT_RANGE', `port ${p} is above 65535`, loc, ['ports', i]));
-      return;
+      continue;
     }
     if (lo > hi) {
       errs.push(s.error('POLICY_PORT_RANGE', `port range ${p} runs backwards (from > to)`, loc, ['ports', i]));
-      return;
+      continue;
     }
-    pairs.push([lo, hi]);
-  });
-  pairs.sort((a, b) => a[0] - b[0]);
+    flat.push(lo, hi);
+  }
+  return mergePorts(flat);
+}
+
+/** Sorts and merges flat [lo, hi] pairs into a PortSet (closed intervals: touching ones join). */
+function mergePorts(flat: number[]): PortSet {
+  let sorted = true;
+  for (let i = 2; sorted && i < flat.length; i += 2) sorted = flat[i - 2] <= flat[i];
+  if (!sorted) {
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+    pairs.sort((a, b) => a[0] - b[0]);
+    flat = pairs.flat();
+  }
   const out: PortSet = [];
-  for (const [lo, hi] of pairs) {
+  for (let i = 0; i < flat.length; i += 2) {
+    const lo = flat[i];
+    const hi = flat[i + 1];
     const n = out.length;
     if (n && lo <= out[n - 1] + 1) out[n - 1] = Math.max(out[n - 1], hi);
     else out.push(lo, hi);
