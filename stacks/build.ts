@@ -5,7 +5,7 @@ import { ConnectionPoint } from '../src/constructs/connection-point';
 import { MarketSupplier } from '../src/constructs/market-supplier';
 import { IpamLookup, Ipv6OrganisationPool, Ipv6Plan } from '../src/constructs/ipv6-plan';
 import { ZonePolicy, type FlatRule } from '../src/constructs/zone-policy';
-import { createStack, dependsOn, type GgiApp, type GgiStack } from '../src/constructs/app';
+import { createStack, dependsOn, stackStandIn, type GgiApp, type GgiStack } from '../src/constructs/app';
 import type { CloudPlan, OrgPlan } from './plan';
 
 /**
@@ -21,8 +21,13 @@ export const FIVE_TUPLE_MAX_RULES = 1000;
 /** The stack of the zone policy's Network Firewall rule groups. */
 export const POLICY_STACK = 'policy';
 
-/** Which stacks one (parallel) part builds; the hub is always built, as the stack the others depend on. */
+/** Which stacks one (parallel) part builds. */
 export interface StackSelection {
+  /**
+   * Whether this part builds and writes the hub (default true). A part without it names the hub only as the stack its
+   * organisation stacks depend on (a stand-in, not synthesized): another part writes the hub.
+   */
+  readonly hub?: boolean;
   readonly policy: boolean;
   /** Indexes into plan.organisations; null for all. */
   readonly organisations: ReadonlySet<number> | null;
@@ -33,20 +38,25 @@ export function stackOrder(plan: CloudPlan, rules: readonly FlatRule[] | null): 
   return [plan.hub.stack, ...(rules && rules.length > 0 ? [POLICY_STACK] : []), ...plan.organisations.map((o) => o.stack)];
 }
 
-/** Adds the plan's stacks to `app`; returns their names (hub, policy, then organisations by id). */
+/** Adds the plan's stacks to `app`; returns the names of those it writes (hub, policy, then organisations by id). */
 export function buildStacks(app: GgiApp, plan: CloudPlan, rules: readonly FlatRule[] | null, select: StackSelection = { policy: true, organisations: null }): string[] {
   const names: string[] = [];
   const stackOpts = { region: plan.hub.region, backend: plan.backend };
-  const hubStack = createStack(app, plan.hub.stack, stackOpts);
-  inStack(plan.hub.stack, () => {
-    located(plan.hub.loc, ['cloud'], () => {
-      new GgiHub(hubStack, 'hub', { amazonSideAsn: plan.hub.hubAsn, zones: plan.hub.zones, parameterPrefix: plan.hub.parameterPrefix });
+  let hubStack: GgiStack;
+  if (select.hub === false) {
+    hubStack = stackStandIn(plan.hub.stack);
+  } else {
+    const hub = (hubStack = createStack(app, plan.hub.stack, stackOpts));
+    inStack(plan.hub.stack, () => {
+      located(plan.hub.loc, ['cloud'], () => {
+        new GgiHub(hub, 'hub', { amazonSideAsn: plan.hub.hubAsn, zones: plan.hub.zones, parameterPrefix: plan.hub.parameterPrefix });
+      });
+      located(plan.hub.loc, ['numberingPlan'], () => {
+        new Ipv6Plan(hub, 'ipv6', { region: plan.hub.region, blocks: plan.hub.blocks, allocationLength: plan.hub.allocationLength, parameterPrefix: plan.hub.parameterPrefix });
+      });
     });
-    located(plan.hub.loc, ['numberingPlan'], () => {
-      new Ipv6Plan(hubStack, 'ipv6', { region: plan.hub.region, blocks: plan.hub.blocks, allocationLength: plan.hub.allocationLength, parameterPrefix: plan.hub.parameterPrefix });
-    });
-  });
-  names.push(plan.hub.stack);
+    names.push(plan.hub.stack);
+  }
   if (select.policy && rules && rules.length > 0) {
     // Its own stack: rules that select a whole zone list every member's prefixes, so onboarding a gemeente may
     // change the rule group; keeping it apart leaves the hub's transit gateway, tables and IPAM untouched.

@@ -1,5 +1,5 @@
 import type { Inventory } from '../src/model/inventory';
-import { buildPolicy, flattenRules } from '../src/zones';
+import { buildPolicy, flattenRules, type PolicyModel } from '../src/zones';
 import type { FlatRule } from '../src/constructs/zone-policy';
 
 /**
@@ -7,5 +7,10 @@ import type { FlatRule } from '../src/constructs/zone-policy';
  * (src/zones: buildPolicy, then flattenRules; each rule cut per zone and family, ports one range per rule).
  */
 export function hubPolicyRules(inv: Inventory): FlatRule[] {
-  return flattenRules(buildPolicy(inv).policy);
+  return hubPolicyRulesOf(buildPolicy(inv).policy);
+}
+
+/** `hubPolicyRules` from a policy already built (the synth gate's: see gateInventoryParallel). */
+export function hubPolicyRulesOf(policy: PolicyModel): FlatRule[] {
+  return flattenRules(policy);
 }

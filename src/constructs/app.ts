@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, LocalBackend, S3Backend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ConstructValidationError } from './errors';
 import type { BackendSettings } from './names';
@@ -21,12 +22,49 @@ export function createApp(outDir: string): GgiApp {
   return new App({ outdir: outDir, stackTraces: false });
 }
 
+/**
+ * ggi's stacks never reference each other through cdktf (docs/cdktn.md: organisation stacks read the hub's ids from
+ * SSM parameters). cdktf's `prepareStack` resolves every element of every stack once more before synthesis, only to
+ * find such cross-stack references; ggi skips that pass (about a tenth of synthesis at national scale) and keeps only
+ * its other duty, the default backend. With GGI_SYNTH_VERIFY=1 (the tests set it) cdktf's own pass runs instead and
+ * any cross-stack reference a construct makes is refused, so a change that introduces one fails the tests.
+ */
+class GgiTerraformStack extends TerraformStack {
+  override prepareStack(): void {
+    if (process.env.GGI_SYNTH_VERIFY !== '1') {
+      this.ensureBackendExists();
+      return;
+    }
+    const before = this.node.findAll().length;
+    super.prepareStack();
+    if (this.node.findAll().length !== before) {
+      throw new Error(`stack ${this.node.id} references another stack through cdktf; ggi stacks share ids through SSM parameters only (docs/cdktn.md)`);
+    }
+  }
+}
+
 /** A stack with the AWS provider and an explicit backend. */
 export function createStack(app: GgiApp, name: string, opts: { region: string; backend: BackendSettings }): GgiStack {
-  const stack = new TerraformStack(app, name);
+  const stack = new GgiTerraformStack(app, name);
   new AwsProvider(stack, 'aws', { region: opts.region, defaultTags: [{ tags: { 'ggi:managed-by': 'ggi', 'ggi:stack': name } }] });
   backendFor(stack, opts.backend, name);
   return stack;
+}
+
+/**
+ * A stand-in for a stack that another part of a parallel synth builds and writes: only its name, for the manifest's
+ * `dependencies` of the stacks that depend on it. It hangs under a root of its own, not under `app`, so it is never
+ * synthesized: it costs nothing and writes nothing.
+ */
+export function stackStandIn(name: string): GgiStack {
+  return new TerraformStack(new StandInRoot(), name);
+}
+
+class StandInRoot extends Construct {
+  constructor() {
+    // A root construct, as cdktf's App is one (no scope, empty id): the stand-in's path is its bare name.
+    super(undefined as unknown as Construct, '');
+  }
 }
 
 /** Records that `stack` needs `on` deployed first (manifest only: no outputs, nothing in `on` changes). */
@@ -116,39 +154,124 @@ class PgEnvBackend extends TerraformBackend {
   }
 }
 
+/** The manifest entries of a part's stacks (what cdktf records per stack in manifest.json), by stack name. */
+export type PartManifest = { version: string; stacks: Record<string, unknown> };
+
 /**
- * Joins apps synthesized in parallel (each into its own part folder under `outDir`) into one output, as if one app
- * had been synthesized: the stack folders are moved in, and manifest.json is written the way cdktf writes it (sorted
- * keys, cdktf's own serializer), so the bytes equal a single-app synth.
+ * A folder where the parts of a parallel synth write their stacks: `stacks/` is shared by all parts (each stack is
+ * written by one part), and each thread has a folder of its own (`partDir`) whose `stacks` is a link to it, so cdktf
+ * writes a part's stacks straight into the shared folder while each app keeps its own manifest.json. A fresh output
+ * then takes the whole shared folder with one rename.
  */
-export function mergeSynthParts(outDir: string, parts: ReadonlyArray<{ dir: string; stacks: readonly string[] }>, order: readonly string[]): void {
-  const stringify = require(require.resolve('json-stable-stringify', { paths: [path.dirname(require.resolve('cdktf'))] })) as (v: unknown, o: { space: number }) => string;
-  const target = path.join(outDir, 'stacks');
-  fs.mkdirSync(target, { recursive: true });
-  const entries = new Map<string, unknown>();
-  let version: unknown;
-  for (const part of parts) {
-    const manifest = JSON.parse(fs.readFileSync(path.join(part.dir, 'manifest.json'), 'utf8')) as { version: unknown; stacks: Record<string, unknown> };
-    version = manifest.version;
-    for (const name of part.stacks) {
-      if (entries.has(name)) continue;
-      entries.set(name, manifest.stacks[name]);
-      fs.rmSync(path.join(target, name), { recursive: true, force: true });
-      fs.renameSync(path.join(part.dir, 'stacks', name), path.join(target, name));
-    }
-  }
-  const stacks: Record<string, unknown> = {};
-  for (const name of order) stacks[name] = entries.get(name);
-  removeStaleStacks(outDir, order);
-  fs.writeFileSync(path.join(outDir, 'manifest.json'), stringify({ version, stacks }, { space: 2 }));
+export function createPartsRoot(outDir: string, threads: number): { root: string; partDirs: string[] } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const root = fs.mkdtempSync(path.join(outDir, '.ggi-parts-'));
+  const shared = path.join(root, 'stacks');
+  fs.mkdirSync(shared);
+  const partDirs = Array.from({ length: threads }, (_, k) => {
+    const dir = path.join(root, `t${k}`);
+    fs.mkdirSync(dir);
+    // A junction on Windows (no privilege needed); the type is ignored elsewhere.
+    fs.symlinkSync(shared, path.join(dir, 'stacks'), 'junction');
+    return dir;
+  });
+  return { root, partDirs };
 }
 
-/** Builds and writes one part of a parallel synth into `dir` (no stale-stack cleanup: the part folder is fresh). */
-export function synthPart<T>(dir: string, build: (app: GgiApp) => T): T {
+/**
+ * Joins the parts of a parallel synth (written under `root` by createPartsRoot's part folders) into one output, as if
+ * one app had been synthesized: the stacks are moved in, and manifest.json is written the way cdktf writes it
+ * (sorted keys, cdktf's own serializer) from the parts' manifest entries, so the bytes equal a single-app synth.
+ */
+export function mergeSynthParts(outDir: string, root: string, manifests: readonly PartManifest[], order: readonly string[]): void {
+  const stringify = stableStringify();
+  const entries = new Map<string, unknown>();
+  let version: string | undefined;
+  for (const m of manifests) {
+    version = m.version;
+    for (const [name, entry] of Object.entries(m.stacks)) if (!entries.has(name)) entries.set(name, entry);
+  }
+  const stacks: Record<string, unknown> = {};
+  for (const name of order) {
+    if (!entries.has(name)) throw new Error(`parallel synth: no part wrote stack ${name}`);
+    stacks[name] = entries.get(name);
+  }
+  const shared = path.join(root, 'stacks');
+  const target = path.join(outDir, 'stacks');
+  if (!fs.existsSync(target)) {
+    fs.renameSync(shared, target);
+  } else {
+    for (const name of order) moveStack(path.join(shared, name), path.join(target, name));
+    removeStaleStacks(outDir, order);
+  }
+  // Plain data, as cdktf's manifest.json holds it (a JSON round trip drops what JSON has no room for).
+  fs.writeFileSync(path.join(outDir, 'manifest.json'), stringify(JSON.parse(JSON.stringify({ version, stacks })), { space: 2 }));
+}
+
+/**
+ * Runs cdktf over `build` as a synth would (prepare, resolve, serialize every stack) without writing anything: a
+ * synth worker does this on a made-up plan while it waits for its work, so that the JIT has compiled the hot paths.
+ * (cdktf's App creates its output folder when constructed; it gets a scratch folder that is removed at once.)
+ */
+export function warmUp(build: (app: GgiApp) => void): void {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-warm-up-'));
+  let app: GgiApp;
+  try {
+    app = new App({ outdir: scratch, stackTraces: false });
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  const stringify = stableStringify();
+  withoutTokenStackTraces(() => {
+    build(app);
+    for (const stack of app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
+      stack.prepareStack();
+      stringify(stack.toTerraform(), { space: 2 });
+    }
+  });
+}
+
+/** cdktf's own serializer (json-stable-stringify, resolved from cdktf's folder), so merged files match its bytes. */
+function stableStringify(): (v: unknown, o: { space: number }) => string {
+  return require(require.resolve('json-stable-stringify', { paths: [path.dirname(require.resolve('cdktf'))] })) as (v: unknown, o: { space: number }) => string;
+}
+
+/**
+ * Moves a stack folder written by a part into the output. A folder already there (an earlier synth) keeps what else
+ * it holds and gets the new files in place, as a single-app synth overwrites them: removing hundreds of old folders
+ * would cost more than the synth's writes.
+ */
+function moveStack(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') {
+      // A file where the stack's folder belongs.
+      fs.rmSync(to, { force: true });
+      fs.renameSync(from, to);
+      return;
+    }
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+  }
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const dest = path.join(to, entry.name);
+    if (entry.isDirectory()) fs.rmSync(dest, { recursive: true, force: true });
+    fs.renameSync(path.join(from, entry.name), dest);
+  }
+}
+
+/**
+ * Builds and writes one part of a parallel synth into `dir` (a part folder of createPartsRoot: no stale-stack
+ * cleanup); returns what `build` returned and the manifest entries of the part's stacks.
+ */
+export function synthPart<T>(dir: string, build: (app: GgiApp) => T): { result: T; manifest: PartManifest } {
   return withoutTokenStackTraces(() => {
     const app = createApp(dir);
     const result = build(app);
     app.synth();
-    return result;
+    const m = app.manifest.buildManifest();
+    return { result, manifest: { version: m.version, stacks: { ...m.stacks } } };
   });
 }

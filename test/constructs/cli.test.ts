@@ -90,6 +90,17 @@ describe('ggi synth on a valid inventory', () => {
     for (const [k, v] of a) expect([k, b.get(k)!.equals(v)]).toEqual([k, true]);
   });
 
+  test('says that the policy lint warnings are left to ggi validate (text, JSON and the help details)', async () => {
+    const root = temp('cli-lint');
+    const inv = writeInventory(path.join(root, 'inventory'), BASE_ORGS);
+    const text = await synth(['--inventory', inv, '--out', 'out-text'], root);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/lint warnings .* run 'ggi validate'/);
+    const json = await synth(['--inventory', inv, '--out', 'out-json', '--format', 'json'], root);
+    expect((JSON.parse(json.stdout) as { lint: string }).lint).toMatch(/ggi validate/);
+    expect(commands.find((c) => c.spec.name === 'synth')!.spec.details).toMatch(/`ggi validate` shows those lint warnings/);
+  });
+
   test('an output folder that cannot be written is a user error, not an internal one', async () => {
     const root = temp('cli-out');
     const inv = writeInventory(path.join(root, 'inventory'), BASE_ORGS);

@@ -71,3 +71,91 @@ test('a refusal inside a worker reaches the caller as the same located error', a
   expect(err?.sub).toEqual(['ggiAfspraken']);
   expect(fs.existsSync(path.join(root, 'out', 'stacks'))).toBe(false);
 });
+
+/** A national inventory from the generator, smaller in rules but large enough (over 1 MiB) for the parallel gate. */
+function nationalInventory(dir: string, extraRules = ''): string {
+  const { generateNationalInventory, writeInventoryFiles } = require(path.join(build, 'src', 'generate', 'national.js')) as typeof import('../../src/generate/national');
+  const files = generateNationalInventory({ seed: 1, rules: 2000 });
+  if (extraRules) files.set('policy/10-rules.yaml', files.get('policy/10-rules.yaml')! + extraRules);
+  writeInventoryFiles(dir, files);
+  return dir;
+}
+
+const UNKNOWN_SERVICE_RULE = `  - id: rule-broken
+    from: { organisations: [GM0512] }
+    to: { services: [no-such-service] }
+    proto: tcp
+    ports: [443]
+    action: allow
+    owner: test
+    reason: refers to a service that does not exist
+`;
+
+describe('synthInventory: the gate, with the synth workers started before it', () => {
+  test('an invalid inventory is refused before any worker gets work: nothing written, the workers end', async () => {
+    const root = tempDir('gate-bad');
+    dirs.push(root);
+    const inv = nationalInventory(path.join(root, 'inventory'), UNKNOWN_SERVICE_RULE);
+    const out = path.join(root, 'out');
+    const res = await main.synthInventory(inv, out, { workers: 2 });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.refused).toBe(false);
+    expect(res.findings.some((f) => f.code.endsWith('UNKNOWN_REFERENCE') && f.file.endsWith('10-rules.yaml'))).toBe(true);
+    // The worker was started (it loaded cdktf during the gate), but never sent work.
+    expect(res.pool?.started).toBe(1);
+    expect(res.pool?.dispatched).toBe(0);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('the process exits by itself after a refused gate (no worker keeps it alive)', () => {
+    const root = tempDir('gate-exit');
+    dirs.push(root);
+    const inv = nationalInventory(path.join(root, 'inventory'), UNKNOWN_SERVICE_RULE);
+    const out = path.join(root, 'out');
+    const code = `require(${JSON.stringify(path.join(build, 'stacks', 'main.js'))}).synthInventory(${JSON.stringify(inv)}, ${JSON.stringify(out)}, { workers: 2 })
+      .then((r) => process.stdout.write(JSON.stringify({ ok: r.ok, started: r.pool && r.pool.started, dispatched: r.pool && r.pool.dispatched })));`;
+    const res = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 120_000 });
+    expect(res.signal).toBeNull();
+    expect(res.status).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ ok: false, started: 1, dispatched: 0 });
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('a valid national inventory: the bytes equal a single-thread synth', async () => {
+    const root = tempDir('gate-ok');
+    dirs.push(root);
+    const inv = nationalInventory(path.join(root, 'inventory'));
+    const res = await main.synthInventory(inv, path.join(root, 'par'), { workers: 2 });
+    if (!res.ok) throw new Error(`synthInventory refused the inventory: ${JSON.stringify(res.findings.slice(0, 3))}`);
+    expect(res.pool?.dispatched).toBe(1);
+    expect(res.stacks.slice(0, 2)).toEqual(['hub', 'policy']);
+    const single = main.synthesize(load.loadInventory(inv).inventory!, path.join(root, 'seq'));
+    expect(res.stacks).toEqual(single.stacks);
+    const a = readTree(path.join(root, 'seq'));
+    const b = readTree(path.join(root, 'par'));
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [k, v] of a) expect([k, b.get(k)!.equals(v)]).toEqual([k, true]);
+    expect(fs.readdirSync(path.join(root, 'par')).sort()).toEqual(['manifest.json', 'stacks']);
+  });
+});
+
+test('a parallel synth over an earlier output: stack folders are updated in place, stale stacks removed', async () => {
+  const root = tempDir('par-again');
+  dirs.push(root);
+  const inv = load.loadInventory(writeInventory(path.join(root, 'inventory'), manyOrgs())).inventory!;
+  const out = path.join(root, 'out');
+  await main.synthesizeParallel(inv, out, { policyRules: RULES, workers: 2 });
+  const fresh = readTree(out);
+  // What a user or Terraform left in a stack folder stays; a stack no longer in the inventory goes.
+  fs.writeFileSync(path.join(out, 'stacks', 'org-GM1000', 'terraform.tfstate'), '{}');
+  fs.mkdirSync(path.join(out, 'stacks', 'org-GONE'));
+  fs.writeFileSync(path.join(out, 'stacks', 'org-GONE', 'cdk.tf.json'), '{}');
+  fs.writeFileSync(path.join(out, 'stacks', 'hub', 'cdk.tf.json'), 'stale');
+  await main.synthesizeParallel(inv, out, { policyRules: RULES, workers: 2 });
+  const again = readTree(out);
+  expect(again.get('stacks/org-GM1000/terraform.tfstate')?.toString()).toBe('{}');
+  again.delete('stacks/org-GM1000/terraform.tfstate');
+  expect([...again.keys()]).toEqual([...fresh.keys()]);
+  for (const [k, v] of fresh) expect([k, again.get(k)!.equals(v)]).toEqual([k, true]);
+});

@@ -1,7 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, flagString, UserError, type Command, type CommandContext, type ExitCode } from '../context';
 import { formatFinding, type Finding } from '../../model/finding';
-import type { Inventory } from '../../model/inventory';
 import { isConstructValidationError } from '../../constructs/errors';
 import { FORMAT_FLAG, printJson } from '../report/output';
 
@@ -17,42 +17,57 @@ const synth: Command = {
       out: { type: 'string', help: 'output folder', default: 'cdktf.out' },
       format: FORMAT_FLAG,
     },
-    details: 'Runs only on an inventory that passes `ggi validate`. One stack `hub`, one `org-<ID>` per organisation that attaches to the hub, is a supplier or holds IPv6 allocations.',
+    details:
+      'Runs only on an inventory that passes `ggi validate`: every check that can report an error runs first, and nothing is written for an inventory with errors. ' +
+      'The analyses that can only warn (shadowed, redundant and conflicting policy rules) are left out to keep synth fast: `ggi validate` shows those lint warnings. ' +
+      'One stack `hub`, one `policy` for the zone policy, one `org-<ID>` per organisation that attaches to the hub, is a supplier or holds IPv6 allocations.',
   },
   async run(ctx: CommandContext): Promise<ExitCode> {
     const json = flagString(ctx.args, 'format') === 'json';
     const outArg = flagString(ctx.args, 'out') ?? 'cdktf.out';
     const out = path.resolve(ctx.io.cwd, outArg);
-    const { gateInventory } = require('../../../stacks/gate') as typeof import('../../../stacks/gate');
-    const gate = gateInventory(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
-    if (!gate.inventory) {
-      const errors = gate.findings.filter((f) => f.severity === 'error');
-      return fail(ctx, json, errors, `the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`);
-    }
-    const inv: Inventory = gate.inventory;
-    const { synthesizeParallel } = require('../../../stacks/main') as typeof import('../../../stacks/main');
-    let result: { stacks: string[]; notes: Finding[] };
+    // Loads no cdktf on this thread until the gate passed; the synth workers start (and load it) while the gate runs.
+    const { synthInventory } = require('../../../stacks/main') as typeof import('../../../stacks/main');
+    let result: Awaited<ReturnType<typeof synthInventory>>;
     try {
-      result = await synthesizeParallel(inv, out);
+      result = await synthInventory(ctx.global.inventory, out, { profile: ctx.global.profile, now: ctx.io.now() });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !isConstructValidationError(e)) {
         // The output folder cannot be written (permissions, a file in the way, a full disk): the user's to fix.
         throw new UserError(`cannot write the synthesized stacks to ${outArg}: ${(e as Error).message}`);
       }
-      if (!isConstructValidationError(e)) throw e;
-      const f = inv.sources.error(e.code, e.message, e.loc ?? inv.settings.loc, e.loc ? e.sub : []);
-      return fail(ctx, json, [f], 'the cloud stacks refuse this inventory');
+      throw e;
+    }
+    writeTimings(ctx, result);
+    if (!result.ok) {
+      const message = result.refused ? 'the cloud stacks refuse this inventory' : `the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`;
+      return fail(ctx, json, result.findings, message);
     }
     if (json) {
-      printJson(ctx.io, { ok: true, out: outArg, stacks: result.stacks, findings: result.notes });
+      printJson(ctx.io, { ok: true, out: outArg, stacks: result.stacks, findings: result.notes, lint: LINT_NOTE });
     } else {
       for (const n of result.notes) ctx.io.stderr(`${formatFinding(n)}\n`);
       ctx.io.stdout(`synthesized ${result.stacks.length} stacks into ${outArg}: ${result.stacks.join(', ')}\n`);
+      ctx.io.stderr(`ggi: note: ${LINT_NOTE}\n`);
     }
     return EXIT.OK;
   },
 };
+
+const LINT_NOTE = "policy lint warnings (shadowed, redundant, conflicting rules) are not checked by synth: run 'ggi validate' to see them";
+
+/**
+ * GGI_SYNTH_TIMINGS=FILE writes the phases of this run (ms since the process started), the worker pool and the
+ * process's CPU time and peak memory so far as JSON into FILE: what bench/synth.ts reads from the real CLI.
+ */
+function writeTimings(ctx: CommandContext, result: { timings: unknown; pool: unknown }): void {
+  const file = ctx.io.env.GGI_SYNTH_TIMINGS;
+  if (!file) return;
+  const cpu = process.cpuUsage();
+  const doc = { timings: result.timings, pool: result.pool, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKb: process.resourceUsage().maxRSS };
+  fs.writeFileSync(path.resolve(ctx.io.cwd, file), `${JSON.stringify(doc)}\n`);
+}
 
 function fail(ctx: CommandContext, json: boolean, findings: Finding[], message: string): ExitCode {
   if (json) {
