@@ -73,4 +73,3 @@ export function validateInventory(source: InventorySource | string, opts: { prof
   return { inventory: loaded.inventory, findings, checkOf, ok: !hasErrors(findings) };
 }
 
-export { validateInventoryParallel } from './parallel';

@@ -1,6 +1,5 @@
 import { type Command, EXIT } from '../context';
-import type { ValidationResult } from '../../validation';
-import { validateInventoryParallel } from '../../validation/parallel';
+import { CHECKS, validateInventory, type ValidationResult } from '../../validation';
 import { formatFinding, type Finding } from '../../model/finding';
 import { junitXml, type JunitSuite } from '../report/junit';
 import { sarifLog } from '../report/sarif';
@@ -18,7 +17,9 @@ export const commands: Command[] = [
     },
     async run(ctx) {
       const format = String(ctx.args.flags.format);
-      const result = await validateInventoryParallel(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
+      // One thread: measured here, checking a share of the files on a worker thread made validate slower, not faster
+      // (two allocation-heavy threads on this machine's two vCPUs each run about 45% slower; docs/BENCHMARKS.md).
+      const result = validateInventory(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now() });
       if (format === 'json') printJson(ctx.io, jsonReport(result));
       else if (format === 'junit') ctx.io.stdout(junitReport(result));
       else if (format === 'sarif') printJson(ctx.io, sarifReport(result));
@@ -70,7 +71,6 @@ function junitReport(r: ValidationResult): string {
     if (r.inventory.ledger.entries.length) files.add(r.inventory.ledger.file);
   }
   for (const f of r.findings) files.add(f.file);
-  const { CHECKS } = require('../../validation') as typeof import('../../validation');
   const groups = ['yaml', 'schema', ...CHECKS.map((c) => c.name)];
   const suites: JunitSuite[] = groups.map((g) => ({
     name: `ggi validate: ${g}`,
