@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, LocalBackend, S3Backend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
 import { Construct } from 'constructs';
@@ -60,9 +59,9 @@ export function stackStandIn(name: string): GgiStack {
   return new TerraformStack(new StandInRoot(), name);
 }
 
+/** A root construct, as cdktf's App is one (no scope, empty id), but no app: a stack under it has its bare name as path. */
 class StandInRoot extends Construct {
   constructor() {
-    // A root construct, as cdktf's App is one (no scope, empty id): the stand-in's path is its bare name.
     super(undefined as unknown as Construct, '');
   }
 }
@@ -211,20 +210,15 @@ export function mergeSynthParts(outDir: string, root: string, manifests: readonl
 /**
  * Runs cdktf over `build` as a synth would (prepare, resolve, serialize every stack) without writing anything: a
  * synth worker does this on a made-up plan while it waits for its work, so that the JIT has compiled the hot paths.
- * (cdktf's App creates its output folder when constructed; it gets a scratch folder that is removed at once.)
+ * The stacks hang under a bare root construct instead of an App (which would create an output folder): they are
+ * never synthesized through an app, and nothing they build needs one.
  */
 export function warmUp(build: (app: GgiApp) => void): void {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-warm-up-'));
-  let app: GgiApp;
-  try {
-    app = new App({ outdir: scratch, stackTraces: false });
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
+  const root = new StandInRoot();
   const stringify = stableStringify();
   withoutTokenStackTraces(() => {
-    build(app);
-    for (const stack of app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
+    build(root as unknown as GgiApp);
+    for (const stack of root.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
       stack.prepareStack();
       stringify(stack.toTerraform(), { space: 2 });
     }
