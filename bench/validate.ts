@@ -20,11 +20,13 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
     const result = validateInventory(dir);
     const t2 = process.hrtime.bigint();
     const inv = result.inventory!;
+    // Whole processes, as a CI job runs them; the median, since one slow run on a shared machine should not decide.
+    const walls = [1, 2, 3, 4, 5].map(() => cliWall(dir));
     const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
     return [
       { name: 'full-size inventory: load (parse + schema)', value: round(ms(t0, t1)), unit: 'ms', note: `${files.size} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${loaded.findings.length} load findings` },
       { name: 'full-size inventory: validate (load + all checks)', value: round(ms(t1, t2)), unit: 'ms', note: `${inv.organisations.length} organisations, ${inv.devices.length} devices, ${inv.rules.length} rules, ${result.findings.length} findings` },
-      { name: 'full-size inventory: validate, whole process (CLI)', value: round(cliWall(dir)), unit: 'ms', note: 'node dist/src/cli/main.js validate --format json, including Node start-up' },
+      { name: 'full-size inventory: validate, whole process (CLI)', value: round(median(walls)), unit: 'ms', note: `median of ${walls.length} (${walls.map(Math.round).join(', ')}); node bin/ggi.js validate --format json, including Node start-up; load average at start ${os.loadavg()[0].toFixed(1)}` },
     ];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -37,6 +39,11 @@ function cliWall(dir: string): number {
   const t0 = process.hrtime.bigint();
   spawnSync(process.execPath, [bin, 'validate', '--inventory', dir, '--format', 'json'], { stdio: 'ignore' });
   return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function round(x: number): number {
