@@ -28,8 +28,8 @@ export function gateInventory(dir: string, opts: { profile?: string; now?: Date 
 
 /**
  * The gate `ggi synth` runs, for a synth that goes on to flatten the policy:
- * - the files are parsed and schema-checked on two threads for a large inventory (checkFilesInParallel, as
- *   validateInventoryParallel does);
+ * - the files are parsed and schema-checked on two threads for a large inventory (checkFilesInParallel; the same
+ *   inventory as one thread loads, test/model/parallel.test.ts);
  * - every check that can yield an error runs, as in validateInventory, but the analyses that can only warn (the
  *   policy's shadowed, redundant and conflicting rules) are left out: a synth needs only "is it valid?", and
  *   `ggi validate` shows those lint warnings;

@@ -101,6 +101,15 @@ function cellMatch(fr: FamilyRules, cell: Cell, bit: number): Piece[] {
   return cell.mask & bit ? firstMatch(fr.rules, cell.rules, bit) : NO_PIECES;
 }
 
+/** Every cell of the policy, for every protocol class, in order, with the rules that decide its packets. */
+function forEachCellMatch(cells: readonly FamilyCells[], visit: (rules: FamilyRules['rules'], idxs: readonly number[], bit: number, pieces: Piece[]) => void): void {
+  for (const { fr, classes } of cells) {
+    for (const dc of classes) {
+      for (const cell of dc.cells) for (const bit of PROTO_BITS) visit(fr.rules, cell.rules, bit, cellMatch(fr, cell, bit));
+    }
+  }
+}
+
 /** Shadowed, redundant and conflicting rules, exactly, over both address families. */
 export function analyseRules(policy: PolicyModel): RuleAnalysis {
   const n = policy.rules.length;
@@ -110,75 +119,53 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
   /** Per rule, the earlier rules that take some of its packets (distinct, at most CULPRIT_CAP: a list is cheaper than a Set). */
   const culprits: Array<number[] | undefined> = new Array(n);
   const cells = policyCells(policy);
+  for (const { fr } of cells) for (const r of fr.rules) hasBox[r.ref] = 1;
   // Pass 1: which rules decide anything, and which earlier rules take their packets.
-  for (const { fr, classes } of cells) {
-    const rules = fr.rules;
-    for (let i = 0; i < rules.length; i++) hasBox[rules[i].ref] = 1;
-    for (let d = 0; d < classes.length; d++) {
-      const dcells = classes[d].cells;
-      for (let c = 0; c < dcells.length; c++) {
-        const idxs = dcells[c].rules;
-        for (let bi = 0; bi < PROTO_BITS.length; bi++) {
-          const bit = PROTO_BITS[bi];
-          const pieces = cellMatch(fr, dcells[c], bit);
-          if (!pieces.length) continue;
-          let pi = 0;
-          for (let i = 0; i < idxs.length; i++) {
-            const ri = idxs[i];
-            const r = rules[ri];
-            if (!(r.mask & bit)) continue;
-            const rp = rulePorts(r, bit);
-            while (pi < pieces.length && pieces[pi].rule < ri) pi++;
-            for (let k = 0; k < pi; k++) {
-              if (!psOverlaps(pieces[k].ports, rp)) continue;
-              const by = rules[pieces[k].rule].ref;
-              const cs = culprits[r.ref];
-              if (!cs) culprits[r.ref] = [by];
-              else if (cs.length < CULPRIT_CAP && !cs.includes(by)) cs.push(by);
-            }
-            if (pi < pieces.length && pieces[pi].rule === ri) live[r.ref] = 1;
-          }
-        }
+  forEachCellMatch(cells, (rules, idxs, bit, pieces) => {
+    if (!pieces.length) return;
+    let pi = 0;
+    for (let i = 0; i < idxs.length; i++) {
+      const ri = idxs[i];
+      const r = rules[ri];
+      if (!(r.mask & bit)) continue;
+      const rp = rulePorts(r, bit);
+      while (pi < pieces.length && pieces[pi].rule < ri) pi++;
+      for (let k = 0; k < pi; k++) {
+        if (!psOverlaps(pieces[k].ports, rp)) continue;
+        const by = rules[pieces[k].rule].ref;
+        const cs = culprits[r.ref];
+        if (!cs) culprits[r.ref] = [by];
+        else if (cs.length < CULPRIT_CAP && !cs.includes(by)) cs.push(by);
       }
+      if (pi < pieces.length && pieces[pi].rule === ri) live[r.ref] = 1;
     }
-  }
+  });
   // Pass 2: would the packets a live rule decides get the same verdict without it? A rule is reported redundant only
   // when live rules take over: if a shadowed duplicate would, the duplicate is the one to remove (reported shadowed).
-  for (const { fr, classes } of cells) {
-    const rules = fr.rules;
-    for (let d = 0; d < classes.length; d++) {
-      const dcells = classes[d].cells;
-      for (let c = 0; c < dcells.length; c++) {
-        const idxs = dcells[c].rules;
-        for (let bi = 0; bi < PROTO_BITS.length; bi++) {
-          const bit = PROTO_BITS[bi];
-          const pieces = cellMatch(fr, dcells[c], bit);
-          for (let p = 0; p < pieces.length; p++) {
-            const piece = pieces[p];
-            const r = rules[piece.rule];
-            if (notRedundant[r.ref]) continue;
-            let rem = piece.ports;
-            let differs = false;
-            for (let i = 0; i < idxs.length; i++) {
-              const qi = idxs[i];
-              if (qi <= piece.rule) continue;
-              const q = rules[qi];
-              if (!(q.mask & bit)) continue;
-              const qp = rulePorts(q, bit);
-              if (!psOverlaps(rem, qp)) continue;
-              if (q.allow !== r.allow || !live[q.ref]) {
-                differs = true;
-                break;
-              }
-              rem = psSubtract(rem, qp);
-              if (!rem.length) break;
-            }
-            if (differs || (rem.length && r.allow)) notRedundant[r.ref] = 1;
-          }
+  forEachCellMatch(cells, (rules, idxs, bit, pieces) => {
+    for (let p = 0; p < pieces.length; p++) {
+      const piece = pieces[p];
+      const r = rules[piece.rule];
+      if (notRedundant[r.ref]) continue;
+      let rem = piece.ports;
+      let differs = false;
+      for (let i = 0; i < idxs.length; i++) {
+        const qi = idxs[i];
+        if (qi <= piece.rule) continue;
+        const q = rules[qi];
+        if (!(q.mask & bit)) continue;
+        const qp = rulePorts(q, bit);
+        if (!psOverlaps(rem, qp)) continue;
+        if (q.allow !== r.allow || !live[q.ref]) {
+          differs = true;
+          break;
         }
+        rem = psSubtract(rem, qp);
+        if (!rem.length) break;
       }
+      if (differs || (rem.length && r.allow)) notRedundant[r.ref] = 1;
     }
-  }
+  });
 
   const out: RuleAnalysis = { empty: [], shadowed: new Map(), redundant: [], conflicts: new Map() };
   for (let i = 0; i < n; i++) {
