@@ -143,7 +143,8 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   for (const rel of files.filter((f) => /^policy\/[^/]+\.ya?ml$/.test(f)).sort()) {
     const r = load(rel, policyFileSchema);
     if (!r) continue;
-    r.value.rules.forEach((x, i) => rules.push({ ...x, order: rules.length, loc: { file: r.file, path: ['rules', i] } }));
+    // The schema's output is this load's own fresh object: extended in place, since copying 20,000 rules costs more.
+    r.value.rules.forEach((x, i) => rules.push(Object.assign(x, { order: rules.length, loc: { file: r.file, path: ['rules', i] } })));
     r.value.guardrails.forEach((g, i) => guardrails.push({ ...g, loc: { file: r.file, path: ['guardrails', i] } }));
   }
   let govroam: Govroam | null = null;

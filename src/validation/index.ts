@@ -3,10 +3,10 @@ import { compareFindings, hasErrors, type Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
 import { loadInventory, type PreparedFiles } from '../model/load';
 import type { InventorySource } from '../model/files';
-import { checkIpv6 } from '../ipv6';
-import { checkDiginetwerk } from '../diginetwerk';
-import { checkPolicy } from '../zones';
-import { checkGovroam } from '../govroam';
+import { checkIpv6 } from '../ipv6/checks';
+import { checkDiginetwerk } from '../diginetwerk/checks';
+import { checkPolicy } from '../zones/lint';
+import { checkGovroam } from '../govroam/checks';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
