@@ -53,6 +53,19 @@ export function checkValue(f: Family, value: bigint): void {
  * accepted and stay IPv6 (family 6): they are not converted to IPv4, so `::ffff:192.0.2.1` and `192.0.2.1` differ.
  */
 export function parseAddress(s: string): { family: Family; value: bigint } {
+  // An inventory names the same few thousand addresses tens of thousands of times (every rule's prefixes), and
+  // ip-address parses IPv6 slowly: successful parses are kept. A fresh object each time, so no caller shares one.
+  const known = parsedAddresses.get(s);
+  if (known) return { family: known.family, value: known.value };
+  const parsed = parseAddressText(s);
+  if (parsedAddresses.size >= 100000) parsedAddresses.clear();
+  parsedAddresses.set(s, parsed);
+  return { family: parsed.family, value: parsed.value };
+}
+
+const parsedAddresses = new Map<string, { readonly family: Family; readonly value: bigint }>();
+
+function parseAddressText(s: string): { family: Family; value: bigint } {
   if (typeof s !== 'string') throw new NetError(`${String(s)} is not an IP address`);
   if (s.includes('/')) throw new NetError(`'${s}' is a prefix, not an address`);
   if (s.includes('%')) throw new NetError(`'${s}' has a zone id (%...); zone ids are not allowed`);
