@@ -7,6 +7,7 @@ import {
   compileFamily,
   decompose,
   type DstClass,
+  type ERule,
   type FamilyRules,
   firstMatch,
   hasPorts,
@@ -101,11 +102,26 @@ function cellMatch(fr: FamilyRules, cell: Cell, bit: number): Piece[] {
   return cell.mask & bit ? firstMatch(fr.rules, cell.rules, bit) : NO_PIECES;
 }
 
-/** Every cell of the policy, for every protocol class, in order, with the rules that decide its packets. */
+/**
+ * Every cell of the policy with more than one rule, for every protocol class, in order, with the rules that decide its
+ * packets. Cells of one rule (most of a national policy's) are left to `forEachLoneRule`: they need no first match.
+ */
 function forEachCellMatch(cells: readonly FamilyCells[], visit: (rules: FamilyRules['rules'], idxs: readonly number[], bit: number, pieces: Piece[]) => void): void {
   for (const { fr, classes } of cells) {
     for (const dc of classes) {
-      for (const cell of dc.cells) for (const bit of PROTO_BITS) visit(fr.rules, cell.rules, bit, cellMatch(fr, cell, bit));
+      for (const cell of dc.cells) {
+        if (cell.rules.length === 1) continue;
+        for (const bit of PROTO_BITS) visit(fr.rules, cell.rules, bit, cellMatch(fr, cell, bit));
+      }
+    }
+  }
+}
+
+/** The rule of every cell that has only one. */
+function forEachLoneRule(cells: readonly FamilyCells[], visit: (r: ERule) => void): void {
+  for (const { fr, classes } of cells) {
+    for (const dc of classes) {
+      for (const cell of dc.cells) if (cell.rules.length === 1) visit(fr.rules[cell.rules[0]]);
     }
   }
 }
@@ -120,6 +136,13 @@ export function analyseRules(policy: PolicyModel): RuleAnalysis {
   const culprits: Array<number[] | undefined> = new Array(n);
   const cells = policyCells(policy);
   for (const { fr } of cells) for (const r of fr.rules) hasBox[r.ref] = 1;
+  // A cell's only rule decides all of the cell's packets of its protocols (every compiled rule has one): nothing earlier
+  // takes them, and without it the default deny would, which changes the verdict of an allow and not of a deny. This
+  // is what both passes below would find for the cell, without its first matches.
+  forEachLoneRule(cells, (r) => {
+    live[r.ref] = 1;
+    if (r.allow) notRedundant[r.ref] = 1;
+  });
   // Pass 1: which rules decide anything, and which earlier rules take their packets.
   forEachCellMatch(cells, (rules, idxs, bit, pieces) => {
     if (!pieces.length) return;

@@ -139,6 +139,8 @@ function safeSet(parse: CidrParser, cidrs: readonly string[]): AddrSet {
 interface CacheNode {
   next: Map<string, CacheNode> | undefined;
   set: AddrSet | undefined;
+  /** Whether the node's name (the last of its path) names something that exists. */
+  known: boolean;
 }
 
 /** Resolves selectors, sharing one set object per distinct selector so the engine can de-duplicate work. */
@@ -160,39 +162,33 @@ class SelectorResolver {
   ) {}
 
   resolve(sel: SelectorDecl, loc: Loc, sub: NodePath, errs: Finding[]): AddrSet {
-    const s = this.inv.sources;
+    // Walking a name list's path in its cache also checks the names: whether a name is known is looked up once, when
+    // its node is made, instead of once per selector (string-keyed lookups are what resolving costs).
     const orgs = sel.organisations;
-    if (orgs) {
-      for (let i = 0; i < orgs.length; i++) {
-        if (!this.orgById.has(orgs[i])) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown organisation '${orgs[i]}' in the selector`, loc, [...sub, 'organisations', i]));
-      }
-    }
+    const byOrgs = orgs && this.walk(this.byOrganisations, orgs, this.orgById, 'organisation', 'organisations', loc, sub, errs);
     const services = sel.services;
-    if (services) {
-      for (let i = 0; i < services.length; i++) {
-        if (!this.services.has(services[i])) errs.push(s.error('POLICY_UNKNOWN_REFERENCE', `unknown service '${services[i]}' in the selector`, loc, [...sub, 'services', i]));
-      }
-    }
+    const byServices = services && this.walk(this.byServices, services, this.services, 'service', 'services', loc, sub, errs);
     if (sel.zone) return this.zones[sel.zone].live;
     // The set depends only on the first of these fields that is given (see `compute`).
     let node: CacheNode;
-    let names: readonly string[];
-    if (orgs) {
-      node = this.byOrganisations;
-      names = orgs;
-    } else if (services) {
-      node = this.byServices;
-      names = services;
-    } else if (sel.prefixes) {
-      node = this.byPrefixes;
-      names = sel.prefixes;
-    } else if (sel.segments) {
-      node = this.bySegments;
-      names = sel.segments;
-    } else return EMPTY_SET;
-    for (let i = 0; i < names.length; i++) node = step(node, names[i]);
+    if (byOrgs) node = byOrgs;
+    else if (byServices) node = byServices;
+    else if (sel.prefixes) node = this.walk(this.byPrefixes, sel.prefixes);
+    else if (sel.segments) node = this.walk(this.bySegments, sel.segments);
+    else return EMPTY_SET;
     node.set ??= this.compute(sel);
     return node.set;
+  }
+
+  /**
+   * The cache node of a name list. With `known`, every name not in it is an error (`what` and `field` say where).
+   */
+  private walk(node: CacheNode, names: readonly string[], known?: ReadonlyMap<string, unknown>, what?: string, field?: string, loc?: Loc, sub?: NodePath, errs?: Finding[]): CacheNode {
+    for (let i = 0; i < names.length; i++) {
+      node = step(node, names[i], known);
+      if (!node.known) errs!.push(this.inv.sources.error('POLICY_UNKNOWN_REFERENCE', `unknown ${what} '${names[i]}' in the selector`, loc!, [...sub!, field!, i]));
+    }
+    return node;
   }
 
   private compute(sel: SelectorDecl): AddrSet {
@@ -228,14 +224,15 @@ class SelectorResolver {
   }
 }
 
-function cacheNode(): CacheNode {
-  return { next: undefined, set: undefined };
+function cacheNode(known = true): CacheNode {
+  return { next: undefined, set: undefined, known };
 }
 
-function step(node: CacheNode, key: string): CacheNode {
+/** The child of a node for one more name; a new child is `known` when `known` (if given) has the name. */
+function step(node: CacheNode, key: string, known?: ReadonlyMap<string, unknown>): CacheNode {
   node.next ??= new Map();
   let n = node.next.get(key);
-  if (!n) node.next.set(key, (n = cacheNode()));
+  if (!n) node.next.set(key, (n = cacheNode(known ? known.has(key) : true)));
   return n;
 }
 

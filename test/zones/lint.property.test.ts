@@ -147,6 +147,13 @@ describe('rule analysis and guardrails (property)', () => {
     );
   });
 
+  it('equal the brute force for policies of a few rules, whose cells mostly have one rule (decided without a first match)', () => {
+    fc.assert(
+      fc.property(withGuardrails(fc.array(ruleSpec, { minLength: 1, maxLength: 3 })), check),
+      { numRuns: 200 },
+    );
+  });
+
   it('equal the brute force for policies with crowded cells', () => {
     fc.assert(
       fc.property(withGuardrails(fc.array(ruleSpec, { minLength: 25, maxLength: 40 })), check),

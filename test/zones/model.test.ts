@@ -75,6 +75,27 @@ describe('selector errors with caches', () => {
     ]);
     expect(policy.rules.map((r) => r.id)).toEqual(['d']);
   });
+  it('checks each name where it stands in the list, however the cached paths share it', () => {
+    // The caches are tries over the name lists: GM9999 is unknown as a first name and as a second one alike.
+    const shared = loadFixture(
+      'rules:\n' +
+        R('a', '{ organisations: [GM0001, GM9999] }', '{ services: [brp] }') +
+        R('b', '{ organisations: [GM9999] }', '{ services: [brp, nope] }') +
+        R('c', '{ organisations: [GM0001] }', '{ services: [nope] }') +
+        R('d', '{ organisations: [GM0001, GM9999] }', '{ services: [brp, nope] }') +
+        R('e', '{ organisations: [GM0001] }', '{ services: [brp] }'),
+    );
+    const { policy, findings } = buildPolicy(shared);
+    expect(findings.map((f) => `${f.code}:${f.line}:${f.message}`)).toEqual([
+      "POLICY_UNKNOWN_REFERENCE:2:unknown organisation 'GM9999' in the selector",
+      "POLICY_UNKNOWN_REFERENCE:3:unknown organisation 'GM9999' in the selector",
+      "POLICY_UNKNOWN_REFERENCE:3:unknown service 'nope' in the selector",
+      "POLICY_UNKNOWN_REFERENCE:4:unknown service 'nope' in the selector",
+      "POLICY_UNKNOWN_REFERENCE:5:unknown organisation 'GM9999' in the selector",
+      "POLICY_UNKNOWN_REFERENCE:5:unknown service 'nope' in the selector",
+    ]);
+    expect(policy.rules.map((r) => r.id)).toEqual(['e']);
+  });
 });
 
 /** parsePorts as it was written before: the reference for the faster one. */
