@@ -4,8 +4,8 @@ import type { ValidationResult } from '../src/validation';
 import type { PolicyModel } from '../src/zones';
 
 /*
- * The check modules (zod, the schemas, src/zones, …) are required inside the functions, after the file-check worker
- * has been started (see src/validation/parallel.ts): loading this module costs nothing up front.
+ * The check modules (zod, the schemas, src/zones, …) are required inside the functions: loading this module costs
+ * nothing up front, so the synth workers start before this thread loads them.
  */
 type Validation = typeof import('../src/validation');
 
@@ -28,24 +28,22 @@ export function gateInventory(dir: string, opts: { profile?: string; now?: Date 
 
 /**
  * The gate `ggi synth` runs, for a synth that goes on to flatten the policy:
- * - the files are parsed and schema-checked on two threads for a large inventory (checkFilesInParallel; the same
- *   inventory as one thread loads, test/model/parallel.test.ts);
  * - every check that can yield an error runs, as in validateInventory, but the analyses that can only warn (the
  *   policy's shadowed, redundant and conflicting rules) are left out: a synth needs only "is it valid?", and
  *   `ggi validate` shows those lint warnings;
  * - the policy check's model (buildPolicy) is returned with the result, so the synth flattens that one instead of
  *   building the policy a second time. The policy check is what `checkPolicy` does (buildPolicy, then lintPolicy);
  *   test/constructs/gate.test.ts compares the findings with validateInventory's.
+ * It runs on this thread alone. Parsing a share of the files on a second thread was measured slower here once the
+ * parser and the schemas got faster: the synth worker already loads cdktf on the other core meanwhile.
  */
-export async function gateInventoryParallel(dir: string, opts: { profile?: string; now?: Date } = {}): Promise<GateResult & { policy: PolicyModel | null }> {
-  const { checkFilesInParallel } = require('../src/model/parallel') as typeof import('../src/model/parallel');
-  const prepared = await checkFilesInParallel(dir);
+export function gateInventoryForSynth(dir: string, opts: { profile?: string; now?: Date } = {}): GateResult & { policy: PolicyModel | null } {
   const { loadInventory } = require('../src/model/load') as typeof import('../src/model/load');
   const { compareFindings, hasErrors } = require('../src/model/finding') as typeof import('../src/model/finding');
   const { CHECKS } = require('../src/validation') as Validation;
   const { buildPolicy, lintPolicy } = require('../src/zones') as typeof import('../src/zones');
   const now = opts.now ?? new Date();
-  const loaded = loadInventory(dir, { profile: opts.profile, prepared });
+  const loaded = loadInventory(dir, { profile: opts.profile });
   const findings: Finding[] = [...loaded.findings];
   let policy: PolicyModel | null = null;
   const inv = loaded.inventory;

@@ -19,7 +19,7 @@ import type { ChunksOutput, PartFailure } from './parts';
  *
  * cdktf itself (src/constructs/app, ./build, ./parts) is loaded only when stacks are built, and the policy engine
  * (./policy: src/zones) only when needed, so that requiring this module to run the gate loads nothing before the
- * gate's own file-check worker has started.
+ * synth workers have started.
  */
 
 type AppModule = typeof import('../src/constructs/app');
@@ -256,14 +256,10 @@ export async function synthInventory(dir: string, outDir: string, opts: Inventor
   const threads = opts.workers ?? defaultThreads();
   let pool = threads > 1 && looksLarge(dir) ? SynthPool.start(threads - 1) : null;
   const stats = (): PoolStats | null => pool?.stats ?? null;
-  // The workers warm up once this thread first waits inside the gate (for its file-check worker, when this thread's
-  // share of the parsing is done): from then on a core is free until the checks are done.
-  const warm = setImmediate(() => pool?.warm());
   try {
-    const { gateInventoryParallel } = require('./gate') as typeof import('./gate');
-    const gate = await gateInventoryParallel(dir, { profile: opts.profile, now: opts.now });
+    const { gateInventoryForSynth } = require('./gate') as typeof import('./gate');
+    const gate = gateInventoryForSynth(dir, { profile: opts.profile, now: opts.now });
     marks.mark('gate');
-    clearImmediate(warm);
     if (!gate.inventory) {
       return { ok: false, refused: false, findings: gate.findings.filter((f) => f.severity === 'error'), timings: marks.t, pool: stats() };
     }

@@ -10,7 +10,7 @@ export function hubPolicyRules(inv: Inventory): FlatRule[] {
   return hubPolicyRulesOf(buildPolicy(inv).policy);
 }
 
-/** `hubPolicyRules` from a policy already built (the synth gate's: see gateInventoryParallel). */
+/** `hubPolicyRules` from a policy already built (the synth gate's: see gateInventoryForSynth). */
 export function hubPolicyRulesOf(policy: PolicyModel): FlatRule[] {
   return flattenRules(policy);
 }

@@ -7,8 +7,8 @@ import type { FromWorker, ToWorker } from './worker';
 
 /**
  * Worker threads for the cdktf side of a synth, started early: loading cdktf and the provider submodules is a good
- * part of each thread's synth time, so `ggi synth` starts them before it validates the inventory and they load (and
- * warm up) while the gate runs. They are sent work (`run`) only after the gate passed; `close` ends them either way,
+ * part of each thread's synth time, so `ggi synth` starts them before it validates the inventory and they load while
+ * the gate runs. They are sent work (`run`) only after the gate passed; `close` ends them either way,
  * at once for a worker that got no work (terminate: it has written nothing).
  */
 
@@ -19,8 +19,8 @@ export interface PoolStats {
   dispatched: number;
   /** When each worker had loaded its modules (ms since process start), in start order; null if it never did. */
   readyAt: Array<number | null>;
-  /** When each worker started and finished its work (ms since process start), and its warm-up rounds before. */
-  work: Array<{ started: number; done: number; warmed: number } | null>;
+  /** When each worker started and finished its work (ms since process start). */
+  work: Array<{ started: number; done: number } | null>;
 }
 
 /**
@@ -63,7 +63,7 @@ export class SynthPool {
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'ready') this.stats.readyAt[i] = m.at;
           else if (m.type === 'done') {
-            this.stats.work[i] = { started: m.started, done: m.at, warmed: m.warmed };
+            this.stats.work[i] = { started: m.started, done: m.at };
             resolve(m.output);
           }
         });
@@ -76,11 +76,6 @@ export class SynthPool {
 
   get size(): number {
     return this.slots.length;
-  }
-
-  /** Lets the workers warm up on a made-up plan (worker.ts) until their work arrives. */
-  warm(): void {
-    for (const slot of this.slots) if (!slot.exited && !slot.dispatched) slot.worker.postMessage({ type: 'warm' } satisfies ToWorker);
   }
 
   /**

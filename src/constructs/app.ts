@@ -207,24 +207,6 @@ export function mergeSynthParts(outDir: string, root: string, manifests: readonl
   fs.writeFileSync(path.join(outDir, 'manifest.json'), stringify(JSON.parse(JSON.stringify({ version, stacks })), { space: 2 }));
 }
 
-/**
- * Runs cdktf over `build` as a synth would (prepare, resolve, serialize every stack) without writing anything: a
- * synth worker does this on a made-up plan while it waits for its work, so that the JIT has compiled the hot paths.
- * The stacks hang under a bare root construct instead of an App (which would create an output folder): they are
- * never synthesized through an app, and nothing they build needs one.
- */
-export function warmUp(build: (app: GgiApp) => void): void {
-  const root = new StandInRoot();
-  const stringify = stableStringify();
-  withoutTokenStackTraces(() => {
-    build(root as unknown as GgiApp);
-    for (const stack of root.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
-      stack.prepareStack();
-      stringify(stack.toTerraform(), { space: 2 });
-    }
-  });
-}
-
 /** cdktf's own serializer (json-stable-stringify, resolved from cdktf's folder), so merged files match its bytes. */
 function stableStringify(): (v: unknown, o: { space: number }) => string {
   return require(require.resolve('json-stable-stringify', { paths: [path.dirname(require.resolve('cdktf'))] })) as (v: unknown, o: { space: number }) => string;

@@ -36,7 +36,7 @@ export function schemaFor(rel: string): z.ZodType | null {
 
 /**
  * One file parsed and checked against its schema: `value` is the schema's output, or null when the file failed
- * (syntax or schema errors, all in `findings`). Pure; `loadInventory` runs it per file, and so may a worker thread.
+ * (syntax or schema errors, all in `findings`). Pure; `loadInventory` runs it per file.
  */
 export interface CheckedFile {
   value: unknown;
@@ -68,14 +68,8 @@ export function checkFile(file: string, text: string, schema: z.ZodType): Checke
   return { source: parsed.source, value: res.data, findings };
 }
 
-/** Files already checked elsewhere (another thread), by relative path, with the text they were checked from. */
-export type PreparedFiles = ReadonlyMap<string, CheckedFile & { text: string }>;
-
-/**
- * Loads an inventory folder (or a git revision of one). Pure apart from reading through `source`. `prepared` holds
- * files already put through `checkFile` (the same function, so the result is the same as checking them here).
- */
-export function loadInventory(source: InventorySource | string, opts: { profile?: string; prepared?: PreparedFiles } = {}): LoadResult {
+/** Loads an inventory folder (or a git revision of one). Pure apart from reading through `source`. */
+export function loadInventory(source: InventorySource | string, opts: { profile?: string } = {}): LoadResult {
   const src = typeof source === 'string' ? new DirectorySource(source) : source;
   const sources = new SourceIndex();
   const findings: Finding[] = [];
@@ -91,18 +85,10 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
 
   function load<S extends z.ZodType>(rel: string, schema: S): { value: z.infer<S>; file: string } | null {
     const file = src.display(rel);
-    const ready = opts.prepared?.get(rel);
-    let checked: CheckedFile;
-    if (ready) {
-      sources.add(new SourceFile(file, ready.text));
-      checked = ready;
-    } else {
-      const text = src.read(rel);
-      if (text === null) return null;
-      const c = checkFile(file, text, schema);
-      sources.add(c.source);
-      checked = c;
-    }
+    const text = src.read(rel);
+    if (text === null) return null;
+    const checked = checkFile(file, text, schema);
+    sources.add(checked.source);
     findings.push(...checked.findings);
     if (checked.value === null) {
       schemaFailed = true;

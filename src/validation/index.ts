@@ -1,7 +1,7 @@
 import { checkReferences } from '../model/checks';
 import { compareFindings, hasErrors, type Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
-import { loadInventory, type PreparedFiles } from '../model/load';
+import { loadInventory } from '../model/load';
 import type { InventorySource } from '../model/files';
 import { checkIpv6 } from '../ipv6/checks';
 import { checkDiginetwerk } from '../diginetwerk/checks';
@@ -42,9 +42,9 @@ export interface ValidationResult {
  * Loads and checks a whole inventory. Semantic checks run only on a schema-valid inventory; reference errors stop
  * the domain checks, whose results would be noise on dangling references.
  */
-export function validateInventory(source: InventorySource | string, opts: { profile?: string; now?: Date; prepared?: PreparedFiles } & CheckOptions = {}): ValidationResult {
+export function validateInventory(source: InventorySource | string, opts: { profile?: string; now?: Date } & CheckOptions = {}): ValidationResult {
   const now = opts.now ?? new Date();
-  const loaded = loadInventory(source, { profile: opts.profile, prepared: opts.prepared });
+  const loaded = loadInventory(source, { profile: opts.profile });
   const checkOf = new Map<Finding, string>();
   const findings: Finding[] = [];
   for (const f of loaded.findings) {

@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { synthesize } from '../../stacks/main';
 import { buildStacks } from '../../stacks/build';
 import { chunkOrganisations } from '../../stacks/parts';
-import { warmUpPlan } from '../../stacks/warmup';
-import { createStack, synthApp, warmUp } from '../../src/constructs/app';
+import { createStack, synthApp } from '../../src/constructs/app';
 import { GgiHub } from '../../src/constructs/hub';
 import { ConnectionPoint } from '../../src/constructs/connection-point';
 import { allocateTunnels } from '../../src/constructs/tunnels';
@@ -34,18 +33,6 @@ describe('chunks of organisation stacks (parallel synth)', () => {
     for (let i = 1; i < chunks.length; i++) expect(chunks[i].length).toBeLessThanOrEqual(chunks[i - 1].length);
     expect(chunks.every((c) => c.length > 0)).toBe(true);
     expect(chunkOrganisations(count, threads)).toEqual(chunks);
-  });
-});
-
-describe('the synth workers warm-up', () => {
-  test('builds every shape of organisation stack of its made-up plan without error', () => {
-    const plan = warmUpPlan(6);
-    expect(new Set(plan.organisations.map((o) => `${o.kind}:${Boolean(o.connection)}:${Boolean(o.ipv6)}`)).size).toBe(3);
-    let names: string[] = [];
-    warmUp((app) => {
-      names = buildStacks(app, plan, null, { hub: false, policy: false, organisations: new Set(plan.organisations.map((_, i) => i)) });
-    });
-    expect(names).toEqual(plan.organisations.map((o) => o.stack));
   });
 });
 
