@@ -75,36 +75,65 @@ export interface CompiledPolicy {
   readonly ruleCount: number;
 }
 
-/** Prefix text -> its canonical form; flattened policies repeat the same prefixes many times. */
-function normaliser(): (rule: FlatRule, side: string, s: string) => string {
-  const cache = new Map<string, string>();
-  return (rule, side, s) => {
-    let v = cache.get(s);
-    if (v === undefined) {
-      try {
-        v = formatPrefix(parsePrefix(s));
-      } catch (e) {
-        throw new ConstructValidationError('CLOUD_POLICY_PREFIX', `policy rule ${rule.ruleId}: ${side} '${s}' is not a prefix (${(e as Error).message})`);
-      }
-      cache.set(s, v);
+/**
+ * What one compilation has already worked out. A flattened policy repeats the same prefixes many times, the same
+ * address lists (flattenRules hands out one array per address set, so they repeat by identity: 25,000 rules, a few
+ * hundred distinct destinations) and a handful of port texts. Only successes are kept: a bad value throws on its
+ * first use, naming the rule that used it, exactly as without the memo.
+ */
+interface Memo {
+  /** prefix text -> canonical form */
+  readonly prefixes: Map<string, string>;
+  /** address list (by identity) -> its Suricata text */
+  readonly lists: Map<readonly string[], string>;
+  /** dports text -> its Suricata text */
+  readonly ports: Map<string, string>;
+}
+
+function normaliser(): Memo {
+  return { prefixes: new Map(), lists: new Map(), ports: new Map() };
+}
+
+function canonical(memo: Memo, rule: FlatRule, side: string, s: string): string {
+  let v = memo.prefixes.get(s);
+  if (v === undefined) {
+    try {
+      v = formatPrefix(parsePrefix(s));
+    } catch (e) {
+      throw new ConstructValidationError('CLOUD_POLICY_PREFIX', `policy rule ${rule.ruleId}: ${side} '${s}' is not a prefix (${(e as Error).message})`);
     }
-    return v;
-  };
+    memo.prefixes.set(s, v);
+  }
+  return v;
 }
 
-function addressList(rule: FlatRule, side: 'src' | 'dst', norm: ReturnType<typeof normaliser>): string {
-  const uniq = [...new Set(rule[side].map((s) => norm(rule, side, s)))];
-  if (uniq.includes('0.0.0.0/0') && uniq.includes('::/0')) return 'any';
-  return uniq.length === 1 ? uniq[0] : `[${uniq.join(',')}]`;
+function addressList(rule: FlatRule, side: 'src' | 'dst', memo: Memo): string {
+  const list = rule[side];
+  let text = memo.lists.get(list);
+  if (text === undefined) {
+    if (list.length === 1) text = canonical(memo, rule, side, list[0]);
+    else {
+      const uniq = [...new Set(list.map((s) => canonical(memo, rule, side, s)))];
+      text = uniq.includes('0.0.0.0/0') && uniq.includes('::/0') ? 'any' : uniq.length === 1 ? uniq[0] : `[${uniq.join(',')}]`;
+    }
+    memo.lists.set(list, text);
+  }
+  return text;
 }
 
-function portList(rule: FlatRule): string {
+function portList(rule: FlatRule, memo: Memo): string {
   if (rule.dports === null) return 'any';
   if (rule.proto !== 'tcp' && rule.proto !== 'udp') {
     throw new ConstructValidationError('CLOUD_POLICY_PORTS', `policy rule ${rule.ruleId}: ports ${rule.dports} given for protocol ${rule.proto}, which has none`);
   }
+  let text = memo.ports.get(rule.dports);
+  if (text === undefined) memo.ports.set(rule.dports, (text = parsePorts(rule, rule.dports)));
+  return text;
+}
+
+function parsePorts(rule: FlatRule, dports: string): string {
   const out: string[] = [];
-  for (const p of rule.dports.split(',').map((x) => x.trim())) {
+  for (const p of dports.split(',').map((x) => x.trim())) {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
     const lo = m ? Number(m[1]) : NaN;
     const hi = m && m[2] !== undefined ? Number(m[2]) : lo;
@@ -121,7 +150,7 @@ export function suricataRule(rule: FlatRule, sid: number, norm = normaliser()): 
   const proto = PROTO[rule.proto];
   if (!proto) throw new ConstructValidationError('CLOUD_POLICY_PROTO', `policy rule ${rule.ruleId}: protocol '${String(rule.proto)}' is not supported`);
   const msg = rule.ruleId.replace(/[";\\]/g, '_');
-  return `${rule.action} ${proto} ${addressList(rule, 'src', norm)} any -> ${addressList(rule, 'dst', norm)} ${portList(rule)} (msg:"${msg}"; sid:${sid}; rev:1;)`;
+  return `${rule.action} ${proto} ${addressList(rule, 'src', norm)} any -> ${addressList(rule, 'dst', norm)} ${portList(rule, norm)} (msg:"${msg}"; sid:${sid}; rev:1;)`;
 }
 
 const PROTO_5T: Record<FlatRule['proto'], string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMP', ip: 'IP' };
@@ -137,7 +166,7 @@ export function fiveTupleRule(rule: FlatRule, sid: number, group: FiveTupleGroup
     group.ipSets.push({ key, ipSet: { definition: list.slice(1, -1).split(',') } });
     return `$${key}`;
   };
-  const ports = portList(rule);
+  const ports = portList(rule, norm);
   let destinationPort = ports === 'any' ? 'ANY' : ports;
   if (ports.startsWith('[')) {
     const key = `R${sid}_DPORT`;

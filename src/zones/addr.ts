@@ -92,9 +92,19 @@ export function parseCidr(s: string): { family: Family; len: number; range: Rang
 }
 
 export function formatAddr(family: Family, v: bigint): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.');
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
+  // Hot (every CIDR the policy engine prints): split the value with a few BigInt operations into plain numbers and
+  // build the text directly, instead of one BigInt shift per byte or group and intermediate arrays.
+  if (family === 4) {
+    const n = Number(v & 0xffffffffn);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+  const hi = v >> 64n;
+  const lo = BigInt.asUintN(64, v);
+  const w0 = Number(BigInt.asUintN(32, hi >> 32n));
+  const w1 = Number(BigInt.asUintN(32, hi));
+  const w2 = Number(lo >> 32n);
+  const w3 = Number(BigInt.asUintN(32, lo));
+  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first on a tie.
   let best = -1;
   let bestLen = 1;
@@ -111,9 +121,15 @@ export function formatAddr(family: Family, v: bigint): string {
     }
     i = j;
   }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  let out = '';
+  if (best < 0) {
+    for (let i = 0; i < 8; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
+    return out;
+  }
+  for (let i = 0; i < best; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
+  out += '::';
+  for (let i = best + bestLen; i < 8; i++) out += i > best + bestLen ? `:${g[i].toString(16)}` : g[i].toString(16);
+  return out;
 }
 
 export function formatCidr(family: Family, lo: bigint, len: number): string {
@@ -256,7 +272,10 @@ export function toCidrs(family: Family, list: RangeList): string[] {
 }
 
 function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  // Most values the policy handles fit a double exactly: count bits there, not in a 128-digit binary string.
+  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+  const h = x.toString(16);
+  return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));
 }
 
 export const EMPTY_SET: AddrSet = Object.freeze({ v4: [], v6: [] }) as AddrSet;

@@ -102,4 +102,25 @@ describe('compiling the flattened policy to Network Firewall stateful rules', ()
     expect(sids).toEqual([1, 2, 3, 4, 5]);
     expect(() => synthScope((s) => new ZonePolicy(s, 'p', { name: 'bad name', rules }))).toThrow(ConstructValidationError);
   });
+
+  test('address lists and ports shared between rules (as flattenRules hands them out) compile as fresh copies do', () => {
+    const src = ['2001:db8:0:0::/32', '3fff:300::/32', '2001:db8::/32'];
+    const dst = ['3fff:100::/32'];
+    const shared: FlatRule[] = [
+      rule({ ruleId: 'a', src, dst, dports: '22, 80-81' }),
+      rule({ ruleId: 'b', src, dst, dports: '22, 80-81' }),
+      rule({ ruleId: 'c', proto: 'udp', src: dst, dst: src, dports: '0-65535' }),
+      rule({ ruleId: 'd', src: ['::/0', '0.0.0.0/0', '::/0'], dst, dports: null }),
+    ];
+    const copies = shared.map((r) => ({ ...r, src: [...r.src], dst: [...r.dst] }));
+    const lines = compileZonePolicy(shared).groups[0].rules;
+    expect(lines).toBe(compileZonePolicy(copies).groups[0].rules);
+    expect(lines.split('\n')[1]).toBe('pass tcp [2001:db8::/32,3fff:300::/32] any -> 3fff:100::/32 [22,80:81] (msg:"b"; sid:2; rev:1;)');
+    expect(lines.split('\n')[3]).toBe('pass tcp any any -> 3fff:100::/32 any (msg:"d"; sid:4; rev:1;)');
+    // A bad value is reported for the first rule that uses it, shared or not; ports given to a portless protocol too.
+    const bad = ['2001:db8::/32', 'not-a-prefix'];
+    expect(() => compileZonePolicy([rule({ ruleId: 'first', dst: bad }), rule({ ruleId: 'second', src: bad })])).toThrow(/policy rule first: dst 'not-a-prefix'/);
+    expect(() => compileZonePolicy([rule({ ruleId: 'ok', dports: '53' }), rule({ ruleId: 'icmp', proto: 'icmp', dports: '53' })])).toThrow(/policy rule icmp: ports 53/);
+    expect(() => compileZonePolicy([rule({ ruleId: 'p1', dports: '70000' }), rule({ ruleId: 'p2', dports: '70000' })])).toThrow(/policy rule p1: '70000'/);
+  });
 });
