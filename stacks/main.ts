@@ -124,7 +124,6 @@ async function synthesizePlan(plan: CloudPlan, rulesOf: () => readonly FlatRule[
     // The workers start on the organisation chunks now; this thread flattens the policy, writes hub and policy, and
     // then joins them.
     const remote = pool.run(work, partDirs.slice(1));
-    collectGarbage();
     let rules: readonly FlatRule[] | null = null;
     const mine: ChunksOutput = { done: [], failures: [] };
     try {
@@ -164,23 +163,6 @@ async function synthesizePlan(plan: CloudPlan, rulesOf: () => readonly FlatRule[
     return { stacks: order, notes: plan.notes };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
-  }
-}
-
-/**
- * A full garbage collection, once, right after the gate: parsing and checking a national inventory leaves this
- * thread's heap three quarters garbage, and V8 would otherwise let it grow further under the policy and cdktf work
- * before collecting (about 50 MB of peak memory, for about 0.1 s of this thread's time while the workers run).
- * Node offers no other way to ask for one than exposing `gc` for a moment.
- */
-function collectGarbage(): void {
-  try {
-    const v8 = require('node:v8') as typeof import('node:v8');
-    v8.setFlagsFromString('--expose-gc');
-    const gc = (require('node:vm') as typeof import('node:vm')).runInNewContext('gc') as (() => void) | undefined;
-    if (typeof gc === 'function') gc();
-  } catch {
-    // Only memory is at stake.
   }
 }
 
