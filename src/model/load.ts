@@ -45,8 +45,9 @@ export interface CheckedFile {
 
 /**
  * Each schema compiled once by zod's ahead-of-time compiler (`z.compile`): a generated parser that is tried first and
- * falls back to the runtime parser, so the output and every issue on failure stay those of the schema itself. A
- * national inventory's 20,000 rules are checked in about half the time.
+ * falls back to the runtime parser, so the output and every issue on failure stay those of the schema itself
+ * (test/model/compiled-schema.test.ts). A national inventory's 20,000 rules are checked in a quarter less time in a
+ * fresh process, half once warm.
  */
 const compiledSchemas = new WeakMap<z.ZodType, z.ZodType>();
 export function compiledSchema(schema: z.ZodType): z.ZodType {
