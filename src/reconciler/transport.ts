@@ -130,7 +130,7 @@ export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Prom
       },
     } as Parameters<typeof ssh.connect>[0]);
   } catch (e) {
-    ssh.dispose();
+    void endSsh(ssh);
     if (refusal) throw refusal;
     throw classifyConnectError(e, where);
   }
@@ -154,7 +154,7 @@ export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Prom
     if (!o.timeoutMs) return run.catch((e) => Promise.reject(e instanceof TransportError ? e : new TransportError('CONNECTION_LOST', `${where}: ${msg(e)}`)));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        ssh.dispose();
+        void endSsh(ssh);
         reject(new TransportError('TIMEOUT', `${where}: a command took longer than ${Math.round(o.timeoutMs! / 1000)} s`));
       }, o.timeoutMs);
     });
@@ -183,9 +183,32 @@ export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Prom
       if (r.code !== 0) throw new TransportError('CONNECTION_LOST', `${where}: writing ${path} failed: ${r.stderr.trim()}`);
     },
     async close() {
-      ssh.dispose();
+      await endSsh(ssh);
     },
   };
+}
+
+/** How long a device gets to answer ggi's goodbye before the TCP connection is dropped. */
+export const SSH_END_GRACE_MS = 2000;
+
+/**
+ * Ends an SSH session: politely first (ssh2's end(): a disconnect message, then a TCP FIN), and when the device has
+ * not closed its side within `graceMs`, the TCP connection is dropped. A device that hung or vanished mid-goodbye must
+ * not keep ggi from exiting: an open socket keeps Node running until TCP gives up, many minutes later. Resolves once
+ * the socket is closed. ssh2 has no public handle on its socket, and its destroy() does nothing once end() has been
+ * called: hence `_sock`.
+ */
+function endSsh(ssh: import('node-ssh').NodeSSH, graceMs = SSH_END_GRACE_MS): Promise<void> {
+  const sock = (ssh.connection as unknown as { _sock?: import('node:net').Socket } | null)?._sock;
+  ssh.dispose();
+  if (!sock || sock.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => sock.destroy(), graceMs);
+    sock.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** base64 in 76-column lines, for here-documents. */

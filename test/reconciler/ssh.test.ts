@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { reconcileAll, type ReconcileOptions } from '../../src/reconciler/apply';
@@ -41,6 +41,30 @@ function options(over: Partial<ReconcileOptions> = {}): ReconcileOptions {
 
 const root = (id: string) => tb.devices.find((x) => x.id === id)!.root;
 const liveRuleset = (id: string) => tb.inDevice(id, ['nft', '-s', 'list', 'table', 'inet', 'ggi']);
+
+/** This process's TCP connections to address:port (ss in the root namespace; orphaned sockets belong to no process). */
+function ownSockets(address: string, port: number): string[] {
+  const out = execFileSync('ss', ['-Htnp', 'dst', `${address}:${port}`], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(`pid=${process.pid},`));
+}
+
+describe('ending a session', () => {
+  it('drops the connection when the device does not answer the goodbye, so nothing keeps ggi running', async () => {
+    if (!available) return;
+    const d = tb.devices[0];
+    const t = await connectSsh(target('r0'));
+    expect(ownSockets(d.address, d.port)).toHaveLength(1);
+    // The device stops answering this connection: the polite end (disconnect message, then FIN) gets no reply.
+    const rule = `nft add table inet ggitest && nft add chain inet ggitest in '{ type filter hook input priority -10; policy accept; }' && nft add rule inet ggitest in tcp dport ${d.port} drop`;
+    tb.inDevice('r0', ['sh', '-c', rule]);
+    try {
+      await t.close();
+      expect(ownSockets(d.address, d.port)).toEqual([]);
+    } finally {
+      tb.inDevice('r0', ['nft', 'delete', 'table', 'inet', 'ggitest']);
+    }
+  });
+});
 
 describe('host key pinning', () => {
   it('accepts the pinned key, refuses an unknown or a changed one', async () => {
