@@ -120,6 +120,19 @@ export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ggi-cdk-${tag}-`));
 }
 
+/** A maker of temporary folders for one test file; call it at the file's top level: they are removed after its tests. */
+export function tempDirs(): (tag: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return (tag) => {
+    const d = tempDir(tag);
+    dirs.push(d);
+    return d;
+  };
+}
+
 export function load(dir: string): Inventory {
   const r = loadInventory(dir);
   const errors = r.findings.filter((f) => f.severity === 'error');

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { synthesize } from '../../stacks/main';
 import { buildStacks } from '../../stacks/build';
@@ -8,17 +7,9 @@ import { GgiHub } from '../../src/constructs/hub';
 import { ConnectionPoint } from '../../src/constructs/connection-point';
 import { allocateTunnels } from '../../src/constructs/tunnels';
 import type { FlatRule } from '../../src/constructs/zone-policy';
-import { BASE_ORGS, load, readTree, tempDir, writeInventory } from './fixture';
+import { BASE_ORGS, load, readTree, tempDirs, writeInventory } from './fixture';
 
-const dirs: string[] = [];
-function temp(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
 describe('chunks of organisation stacks (parallel synth)', () => {
   test.each([

@@ -6,7 +6,7 @@ import { activeAllocations } from '../../stacks/plan';
 import { diffSynthOutputs } from '../../stacks/diff';
 import { ConstructValidationError } from '../../src/constructs/errors';
 import type { FlatRule } from '../../src/constructs/zone-policy';
-import { BASE_ORGS, load, readStacks, readTree, resources, slotPrefix, tempDir, writeInventory, type OrgSpec } from './fixture';
+import { BASE_ORGS, load, readStacks, readTree, resources, slotPrefix, tempDirs, writeInventory, type OrgSpec } from './fixture';
 import { checkIsolation, checkTunnels, ipamCidrs } from './invariants';
 
 const RULES: FlatRule[] = [
@@ -14,15 +14,7 @@ const RULES: FlatRule[] = [
   { ruleId: 'deny-markt-to-overheid', action: 'drop', proto: 'ip', src: ['3fff:400::/32'], dst: ['2001:db8::/32', '3fff:300::/32'], dports: null },
 ];
 
-const dirs: string[] = [];
-function temp(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
 // The base fixture, with a quarantined /46 and a sub-allocation that must stay out of IPAM.
 const EXTRA_LEDGER = [
