@@ -29,7 +29,7 @@ function reference() {
   return Math.round(runs.sort((a, b) => a - b)[1]);
 }
 const referenceBefore = reference();
-console.log(`reference workload: ${referenceBefore} ms (median of 3; about 300 ms when this machine is quiet, higher when its host is busy)`);
+console.log(`reference workload: ${referenceBefore} ms (median of 3; about 300–350 ms when this machine is quiet, higher when its host is busy)`);
 const all = [];
 let failed = 0;
 for (const name of chosen) {
