@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands } from '../../src/cli/commands/synth';
 import { parseCommandArgs, type Io } from '../../src/cli/context';
-import { BASE_ORGS, readStacks, readTree, tempDir, writeInventory } from './fixture';
+import { BASE_ORGS, readStacks, expectSameTree, readTree, tempDir, writeInventory } from './fixture';
 import { runFromCdktf } from '../../stacks/main';
 
 /** Runs `ggi synth ARGS` in-process through the command module, with a fake Io capturing the output. */
@@ -84,10 +84,7 @@ describe('ggi synth on a valid inventory', () => {
 
     // `cdktf synth` runs stacks/main.ts through cdktf.json: the same bytes as `ggi synth`.
     expect(await runFromCdktf({ GGI_INVENTORY: inv, CDKTF_OUTDIR: path.join(root, 'via-cdktf') })).toBe(0);
-    const a = readTree(path.join(root, 'cdktf.out'));
-    const b = readTree(path.join(root, 'via-cdktf'));
-    expect([...b.keys()]).toEqual([...a.keys()]);
-    for (const [k, v] of a) expect([k, b.get(k)!.equals(v)]).toEqual([k, true]);
+    expectSameTree(readTree(path.join(root, 'via-cdktf')), readTree(path.join(root, 'cdktf.out')));
   });
 
   test('says that the policy lint warnings are left to ggi validate (text, JSON and the help details)', async () => {

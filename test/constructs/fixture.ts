@@ -141,6 +141,12 @@ export function load(dir: string): Inventory {
 }
 
 /** Every file under `dir`, relative path -> bytes. */
+/** Asserts that two file trees (as readTree gives them) hold the same files with the same bytes, naming a file that differs. */
+export function expectSameTree(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [k, v] of expected) expect([k, actual.get(k)!.equals(v)]).toEqual([k, true]);
+}
+
 export function readTree(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string): void => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BASE_ORGS, readTree, tempDir, writeInventory, type OrgSpec } from './fixture';
+import { BASE_ORGS, expectSameTree, readTree, tempDir, writeInventory, type OrgSpec } from './fixture';
 
 /**
  * The parallel synth runs compiled worker threads, so this test compiles the project (tsc, the build config) into a
@@ -46,10 +46,7 @@ test('a parallel synth writes exactly the bytes of a single-thread synth', async
   main.synthesize(inv, path.join(root, 'seq'), { policyRules: RULES });
   const res = await main.synthesizeParallel(inv, path.join(root, 'par'), { policyRules: RULES, workers: 3 });
   expect(res.stacks.length).toBe(2 + 85);
-  const a = readTree(path.join(root, 'seq'));
-  const b = readTree(path.join(root, 'par'));
-  expect([...b.keys()]).toEqual([...a.keys()]);
-  for (const [k, v] of a) expect([k, b.get(k)!.equals(v)]).toEqual([k, true]);
+  expectSameTree(readTree(path.join(root, 'par')), readTree(path.join(root, 'seq')));
   // No part folders are left behind.
   expect(fs.readdirSync(path.join(root, 'par')).sort()).toEqual(['manifest.json', 'stacks']);
 });
@@ -132,10 +129,7 @@ describe('synthInventory: the gate, with the synth workers started before it', (
     expect(res.stacks.slice(0, 2)).toEqual(['hub', 'policy']);
     const single = main.synthesize(load.loadInventory(inv).inventory!, path.join(root, 'seq'));
     expect(res.stacks).toEqual(single.stacks);
-    const a = readTree(path.join(root, 'seq'));
-    const b = readTree(path.join(root, 'par'));
-    expect([...b.keys()]).toEqual([...a.keys()]);
-    for (const [k, v] of a) expect([k, b.get(k)!.equals(v)]).toEqual([k, true]);
+    expectSameTree(readTree(path.join(root, 'par')), readTree(path.join(root, 'seq')));
     expect(fs.readdirSync(path.join(root, 'par')).sort()).toEqual(['manifest.json', 'stacks']);
   });
 });
@@ -156,6 +150,5 @@ test('a parallel synth over an earlier output: stack folders are updated in plac
   const again = readTree(out);
   expect(again.get('stacks/org-GM1000/terraform.tfstate')?.toString()).toBe('{}');
   again.delete('stacks/org-GM1000/terraform.tfstate');
-  expect([...again.keys()]).toEqual([...fresh.keys()]);
-  for (const [k, v] of fresh) expect([k, again.get(k)!.equals(v)]).toEqual([k, true]);
+  expectSameTree(again, fresh);
 });
