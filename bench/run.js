@@ -18,18 +18,6 @@ if (!chosen.length) {
 }
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`);
 
-/**
- * A fixed single-thread workload (allocation and arithmetic, like the benchmarks' own), timed in a fresh process. On
- * a shared virtual machine its time moves with the neighbours' load, which the load average does not show: printed
- * before and after, it tells how fast the machine was while the figures were taken.
- */
-function reference() {
-  const code = 'const t=process.hrtime.bigint();let x=0;const a=[];for(let i=0;i<3e6;i++){a.push({i,s:"k"+(i%1000)});if(a.length>1e5)a.length=0;x+=i%7;}process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
-  const runs = [0, 1, 2].map(() => Number(spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' }).stdout));
-  return Math.round(runs.sort((a, b) => a - b)[1]);
-}
-const referenceBefore = reference();
-console.log(`reference workload: ${referenceBefore} ms (median of 3; about 300–350 ms when this machine is quiet, higher when its host is busy)`);
 const all = [];
 let failed = 0;
 for (const name of chosen) {
@@ -49,9 +37,7 @@ for (const name of chosen) {
     console.log(`   ${r.name.padEnd(60)} ${String(r.value).padStart(12)} ${r.unit}${r.note ? `   (${r.note})` : ''}`);
   }
 }
-const referenceAfter = reference();
-console.log(`\nreference workload: ${referenceAfter} ms after the benchmarks (${referenceBefore} ms before)`);
 fs.mkdirSync(path.join(root, 'bench', 'out'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench', 'out', 'results.json'), JSON.stringify({ at: new Date().toISOString(), referenceMs: { before: referenceBefore, after: referenceAfter }, results: all }, null, 2));
+fs.writeFileSync(path.join(root, 'bench', 'out', 'results.json'), JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg()[0], results: all }, null, 2));
 console.log(`\n${all.length} figures written to bench/out/results.json${failed ? `; ${failed} benchmark(s) failed` : ''}`);
 process.exit(failed ? 1 : 0);
