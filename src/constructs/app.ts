@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ConstructValidationError } from './errors';
 import type { BackendSettings } from './names';
+import { makeDirectory } from '../util/directory';
 
 /**
  * The app and stack plumbing (cdktf's App, TerraformStack, providers and backends), kept here so that `stacks/`
@@ -16,7 +17,7 @@ export type GgiStack = TerraformStack;
 
 
 export function createApp(outDir: string): GgiApp {
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir);
   // No stack traces in the output: they hold absolute paths of this checkout and would break determinism.
   return new App({ outdir: outDir, stackTraces: false });
 }
@@ -163,7 +164,7 @@ export type PartManifest = { version: string; stacks: Record<string, unknown> };
  * then takes the whole shared folder with one rename.
  */
 export function createPartsRoot(outDir: string, threads: number): { root: string; partDirs: string[] } {
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir);
   const root = fs.mkdtempSync(path.join(outDir, '.ggi-parts-'));
   const shared = path.join(root, 'stacks');
   fs.mkdirSync(shared);

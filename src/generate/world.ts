@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { allocationPrefix, sub, type LayoutParams } from './layout';
 import { block, comment, flow, listItem, type Flow } from './emit';
+import { makeDirectory } from '../util/directory';
 
 /**
  * The shared model behind every generated inventory (the example in inventory/ and the full-size national one): a
@@ -299,7 +300,7 @@ export function writeFiles(dir: string, files: ReadonlyMap<string, string>): voi
   const path = require('node:path') as typeof import('node:path');
   for (const [rel, text] of files) {
     const full = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
+    makeDirectory(path.dirname(full));
     fs.writeFileSync(full, text);
   }
 }

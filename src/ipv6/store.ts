@@ -10,6 +10,7 @@ import { displayPath, parseYaml } from '../model/source';
 import { writeFileAtomic as writeAtomic } from '../util/atomic';
 import { fastParseLedger } from './fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
+import { makeDirectory } from '../util/directory';
 
 /**
  * The imperative shell around the ledger file `inventory/ipv6/ledger.yaml`: read it, and change it atomically under
@@ -250,7 +251,7 @@ function appendAsText(text: string, tails: SeqTails, changes: LedgerChanges): st
 
 /** Writes a ledger file atomically (src/util/atomic), creating its folder and keeping the mode of the file it replaces. */
 export function writeFileAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirectory(path.dirname(file));
   writeAtomic(file, text, 'keep');
 }
 
@@ -327,7 +328,7 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
   const host = os.hostname();
   const token = randomBytes(8).toString('hex');
   const mine = JSON.stringify({ pid: process.pid, host, at: new Date().toISOString(), token });
-  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  makeDirectory(path.dirname(lockPath));
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     let fd: number | null = null;

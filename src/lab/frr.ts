@@ -34,6 +34,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Runner } from './exec';
+import { makeDirectory } from '../util/directory';
 
 export const FRR_DAEMONS = ['zebra', 'bgpd', 'staticd'] as const;
 const FRR_BIN = '/usr/lib/frr';
@@ -133,9 +134,9 @@ function frrUser(): FrrUser {
 /** Writes the pathspace's config files (before anything runs). */
 export function writeFrrFiles(paths: FrrPaths, initialConfig: string): void {
   const u = frrUser();
-  fs.mkdirSync(paths.confDir, { recursive: true, mode: 0o750 });
+  makeDirectory(paths.confDir, 0o750);
   fs.chownSync(paths.confDir, u.uid, u.gid);
-  fs.mkdirSync(paths.runDir, { recursive: true, mode: 0o755 });
+  makeDirectory(paths.runDir, 0o755);
   fs.chownSync(paths.runDir, u.uid, u.gid);
   const files: Array<[string, string]> = [
     [paths.frrConf, initialConfig],

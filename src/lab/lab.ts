@@ -13,6 +13,7 @@ import { frrPaths, startFrr, waitFor, writeFrrFiles } from './frr';
 import { generateKey, publicKeyOnly, renderSshdConfig, sshFingerprint, sshdPaths, startSshd } from './sshd';
 import { bridgeAddress, bridgeName, MGMT_IFNAME, resolveNode, validateSpec, type LabNode, type LabSpec } from './spec';
 import { readState, saveState, stateFilePath, type InterfaceState, type LabState, type NodeState, type SshdState } from './state';
+import { makeDirectory } from '../util/directory';
 
 /** A problem the user can fix (bad spec, lab already up, missing package); its message is meant to be printed. */
 export class LabError extends Error {
@@ -129,7 +130,7 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
   if (problems.length) throw new LabError(`the lab spec has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   checkPrerequisites(spec);
   const stateDir = path.resolve(spec.stateDir);
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeDirectory(stateDir, 0o700);
 
   const previous = readState(stateDir);
   if (previous) {
@@ -175,7 +176,7 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
   try {
     state.files.push(path.join(stateDir, 'nodes'));
     save();
-    fs.mkdirSync(path.join(stateDir, 'nodes'), { recursive: true, mode: 0o700 });
+    makeDirectory(path.join(stateDir, 'nodes'), 0o700);
 
     report('controller key');
     const keyFile = path.join(stateDir, 'controller_ed25519');
@@ -254,7 +255,7 @@ async function setUpNode(
 ): Promise<void> {
   const netns = node.namespace;
   const r = resolveNode(spec, node);
-  fs.mkdirSync(ns.dir, { recursive: true, mode: 0o700 });
+  makeDirectory(ns.dir, 0o700);
 
   step('addresses');
   // Sysctls before any link is up. Interfaces made before this call copied accept_dad from the old default, so DAD
@@ -313,13 +314,13 @@ async function setUpSshd(node: LabNode, address: string, ns: NodeState, state: L
   const sshd: SshdState = { address, port: SSH_PORT, config: p.config, pidFile: p.pidFile, home: path.join(ns.dir, 'home') };
   ns.sshd = sshd;
   save();
-  fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  makeDirectory(p.dir, 0o700);
   const hostKey = await generateKey(runner, p.hostKey, `${node.id}@ggi-lab`);
   fs.writeFileSync(p.authorizedKeys, `${state.controllerKey!.publicKey} ggi-lab-controller\n`, { mode: 0o600 });
   // HOME is the device's own folder: sessions must not run the host root's dotfiles (a login shell sourcing
   // /root/.bashrc can hang, e.g. on a `pyenv rehash` lock) and `~` is then per device, like on a real router.
   const home = path.join(ns.dir, 'home');
-  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  makeDirectory(home, 0o700);
   const env = { HOME: home, GGI_DEVICE: node.id.replace(/[^A-Za-z0-9_.:@-]/g, '_'), GGI_NETNS: netns, FRR_PATHSPACE: netns };
   fs.writeFileSync(p.config, renderSshdConfig({ listen: address, port: SSH_PORT, paths: p, env }), { mode: 0o600 });
   sshd.hostKey = publicKeyOnly(hostKey);

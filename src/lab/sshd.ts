@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Runner } from './exec';
 import { readPid, waitFor } from './frr';
+import { makeDirectory } from '../util/directory';
 
 export interface SshdPaths {
   readonly dir: string;
@@ -104,7 +105,7 @@ export function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<bo
 /** Starts sshd in the namespace and waits until it answers on its address (polled from the root namespace). */
 export async function startSshd(runner: Runner, netns: string, paths: SshdPaths, listen: string, port: number, readyTimeoutMs = 20_000): Promise<number> {
   // sshd insists on its privilege-separation directory.
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  makeDirectory('/run/sshd', 0o755);
   await runner.run(['/usr/sbin/sshd', '-f', paths.config, '-E', paths.logFile], { netns, timeoutMs: 30_000 });
   const deadline = Date.now() + readyTimeoutMs;
   await waitFor(() => readPid(paths.pidFile) !== null, deadline, `sshd pid file ${paths.pidFile}`);

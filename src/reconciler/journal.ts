@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Outcome } from './types';
+import { makeDirectory } from '../util/directory';
 
 /** One line of the journal: every attempted change, whatever its outcome. */
 export interface JournalEntry {
@@ -28,7 +29,7 @@ export interface Journal {
  * O_APPEND, so concurrent writers never interleave within a line and nothing earlier is ever rewritten.
  */
 export function openJournal(file: string): Journal {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirectory(path.dirname(file));
   return {
     file,
     append(entry) {

@@ -4,6 +4,7 @@ import { DEVICE_LAYOUT, pathspaceLayout, type DeviceLayout as RenderLayout } fro
 import type { DeviceIntent } from '../intent/types';
 import type { SecretRef } from '../model/schema';
 import { writeFileAtomic } from '../util/atomic';
+import { makeDirectory } from '../util/directory';
 
 /**
  * Where and how to reach each device: from the inventory (management address, pinned key, key reference) or from a
@@ -70,7 +71,7 @@ export function readKnownHosts(stateDir: string): Record<string, string> {
 
 export function recordKnownHosts(stateDir: string, add: Record<string, string>): void {
   if (Object.keys(add).length === 0) return;
-  fs.mkdirSync(stateDir, { recursive: true });
+  makeDirectory(stateDir);
   const all = { ...readKnownHosts(stateDir), ...add };
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(all).sort()) sorted[k] = all[k];

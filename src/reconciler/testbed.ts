@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeDirectory } from '../util/directory';
 
 /**
  * A minimal SSH testbed for the reconciler's tests and benchmarks (needs root on Linux): N network namespaces on one
@@ -117,7 +118,7 @@ export function testbedUp(opts: TestbedOptions): Testbed {
   const { prefix, count, subnet } = opts;
   testbedCleanup(prefix);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
-  fs.mkdirSync('/run/sshd', { recursive: true });
+  makeDirectory('/run/sshd');
   const keyFile = path.join(dir, 'controller_ed25519');
   sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'ggi-controller', '-f', keyFile]);
   fs.chmodSync(keyFile, 0o600);
@@ -157,7 +158,7 @@ export function testbedUp(opts: TestbedOptions): Testbed {
     const id = `r${i}`;
     const ns = `${prefix}${i}`;
     const root = path.join(dir, id);
-    fs.mkdirSync(root, { recursive: true });
+    makeDirectory(root);
     const address = `${subnet}.${10 + i}`;
     sh(['ip', 'netns', 'add', ns]);
     sh(['ip', 'link', 'add', `${ns}h`, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', ns]);

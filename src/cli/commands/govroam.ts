@@ -9,6 +9,7 @@ import type { Inventory } from '../../model/inventory';
 import { trySecret } from '../../secrets';
 import { writeFileAtomic } from '../../util/atomic';
 import { FORMAT_FLAG, printJson } from '../report/output';
+import { makeDirectory } from '../../util/directory';
 
 /** The govroam findings: rules 16–20 plus reference errors inside govroam.yaml. */
 function govroamFindings(inventory: Inventory): Finding[] {
@@ -72,7 +73,7 @@ export const commands: Command[] = [
       try {
         for (const f of files) {
           const target = path.join(out, f.path);
-          fs.mkdirSync(path.dirname(target), { recursive: true });
+          makeDirectory(path.dirname(target));
           writeFileAtomic(target, f.content, f.mode);
         }
       } catch (e) {

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../../util/atomic';
 import { operatorName } from '../../util/operator';
 import { loadGemeenten } from '../../generate/gemeenten';
 import { FORMAT_FLAG, printJson } from '../report/output';
+import { makeDirectory } from '../../util/directory';
 
 const KIND_BY_PREFIX: Record<string, OrgKind> = { GM: 'gemeente', SV: 'samenwerkingsverband', PV: 'provincie', WS: 'waterschap', LV: 'leverancier' };
 const ASN_BASE: Record<OrgKind, number> = { gemeente: 4200000000, samenwerkingsverband: 4200100000, provincie: 4200300000, waterschap: 4200400000, leverancier: 4200200000 };
@@ -87,7 +88,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   let wrote = false;
   if (!existing) {
     const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site: flagString(ctx.args, 'site'), hostKey, allocated });
-    fs.mkdirSync(path.dirname(path.resolve(ctx.io.cwd, orgFile)), { recursive: true });
+    makeDirectory(path.dirname(path.resolve(ctx.io.cwd, orgFile)));
     writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${stringify(doc, { lineWidth: 0 })}`);
     wrote = true;
   } else if (name && existing.name !== name) {

@@ -9,6 +9,7 @@ import { junitXml, type JunitCase } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
+import { makeDirectory } from '../../util/directory';
 
 /** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -284,7 +285,7 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
   const root = path.resolve(ctx.io.cwd, out);
   writingTo(`to ${out}`, () => {
     for (const [rel, text] of e.files) {
-      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      makeDirectory(path.dirname(path.join(root, rel)));
       fs.writeFileSync(path.join(root, rel), text);
     }
   });
