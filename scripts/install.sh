@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(frr nftables openssh-server openssh-client radsecproxy freeradius python3-capirca iproute2 iputils-ping socat ncat procps openssl graphviz)
+packages=(frr frr-pythontools nftables openssh-server openssh-client radsecproxy freeradius python3-capirca iproute2 iputils-ping socat ncat procps openssl graphviz)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,4 +1,4 @@
-import { loadGemeenten, type Gemeente } from './gemeenten';
+import { loadGemeenten, type Gemeente } from '../model/gemeenten';
 import { hostAt, sub } from './layout';
 import { defaultPlan, settingsYaml } from './settings';
 import {

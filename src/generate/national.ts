@@ -1,5 +1,5 @@
 import { parse as parseYamlText } from 'yaml';
-import { loadGemeenten, type Gemeente } from './gemeenten';
+import { loadGemeenten, type Gemeente } from '../model/gemeenten';
 import { hostAt, sub } from './layout';
 import { rng, type Rng } from './prng';
 import { defaultPlan, settingsYaml } from './settings';

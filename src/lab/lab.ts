@@ -114,6 +114,8 @@ function checkPrerequisites(spec: LabSpec): void {
   if (nodes.some((n) => n.frr)) {
     need.set('/usr/lib/frr/zebra', 'frr');
     need.set('/usr/bin/vtysh', 'frr');
+    // The reconciler activates FRR config through frr-reload.py, which Debian ships apart (frr only recommends it).
+    need.set('/usr/lib/frr/frr-reload.py', 'frr-pythontools');
   }
   if (spec.nodes.some((n) => n.services?.length)) need.set('/usr/bin/socat', 'socat');
   const missing = [...need].filter(([f]) => !fs.existsSync(f) && !fs.existsSync(f.replace('/usr/bin/', '/bin/')));

@@ -205,13 +205,18 @@ async function failed(t: Transport, layout: DeviceLayout, desired: DesiredDevice
 async function rollBack(t: Transport, layout: DeviceLayout, desired: DesiredDevice, opts: ReconcileOptions, actual: ActualState | null, plan: DevicePlan, failedStep: string, why: string): Promise<DeviceResult> {
   opts.onStep?.(desired.id, 'rollback');
   let detail = '';
+  let restoreFailed = false;
   try {
     const r = await sh(t, rollbackNowScript(layout));
-    if (r.code !== 0) detail = `; re-activating the previous files reported: ${tail(r.stderr, 4)}`;
+    if (r.code !== 0) {
+      restoreFailed = true;
+      detail = `; re-activating the previous files reported: ${tail(r.stderr, 4)}`;
+    }
   } catch (e) {
     detail = `; the immediate rollback could not run (${reason(e)}), the on-device timer restores the previous files`;
   }
-  return finish(desired, opts, actual, plan, 'rolled-back', failedStep, `${failedStep} failed: ${why}${detail}`);
+  const result = finish(desired, opts, actual, plan, 'rolled-back', failedStep, `${failedStep} failed: ${why}${detail}`);
+  return restoreFailed ? { ...result, restoreFailed } : result;
 }
 
 function finish(desired: DesiredDevice, opts: ReconcileOptions, actual: ActualState | null, plan: DevicePlan, outcome: DeviceResult['outcome'], step?: string, why?: string, live?: Record<string, string>): DeviceResult {

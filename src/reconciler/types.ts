@@ -91,4 +91,9 @@ export interface DeviceResult extends DevicePlan {
   reason?: string;
   /** The step that failed, when one did. */
   step?: string;
+  /**
+   * Rolled back, but re-activating the previous files reported an error: the previous files are back on disk, yet
+   * the running state may differ from them. Such a device needs a look by hand (the reason says what failed).
+   */
+  restoreFailed?: boolean;
 }

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { loadInventory } from '../../src/model/load';
 import type { Inventory } from '../../src/model/inventory';
 import { validateInventory } from '../../src/validation';
-import { parseGemeentenCsv } from '../../src/generate/gemeenten';
+import { parseGemeentenCsv } from '../../src/model/gemeenten';
 import { buildExampleInventory } from '../../src/generate/example';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/model/load';
 import { generateNationalInventory, mutatePolicy, writeInventoryFiles } from '../../src/generate/national';
-import { parseGemeentenCsv, splitCsvLine } from '../../src/generate/gemeenten';
+import { parseGemeentenCsv, splitCsvLine } from '../../src/model/gemeenten';
 import { allocationPrefix } from '../../src/generate/layout';
 import { mulberry32 } from '../../src/generate/prng';
 import { main } from '../../src/cli/main';

@@ -94,6 +94,7 @@ const CASES: Case[] = [
   { name: 'signed supplier without a date of signing', file: 'organisations/lv0001.yaml', find: 'ggiAfspraken: { signed: true, date: 2025-03-14 }', replace: 'ggiAfspraken: { signed: true }', code: 'GGI_MARKT_UNSIGNED', at: '{ signed: true }' },
   { name: 'supplier joining overheid', file: 'organisations/lv0001.yaml', find: 'zones: [markt]', replace: 'zones: [overheid, markt]', code: 'SUPPLIER_IN_OVERHEID', at: '[overheid, markt]' },
   { name: 'CE without a pinned host key', file: 'devices/ce.yaml', find: /(address: 198\.19\.1\.1\n {6}user: ggi\n) {6}hostKey: \S+\n/, replace: '$1', code: 'DEVICE_HOST_KEY_MISSING', at: 'address: 198.19.1.1' },
+  { name: 'gemeente id that is not a CBS gemeentecode', file: 'organisations/gm0865.yaml', find: 'id: GM0865', replace: 'id: GM0999', code: 'GEMEENTE_CODE_UNKNOWN', at: 'GM0999' },
   { name: 'member of a samenwerkingsverband without prefixes of its own', file: 'ipv6/ledger.yaml', find: 'organisation: GM0450', replace: 'organisation: GM0363', all: true, code: 'SV_MEMBER_NO_PREFIXES', inFile: 'organisations/gm0450.yaml', at: 'SV0001', after: 'servedBy' },
   // --- domain checks ---------------------------------------------------------------------------------------------------
   { name: 'rule that breaks a guardrail', file: 'policy/20-markt.yaml', find: 'to: { services: [belastingportaal] }', replace: 'to: { zone: overheid }', code: 'GUARDRAIL_VIOLATION', at: 'belastingportaal', after: 'zaakwolk-archief-sftp' },

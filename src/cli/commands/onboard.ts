@@ -11,7 +11,7 @@ import type { OrgKind, ZoneName } from '../../model/schema';
 import { ORG_ID } from '../../model/schema';
 import { writeFileAtomic } from '../../util/atomic';
 import { operatorName } from '../../util/operator';
-import { loadGemeenten } from '../../generate/gemeenten';
+import { loadGemeenten } from '../../model/gemeenten';
 import { FORMAT_FLAG, printJson } from '../report/output';
 import { makeDirectory } from '../../util/directory';
 

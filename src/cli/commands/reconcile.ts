@@ -227,7 +227,9 @@ export function renderSummary(results: readonly DeviceResult[]): string {
   const lines = [`${'DEVICE'.padEnd(w)}${'OUTCOME'.padEnd(13)}${'FILES'.padEnd(7)}NOTE`];
   for (const r of results) lines.push(`${r.id.padEnd(w)}${r.outcome.padEnd(13)}${String(r.files.length).padEnd(7)}${(r.reason ?? '').split('\n')[0]}`);
   const count = (o: string) => results.filter((r) => r.outcome === o).length;
-  lines.push('', `${results.length} devices: ${count('applied')} applied, ${count('unchanged')} unchanged, ${count('rolled-back')} rolled back, ${count('unreachable')} unreachable`);
+  const unclean = results.filter((r) => r.restoreFailed).length;
+  const rolledBack = `${count('rolled-back')} rolled back${unclean ? ` (${unclean} of them could not re-activate the previous files: check those by hand)` : ''}`;
+  lines.push('', `${results.length} devices: ${count('applied')} applied, ${count('unchanged')} unchanged, ${rolledBack}, ${count('unreachable')} unreachable`);
   return lines.join('\n') + '\n';
 }
 

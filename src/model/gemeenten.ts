@@ -61,3 +61,11 @@ export function loadGemeenten(file?: string): Gemeente[] {
   if (!cache) cache = parseGemeentenCsv(fs.readFileSync(path.join(dataDir(), 'gemeenten.csv'), 'utf8'));
   return cache;
 }
+
+let codes: ReadonlySet<string> | null = null;
+
+/** The CBS codes of data/gemeenten.csv: the only ids a gemeente may have. */
+export function gemeenteCodes(): ReadonlySet<string> {
+  if (!codes) codes = new Set(loadGemeenten().map((g) => g.code));
+  return codes;
+}
