@@ -37,6 +37,41 @@ describe('ggi onboard', () => {
     expect(files.map((x) => fs.readFileSync(x, 'utf8'))).toEqual(before);
   });
 
+  it('refuses a re-run whose flags contradict the file, before allocating anything', async () => {
+    const files = ['ipv6/ledger.yaml', 'organisations/gm0301.yaml'].map((f) => path.join(dir, f));
+    const before = files.map((f) => fs.readFileSync(f, 'utf8'));
+    const sv = fs.readdirSync(path.join(dir, 'organisations')).find((f) => f.startsWith('sv'))!.replace('.yaml', '').toUpperCase();
+    const cases: Array<[string[], string]> = [
+      [['--served-by', sv], `--served-by ${sv}, but it has its own connection point`],
+      [['--name', 'Deventer'], "--name 'Deventer', but it is named 'Zutphen'"],
+      [['--zones', 'overheid'], '--zones overheid, but its connection point joins markt,overheid'],
+      [['--site', 'Elders'], "--site 'Elders', but its connection point is at 'Stadhuis Zutphen'"],
+      [['--host-key', `SHA256:${'C'.repeat(43)}`], `but ce-gm0301 pins SHA256:${'B'.repeat(43)}`],
+    ];
+    for (const [flags, why] of cases) {
+      const f = fakeIo(env);
+      expect(await main(['onboard', 'GM0301', ...flags, '--inventory', dir], f.io)).toBe(1);
+      expect(f.stderr()).toContain(why);
+      expect(f.stderr()).toContain('Nothing was changed');
+      expect(f.stdout()).toBe('');
+    }
+    expect(files.map((x) => fs.readFileSync(x, 'utf8'))).toEqual(before);
+  });
+
+  it('a re-run names the CE of the file in its next steps', async () => {
+    const f = fakeIo(env);
+    expect(await main(['onboard', 'GM0546', '--inventory', dir, '--format', 'json'], f.io)).toBe(0);
+    const out = JSON.parse(f.stdout());
+    expect(out.created).toBe(false);
+    expect(out.nextSteps).toEqual(['ggi validate', 'ggi plan --device ce-gm0546', 'ggi apply --device ce-gm0546']);
+    const served = fakeIo(env);
+    expect(await main(['onboard', 'GM0450', '--inventory', dir, '--format', 'json'], served.io)).toBe(0);
+    const member = fs.readFileSync(path.join(dir, 'organisations/gm0450.yaml'), 'utf8');
+    const svId = /servedBy: (\S+)/.exec(member)![1];
+    const svDevice = /device: (\S+)/.exec(fs.readFileSync(path.join(dir, `organisations/${svId.toLowerCase()}.yaml`), 'utf8'))![1];
+    expect(JSON.parse(served.stdout()).nextSteps.slice(1)).toEqual([`ggi plan --device ${svDevice}`, `ggi apply --device ${svDevice}`]);
+  });
+
   it('onboards a member of a samenwerkingsverband without a connection point of its own', async () => {
     const sv = fs.readdirSync(path.join(dir, 'organisations')).find((f) => f.startsWith('sv'))!.replace('.yaml', '').toUpperCase();
     const f = fakeIo(env);

@@ -32,7 +32,7 @@ export const commands: Command[] = [
         'host-key': { type: 'string', help: "the CE's SSH host key fingerprint (SHA256:…), read off the device" },
         format: FORMAT_FLAG,
       },
-      details: 'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned.',
+      details: 'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned. Flags that contradict an existing file are refused (exit 1) before anything is allocated; change an onboarded organisation in its file.',
     },
     run: onboard,
   },
@@ -64,10 +64,31 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   }
   const zonesFlag = flagList(ctx.args, 'zones');
   for (const z of zonesFlag) if (z !== 'overheid' && z !== 'markt') throw new UsageError(`--zones: unknown zone '${z}' (overheid, markt)`);
-  const zones: ZoneName[] = sv ? [...sv.connectionPoint!.zones] : zonesFlag.length ? (zonesFlag as ZoneName[]) : kind === 'leverancier' ? ['markt'] : ['overheid', 'markt'];
-  if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
   const hostKey = flagString(ctx.args, 'host-key');
   if (hostKey && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) throw new UsageError('--host-key is a fingerprint SHA256:<43 base64 characters>, as ssh-keygen -lf prints it');
+  const site = flagString(ctx.args, 'site');
+  if (existing) {
+    // A re-run changes nothing, so flags that say otherwise than the file are refused before anything is allocated.
+    const conflicts = contradictions(inv, existing, { name, servedBy, zones: zonesFlag as ZoneName[], site, hostKey });
+    if (conflicts.length) {
+      throw new UserError(
+        `${id} is already onboarded (${existing.loc.file}), and the file says otherwise: ${conflicts.join('; ')}. Nothing was changed: edit the file by hand and run 'ggi validate', or leave out those flags`,
+        EXIT.INVALID,
+      );
+    }
+    if (existing.servedBy) sv = inv.organisations.find((o) => o.id === existing.servedBy);
+  }
+  // An existing organisation keeps the zones its file gives it; a new one gets the flags' (or the defaults).
+  const zones: ZoneName[] = sv?.connectionPoint
+    ? [...sv.connectionPoint.zones]
+    : existing?.connectionPoint
+      ? [...existing.connectionPoint.zones]
+      : zonesFlag.length
+        ? (zonesFlag as ZoneName[])
+        : kind === 'leverancier'
+          ? ['markt']
+          : ['overheid', 'markt'];
+  if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
 
   // 1. IPv6: one /46 per category of every zone the organisation reaches (idempotent, locked, atomic).
   const plan = planFromSettings(inv.settings).plan;
@@ -87,19 +108,20 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   const orgFile = path.join(ctx.global.inventory, 'organisations', `${id.toLowerCase()}.yaml`);
   let wrote = false;
   if (!existing) {
-    const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site: flagString(ctx.args, 'site'), hostKey, allocated });
+    const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site, hostKey, allocated });
     makeDirectory(path.dirname(path.resolve(ctx.io.cwd, orgFile)));
     writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${stringify(doc, { lineWidth: 0 })}`);
     wrote = true;
-  } else if (name && existing.name !== name) {
-    notes.push(`note: ${id} is already onboarded as '${existing.name}'; nothing was changed`);
   }
 
+  // The CE that carries its traffic: the samenwerkingsverband's, its own as in its file, or the one just scaffolded.
+  const ce = sv?.connectionPoint?.device ?? existing?.connectionPoint?.device ?? `ce-${id.toLowerCase()}`;
+  const unpinned = !sv && (existing ? !inv.devices.find((d) => d.id === ce)?.management.hostKey : !hostKey);
   const steps = [
     "ggi validate",
-    ...(!existing && !servedBy && !hostKey ? [`pin the CE's host key: set management.hostKey of ce-${id.toLowerCase()} in ${orgFile} (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`] : []),
-    `ggi plan --device ${servedBy ? `ce-${servedBy.toLowerCase()}` : `ce-${id.toLowerCase()}`}`,
-    `ggi apply --device ${servedBy ? `ce-${servedBy.toLowerCase()}` : `ce-${id.toLowerCase()}`}`,
+    ...(unpinned ? [`pin the CE's host key: set management.hostKey of ${ce} in ${existing ? existing.loc.file : orgFile} (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`] : []),
+    `ggi plan --device ${ce}`,
+    `ggi apply --device ${ce}`,
   ];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps });
@@ -110,6 +132,29 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     ctx.io.stdout(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
   }
   return EXIT.OK;
+}
+
+/** Where the flags given to a re-run contradict the organisation's file (empty: they agree, or were not given). */
+function contradictions(inv: Inventory, org: Organisation, flags: { name?: string; servedBy?: string; zones: ZoneName[]; site?: string; hostKey?: string }): string[] {
+  const out: string[] = [];
+  const cp = org.connectionPoint;
+  if (flags.name !== undefined && flags.name !== org.name) out.push(`--name '${flags.name}', but it is named '${org.name}'`);
+  if (flags.servedBy !== undefined && flags.servedBy !== org.servedBy) out.push(`--served-by ${flags.servedBy}, but ${org.servedBy ? `it is served by ${org.servedBy}` : 'it has its own connection point'}`);
+  if (flags.zones.length) {
+    const given = [...new Set(flags.zones)].sort().join(',');
+    if (!cp) out.push(`--zones ${given}, but it has no connection point of its own`);
+    else if (given !== [...cp.zones].sort().join(',')) out.push(`--zones ${given}, but its connection point joins ${[...cp.zones].sort().join(',')}`);
+  }
+  if (flags.site !== undefined) {
+    if (!cp) out.push(`--site '${flags.site}', but it has no connection point of its own`);
+    else if (flags.site !== cp.site) out.push(`--site '${flags.site}', but its connection point is at '${cp.site}'`);
+  }
+  if (flags.hostKey !== undefined) {
+    const pinned = cp ? inv.devices.find((d) => d.id === cp.device)?.management.hostKey : undefined;
+    if (!cp) out.push('--host-key, but it has no CE of its own');
+    else if (flags.hostKey !== pinned) out.push(`--host-key ${flags.hostKey}, but ${cp.device} ${pinned ? `pins ${pinned}` : 'pins no host key'}`);
+  }
+  return out;
 }
 
 interface ScaffoldInput {
