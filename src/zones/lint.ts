@@ -307,7 +307,7 @@ export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date 
   for (const v of checkGuardrails(policy)) {
     const r = byId.get(v.rule)!;
     const ex = v.example;
-    out.push(sources.error('GUARDRAIL_VIOLATION', `rule ${v.rule} violates guardrail ${v.guardrail}: it allows e.g. ${ex.proto}${ex.dport !== undefined ? `/${ex.dport}` : ''} from ${ex.src} to ${ex.dst}`, r.loc, ['id']));
+    out.push(sources.error('GUARDRAIL_VIOLATION', `rule ${v.rule} violates guardrail ${v.guardrail}: it allows e.g. ${ex.proto}${ex.dport !== undefined ? `/${ex.dport}` : ''} from ${ex.src} to ${ex.dst} (a guardrail judges the rules as written, whether or not the zone border drops that packet too)`, r.loc, ['id']));
   }
   return out;
 }
