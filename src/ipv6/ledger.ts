@@ -63,6 +63,11 @@ export interface AllocationRequest {
   /** Default: the plan's allocation length (/46). Longer: a sub-allocation inside the organisation's /46. */
   readonly length?: number;
   readonly purpose?: string;
+  /**
+   * Prefixes the organisation already uses outside the ledger (its segments in its file). A sub-allocation never
+   * overlaps them: it hands out space that nothing numbers yet.
+   */
+  readonly inUse?: readonly string[];
 }
 
 export interface ReleaseRequest {
@@ -318,6 +323,10 @@ function subAllocate(ledger: LedgerData, req: AllocationRequest, length: number,
       }
     }
     used.push(p);
+  }
+  for (const text of req.inUse ?? []) {
+    const p = parsePrefix(text, { strict: false });
+    if (p.family === within.family && overlaps(p, within)) used.push(p);
   }
   const found = firstFree(within, length, used, { preferNibble: true, skip });
   if (!found) return problem('IPV6_EXHAUSTED', `no free /${length} is left in ${formatPrefix(within)} (${req.organisation}, ${cat.name})`);

@@ -14,8 +14,8 @@ function ok(r: ReturnType<typeof allocate>) {
   return r;
 }
 
-function alloc(ledger: LedgerData, organisation: string, category: string, extra: { length?: number; purpose?: string; kind?: 'gemeente' | 'samenwerkingsverband'; now?: Date } = {}) {
-  return allocate(ledger, { organisation, kind: extra.kind ?? 'gemeente', category, length: extra.length, purpose: extra.purpose }, P, extra.now ?? NOW, 'tester');
+function alloc(ledger: LedgerData, organisation: string, category: string, extra: { length?: number; purpose?: string; kind?: 'gemeente' | 'samenwerkingsverband'; now?: Date; inUse?: string[] } = {}) {
+  return allocate(ledger, { organisation, kind: extra.kind ?? 'gemeente', category, length: extra.length, purpose: extra.purpose, inUse: extra.inUse }, P, extra.now ?? NOW, 'tester');
 }
 
 const logius = (prefix: string, organisation: string, category: string): LedgerEntryDecl => ({ prefix, organisation, category, status: 'allocated', source: 'logius', by: 'logius-import', at: '2025-01-01T00:00:00Z' });
@@ -129,6 +129,23 @@ describe('ledger: sub-allocation', () => {
     }
     expect(got).toEqual(['2a07:3500:4::/48', '2a07:3500:5::/48', '2a07:3500:6::/48', '2a07:3500:7::/48']);
     expect(alloc(l, 'GM0001', 'diginetwerk', { length: 48, purpose: 'site 5' })).toMatchObject({ ok: false, problem: { code: 'IPV6_EXHAUSTED' } });
+  });
+});
+
+describe('ledger: sub-allocation around segments in use', () => {
+  const base = ok(alloc(ok(alloc(EMPTY, 'GM0001', 'internet')).ledger, 'GM0001', 'diginetwerk')).ledger;
+
+  it('never hands out space that holds a segment of the organisation', () => {
+    // The organisation's file numbers two /64s in the first /48 of its diginetwerk /46 and one in the third.
+    const inUse = ['2a07:3500:4:10::/64', '2a07:3500:4:11::/64', '2a07:3500:6:ff::/64', '2001:db8::/64', '192.0.2.0/24'];
+    const first = ok(alloc(base, 'GM0001', 'diginetwerk', { length: 48, purpose: 'site A', inUse }));
+    expect(first.entry.prefix).toBe('2a07:3500:5::/48');
+    const second = ok(alloc(first.ledger, 'GM0001', 'diginetwerk', { length: 48, purpose: 'site B', inUse }));
+    expect(second.entry.prefix).toBe('2a07:3500:7::/48');
+    expect(alloc(second.ledger, 'GM0001', 'diginetwerk', { length: 48, purpose: 'site C', inUse })).toMatchObject({ ok: false, problem: { code: 'IPV6_EXHAUSTED' } });
+    // A /64 still fits beside the segments in the first /48.
+    const vlan = ok(alloc(second.ledger, 'GM0001', 'diginetwerk', { length: 64, purpose: 'VLAN 12', inUse }));
+    expect(vlan.entry.prefix).toBe('2a07:3500:4::/64');
   });
 });
 

@@ -104,6 +104,11 @@ function storeFailure(ctx: CommandContext, inv: Inventory, r: Exclude<StoreResul
  * The shared part of `allocate` and `release`: the organisation named by the positional, then the locked change of
  * the ledger as this operator, now. An exit code when the organisation is unknown or the change fails.
  */
+/** The IPv6 prefixes of the organisation's segments: numbered in its file, so never handed out again. */
+function segmentPrefixes(org: Organisation): string[] {
+  return org.segments.flatMap((x) => (x.ipv6 ? [x.ipv6] : []));
+}
+
 async function changeOrgLedger(
   ctx: CommandContext,
   change: (data: LedgerData, org: Organisation, plan: NumberingPlan, now: Date, who: string) => LedgerResult,
@@ -168,7 +173,7 @@ export const commands: Command[] = [
       if (!cat) throw new UsageError('--category is required (e.g. --category diginetwerk)');
       const length = flagInt(ctx.args, 'length', 0, 1_000_000);
       const purpose = flagString(ctx.args, 'purpose');
-      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose }, plan, now, who));
+      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose, inUse: segmentPrefixes(org) }, plan, now, who));
       if (typeof done === 'number') return done;
       const { org, r } = done;
       if (ctx.args.flags.format === 'json') printJson(ctx.io, { organisation: org.id, ...element(r.entry), created: r.created });
