@@ -291,9 +291,25 @@ export function renderNaptr(inv: Inventory): string {
 /**
  * Every file `ggi govroam render` writes: per participant `<org>/radsecproxy.conf`, `<org>/logrotate/radsecproxy`
  * and, per RADIUS/UDP home server of an IdP, `<org>/freeradius/<server>/{clients.conf,proxy.conf,README}`; the lab's
- * `nlrs/radsecproxy.conf`; and `naptr.zone`. Throws GovroamRenderError when a secret is missing.
+ * `nlrs/radsecproxy.conf`; and `naptr.zone`. Throws GovroamRenderError naming every missing secret.
  */
 export function renderGovroam(inv: Inventory, resolve: SecretResolver, opts: RadsecproxyOptions): RenderedFile[] {
+  // A dry pass first, so that one run names every missing secret instead of the first one only.
+  const missing = new Set<string>();
+  renderAll(inv, (ref) => {
+    const v = resolve(ref);
+    if (v !== null && v !== '') return v;
+    missing.add(describeRef(ref));
+    return 'ggi-dry-run-placeholder';
+  }, opts);
+  if (missing.size) {
+    const list = [...missing].sort();
+    throw new GovroamRenderError(`${list.length === 1 ? 'a secret is' : `${list.length} secrets are`} not set or not readable: ${list.join(', ')}`);
+  }
+  return renderAll(inv, resolve, opts);
+}
+
+function renderAll(inv: Inventory, resolve: SecretResolver, opts: RadsecproxyOptions): RenderedFile[] {
   const plan = govroamPlan(inv);
   if (!plan) return [];
   const files: RenderedFile[] = [];

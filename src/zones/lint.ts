@@ -302,7 +302,7 @@ export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date 
   for (const [id, by] of a.conflicts) {
     const r = byId.get(id)!;
     const other = r.action === 'allow' ? 'deny' : 'allow';
-    out.push(sources.warning('POLICY_CONFLICT', `rule ${id} (${r.action}) overlaps earlier ${other} ${by.length === 1 ? 'rule' : 'rules'} ${by.join(', ')}, which decide part of its packets`, r.loc, ['id']));
+    out.push(sources.warning('POLICY_CONFLICT', `rule ${id} (${r.action}) overlaps earlier ${other} ${by.length === 1 ? 'rule' : 'rules'} ${by.join(', ')}, which ${by.length === 1 ? 'decides' : 'decide'} part of its packets`, r.loc, ['id']));
   }
   for (const v of checkGuardrails(policy)) {
     const r = byId.get(v.rule)!;

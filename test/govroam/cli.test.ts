@@ -90,7 +90,7 @@ describe('ggi govroam render', () => {
     const out = outDir();
     const r = await run(['govroam', 'render', '--inventory', inventory(), '--out', out], rest);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`environment variable ${IDP_SECRET_ENV}\\) is not set`));
+    expect(r.stderr).toMatch(new RegExp(`a secret is not set or not readable: environment variable ${IDP_SECRET_ENV}\n`));
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expectNoSecrets(r.stdout, r.stderr);
     expect(fs.existsSync(out)).toBe(false);

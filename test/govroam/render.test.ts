@@ -129,6 +129,22 @@ describe('radsecproxy rendering', () => {
     for (const v of Object.values(SECRETS)) expect((err as Error).message).not.toContain(v);
   });
 
+  it('names every missing secret in one error, sorted', () => {
+    const none: SecretResolver = () => null;
+    let err: unknown;
+    try {
+      renderGovroam(inv, none, { tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GovroamRenderError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/^\d+ secrets are not set or not readable: /);
+    const named = message.replace(/^[^:]*: /, '').split(', ');
+    expect(named).toEqual([...named].sort());
+    expect(named).toEqual(expect.arrayContaining([`environment variable ${NAS_SECRET_ENV}`, `environment variable ${IDP_SECRET_ENV}`]));
+  });
+
   it('refuses a secret FreeRADIUS cannot hold (a backslash), naming the reference only', () => {
     const bs: SecretResolver = (ref) => ('env' in ref && ref.env === IDP_SECRET_ENV ? 'back\\slash' : resolve(ref));
     expect(() => renderGovroam(inv, bs, { tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } })).toThrow(new RegExp(`${IDP_SECRET_ENV}\\) contains a backslash`));
