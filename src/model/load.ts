@@ -204,10 +204,10 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
       message = `missing required key '${String(last)}'${where(p.slice(0, -1))}`;
     } else if (issue.code === 'invalid_type') {
       code = 'SCHEMA_TYPE';
-      message = `'${String(last ?? 'document')}' must be ${article(issue.expected ?? 'another type')}, not ${describe(actual)}`;
+      message = `'${p.length ? fieldName(p) : 'document'}' must be ${article(issue.expected ?? 'another type')}, not ${describe(actual)}`;
     } else if (issue.code === 'invalid_value') {
       code = 'SCHEMA_INVALID_VALUE';
-      message = `'${String(last)}' is ${JSON.stringify(actual)}; allowed: ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+      message = `'${fieldName(p)}' is ${JSON.stringify(actual)}; allowed: ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     } else if (issue.code === 'invalid_union' && (last === 'secret' || last === 'privateKey') && typeof actual === 'string') {
       code = 'SECRET_IN_INVENTORY';
       message = `'${String(last)}' holds a secret in the inventory; write { env: NAME } or { file: PATH } instead and keep the value out of git`;
@@ -222,11 +222,19 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
       message = `${JSON.stringify(actual)}: ${issue.message}`;
     } else if (issue.code === 'too_small' || issue.code === 'too_big') {
       code = 'SCHEMA_RANGE';
-      message = `'${String(last)}': ${issue.message}`;
+      message = `'${fieldName(p)}': ${issue.message}`;
     }
     out.push({ severity: 'error', code, message, file: source.file, ...pos });
   }
   return out;
+}
+
+/** The field a path ends at, as users write it: `zones[1]` for a list item rather than a bare `1`. */
+function fieldName(p: NodePath): string {
+  const last = p[p.length - 1];
+  if (typeof last !== 'number') return String(last);
+  const parent = p[p.length - 2];
+  return `${parent === undefined ? 'item' : typeof parent === 'number' ? `${fieldName(p.slice(0, -1))}` : String(parent)}[${last}]`;
 }
 
 function where(p: NodePath): string {
