@@ -116,29 +116,26 @@ describe('radsecproxy rendering', () => {
     expect(realmRegex('a.b-c.example')).toBe('/@a\\.b-c\\.example$/');
   });
 
+  /** The message of the GovroamRenderError that rendering with `resolver` throws. */
+  function renderError(resolver: SecretResolver): string {
+    try {
+      renderGovroam(inv, resolver, { tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } });
+    } catch (e) {
+      expect(e).toBeInstanceOf(GovroamRenderError);
+      return (e as Error).message;
+    }
+    throw new Error('rendering did not fail');
+  }
+
   it('names a missing secret by its reference, never printing any secret', () => {
     const without: SecretResolver = (ref) => ('env' in ref && ref.env === NAS_SECRET_ENV ? null : resolve(ref));
-    let err: unknown;
-    try {
-      renderGovroam(inv, without, { tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(GovroamRenderError);
-    expect((err as Error).message).toContain(NAS_SECRET_ENV);
-    for (const v of Object.values(SECRETS)) expect((err as Error).message).not.toContain(v);
+    const message = renderError(without);
+    expect(message).toContain(NAS_SECRET_ENV);
+    for (const v of Object.values(SECRETS)) expect(message).not.toContain(v);
   });
 
   it('names every missing secret in one error, sorted', () => {
-    const none: SecretResolver = () => null;
-    let err: unknown;
-    try {
-      renderGovroam(inv, none, { tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(GovroamRenderError);
-    const message = (err as Error).message;
+    const message = renderError(() => null);
     expect(message).toMatch(/^\d+ secrets are not set or not readable: /);
     const named = message.replace(/^[^:]*: /, '').split(', ');
     expect(named).toEqual([...named].sort());
