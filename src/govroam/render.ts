@@ -294,12 +294,12 @@ export function renderNaptr(inv: Inventory): string {
  * `nlrs/radsecproxy.conf`; and `naptr.zone`. Throws GovroamRenderError naming every missing secret.
  */
 export function renderGovroam(inv: Inventory, resolve: SecretResolver, opts: RadsecproxyOptions): RenderedFile[] {
-  // A dry pass first, so that one run names every missing secret instead of the first one only.
+  // A dry pass first, so that one run names every missing secret instead of the first one only. It renders with a
+  // stand-in for every secret: a set secret's value is checked (line breaks, backslashes) in the real pass.
   const missing = new Set<string>();
   renderAll(inv, (ref) => {
     const v = resolve(ref);
-    if (v !== null && v !== '') return v;
-    missing.add(describeRef(ref));
+    if (v === null || v === '') missing.add(describeRef(ref));
     return 'ggi-dry-run-placeholder';
   }, opts);
   if (missing.size) {

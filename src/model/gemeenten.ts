@@ -46,7 +46,7 @@ export function parseGemeentenCsv(text: string): Gemeente[] {
   });
 }
 
-/** The folder holding gemeenten.csv, from the source tree (src/generate) or the build (dist/src/generate). */
+/** The folder holding gemeenten.csv, from the source tree (src/model) or the build (dist/src/model). */
 export function dataDir(): string {
   const candidates = [path.resolve(__dirname, '../../data'), path.resolve(__dirname, '../../../data')];
   for (const c of candidates) if (fs.existsSync(path.join(c, 'gemeenten.csv'))) return c;

@@ -8,11 +8,13 @@ import * as path from 'node:path';
  * creates the parent (EEXIST), and tries the child again, forever, on a filesystem that answers ENOENT for a parent
  * that exists but cannot hold folders (procfs, sysfs): `ggi synth --out /proc/x` spun at 100 % CPU and never
  * returned. Here each missing folder is created once, and any error other than "already a folder" is thrown.
- * `mode` applies to every folder it creates, as with mkdir -p -m.
+ * `mode` applies to every folder it creates (as Node's recursive mkdir does; `mkdir -p -m` sets only the last).
+ * The path is walked as written, never normalised: `link/../out` is where the kernel takes it (beside the link's
+ * target), not where `path.resolve` would put it (beside the link).
  */
 export function makeDirectory(dir: string, mode?: number): void {
   const missing: string[] = [];
-  for (let cur = path.resolve(dir); ; ) {
+  for (let cur = path.isAbsolute(dir) ? dir : `${process.cwd()}${path.sep}${dir}`; ; ) {
     const st = statOrNull(cur);
     if (st) {
       if (!st.isDirectory()) throw errnoError('ENOTDIR', 'not a directory', cur);

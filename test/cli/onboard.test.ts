@@ -72,6 +72,33 @@ describe('ggi onboard', () => {
     expect(JSON.parse(served.stdout()).nextSteps.slice(1)).toEqual([`ggi plan --device ${svDevice}`, `ggi apply --device ${svDevice}`]);
   });
 
+  it('refuses connection-point flags for a member of a samenwerkingsverband, first run or re-run alike', async () => {
+    const sv = fs.readdirSync(path.join(dir, 'organisations')).find((f) => f.startsWith('sv'))!.replace('.yaml', '').toUpperCase();
+    for (const extra of [['--site', 'Stadhuis'], ['--zones', 'overheid'], ['--host-key', `SHA256:${'D'.repeat(43)}`]]) {
+      const f = fakeIo(env);
+      expect(await main(['onboard', 'GM0312', '--name', 'Wijk bij Duurstede', '--served-by', sv, ...extra, '--inventory', dir], f.io)).toBe(2);
+      expect(f.stderr()).toContain('a member served by a samenwerkingsverband has none');
+    }
+    expect(fs.existsSync(path.join(dir, 'organisations/gm0312.yaml'))).toBe(false);
+  });
+
+  it('allocates nothing for an organisation that reaches no zone, and says why', async () => {
+    const bare = fs
+      .readdirSync(path.join(dir, 'organisations'))
+      .map((f) => fs.readFileSync(path.join(dir, 'organisations', f), 'utf8'))
+      .find((t) => !/connectionPoint:|servedBy:/.test(t))!;
+    const id = /^id: (\S+)/m.exec(bare)![1];
+    const ledger = fs.readFileSync(path.join(dir, 'ipv6/ledger.yaml'), 'utf8');
+    const f = fakeIo(env);
+    expect(await main(['onboard', id, '--inventory', dir, '--format', 'json'], f.io)).toBe(0);
+    const out = JSON.parse(f.stdout());
+    expect(out).toMatchObject({ created: false, prefixes: [], nextSteps: ['ggi validate'] });
+    expect(fs.readFileSync(path.join(dir, 'ipv6/ledger.yaml'), 'utf8')).toBe(ledger);
+    const text = fakeIo(env);
+    expect(await main(['onboard', id, '--inventory', dir], text.io)).toBe(0);
+    expect(text.stdout()).toContain('reaches no zone: nothing to allocate or apply');
+  });
+
   it('onboards a member of a samenwerkingsverband without a connection point of its own', async () => {
     const sv = fs.readdirSync(path.join(dir, 'organisations')).find((f) => f.startsWith('sv'))!.replace('.yaml', '').toUpperCase();
     const f = fakeIo(env);

@@ -44,6 +44,26 @@ describe('makeDirectory', () => {
     expect(fs.existsSync(path.join(tmp, 'nowhere'))).toBe(false);
   });
 
+  it('walks the path as written: link/.. is beside the link target, as the kernel sees it', () => {
+    fs.mkdirSync(path.join(tmp, 'real', 'deep'), { recursive: true });
+    fs.symlinkSync(path.join(tmp, 'real', 'deep'), path.join(tmp, 'link'));
+    makeDirectory(path.join(tmp, 'link') + '/../out');
+    fs.writeFileSync(path.join(tmp, 'link') + '/../out/f', 'x');
+    expect(fs.readFileSync(path.join(tmp, 'real', 'out', 'f'), 'utf8')).toBe('x');
+    expect(fs.existsSync(path.join(tmp, 'out'))).toBe(false);
+  });
+
+  it('takes a relative path from the working directory', () => {
+    const cwd = process.cwd();
+    process.chdir(tmp);
+    try {
+      makeDirectory('rel/a');
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(fs.statSync(path.join(tmp, 'rel', 'a')).isDirectory()).toBe(true);
+  });
+
   // Node's own recursive mkdir spins forever here (procfs answers ENOENT for a child of a folder that exists), so the
   // call runs in a child process with a time limit: a regression fails the test instead of hanging the suite.
   it('returns ENOENT at once under /proc, where fs.mkdirSync(…, { recursive: true }) never returns', () => {

@@ -100,14 +100,15 @@ function storeFailure(ctx: CommandContext, inv: Inventory, r: Exclude<StoreResul
   return fail(ctx, r.problem.message, findings);
 }
 
-/**
- * The shared part of `allocate` and `release`: the organisation named by the positional, then the locked change of
- * the ledger as this operator, now. An exit code when the organisation is unknown or the change fails.
- */
 /** The IPv6 prefixes of the organisation's segments: numbered in its file, so never handed out again. */
 function segmentPrefixes(org: Organisation): string[] {
   return org.segments.flatMap((x) => (x.ipv6 ? [x.ipv6] : []));
 }
+
+/**
+ * The shared part of `allocate` and `release`: the organisation named by the positional, then the locked change of
+ * the ledger as this operator, now. An exit code when the organisation is unknown or the change fails.
+ */
 
 async function changeOrgLedger(
   ctx: CommandContext,

@@ -67,6 +67,9 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   const hostKey = flagString(ctx.args, 'host-key');
   if (hostKey && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) throw new UsageError('--host-key is a fingerprint SHA256:<43 base64 characters>, as ssh-keygen -lf prints it');
   const site = flagString(ctx.args, 'site');
+  if (servedBy && (site !== undefined || zonesFlag.length || hostKey)) {
+    throw new UsageError('--site, --zones and --host-key describe a connection point of its own; a member served by a samenwerkingsverband has none (it joins the zones of that connection point)');
+  }
   if (existing) {
     // A re-run changes nothing, so flags that say otherwise than the file are refused before anything is allocated.
     const conflicts = contradictions(inv, existing, { name, servedBy, zones: zonesFlag as ZoneName[], site, hostKey });
@@ -78,12 +81,16 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     }
     if (existing.servedBy) sv = inv.organisations.find((o) => o.id === existing.servedBy);
   }
-  // An existing organisation keeps the zones its file gives it; a new one gets the flags' (or the defaults).
+  // An existing organisation keeps the zones its file gives it (none without a connection point of its own or a
+  // samenwerkingsverband's); a new one gets the flags' (or the defaults).
+  const attached = !existing || Boolean(existing.connectionPoint || existing.servedBy);
   const zones: ZoneName[] = sv?.connectionPoint
     ? [...sv.connectionPoint.zones]
     : existing?.connectionPoint
       ? [...existing.connectionPoint.zones]
-      : zonesFlag.length
+      : !attached
+        ? []
+        : zonesFlag.length
         ? (zonesFlag as ZoneName[])
         : kind === 'leverancier'
           ? ['markt']
@@ -117,7 +124,8 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   // The CE that carries its traffic: the samenwerkingsverband's, its own as in its file, or the one just scaffolded.
   const ce = sv?.connectionPoint?.device ?? existing?.connectionPoint?.device ?? `ce-${id.toLowerCase()}`;
   const unpinned = !sv && (existing ? !inv.devices.find((d) => d.id === ce)?.management.hostKey : !hostKey);
-  const steps = [
+  if (!attached) notes.push(`note: ${id} has no connection point and is not served by a samenwerkingsverband, so it reaches no zone: nothing to allocate or apply. Give it one in ${existing!.loc.file} first`);
+  const steps = !attached ? ['ggi validate'] : [
     "ggi validate",
     ...(unpinned ? [`pin the CE's host key: set management.hostKey of ${ce} in ${existing ? existing.loc.file : orgFile} (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`] : []),
     `ggi plan --device ${ce}`,

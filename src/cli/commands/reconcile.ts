@@ -166,7 +166,7 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
   if (format === 'json') {
     const devices = results.map((r) =>
       mode === 'apply'
-        ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) }
+        ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...(r.restoreFailed ? { restoreFailed: true } : {}) }
         : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' ? { outcome: r.outcome, reason: r.reason } : {}) },
     );
     printJson(ctx.io, { devices, ...(cloud !== undefined ? { cloud } : {}) });
