@@ -84,17 +84,8 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   // An existing organisation keeps the zones its file gives it (none without a connection point of its own or a
   // samenwerkingsverband's); a new one gets the flags' (or the defaults).
   const attached = !existing || Boolean(existing.connectionPoint || existing.servedBy);
-  const zones: ZoneName[] = sv?.connectionPoint
-    ? [...sv.connectionPoint.zones]
-    : existing?.connectionPoint
-      ? [...existing.connectionPoint.zones]
-      : !attached
-        ? []
-        : zonesFlag.length
-        ? (zonesFlag as ZoneName[])
-        : kind === 'leverancier'
-          ? ['markt']
-          : ['overheid', 'markt'];
+  const defaults: ZoneName[] = zonesFlag.length ? (zonesFlag as ZoneName[]) : kind === 'leverancier' ? ['markt'] : ['overheid', 'markt'];
+  const zones: ZoneName[] = sv?.connectionPoint ? [...sv.connectionPoint.zones] : existing?.connectionPoint ? [...existing.connectionPoint.zones] : attached ? defaults : [];
   if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
 
   // 1. IPv6: one /46 per category of every zone the organisation reaches (idempotent, locked, atomic).
@@ -147,7 +138,7 @@ function contradictions(inv: Inventory, org: Organisation, flags: { name?: strin
   const out: string[] = [];
   const cp = org.connectionPoint;
   if (flags.name !== undefined && flags.name !== org.name) out.push(`--name '${flags.name}', but it is named '${org.name}'`);
-  if (flags.servedBy !== undefined && flags.servedBy !== org.servedBy) out.push(`--served-by ${flags.servedBy}, but ${org.servedBy ? `it is served by ${org.servedBy}` : 'it has its own connection point'}`);
+  if (flags.servedBy !== undefined && flags.servedBy !== org.servedBy) out.push(`--served-by ${flags.servedBy}, but ${org.servedBy ? `it is served by ${org.servedBy}` : cp ? 'it has its own connection point' : 'its file names no samenwerkingsverband'}`);
   if (flags.zones.length) {
     const given = [...new Set(flags.zones)].sort().join(',');
     if (!cp) out.push(`--zones ${given}, but it has no connection point of its own`);
