@@ -233,8 +233,8 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
 function fieldName(p: NodePath): string {
   const last = p[p.length - 1];
   if (typeof last !== 'number') return String(last);
-  const parent = p[p.length - 2];
-  return `${parent === undefined ? 'item' : typeof parent === 'number' ? `${fieldName(p.slice(0, -1))}` : String(parent)}[${last}]`;
+  const parent = p.slice(0, -1);
+  return `${parent.length ? fieldName(parent) : 'item'}[${last}]`;
 }
 
 function where(p: NodePath): string {

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, EXIT, flagString, UserError } from '../context';
 import { loadForCommand } from '../load';

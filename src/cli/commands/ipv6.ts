@@ -109,7 +109,6 @@ function segmentPrefixes(org: Organisation): string[] {
  * The shared part of `allocate` and `release`: the organisation named by the positional, then the locked change of
  * the ledger as this operator, now. An exit code when the organisation is unknown or the change fails.
  */
-
 async function changeOrgLedger(
   ctx: CommandContext,
   change: (data: LedgerData, org: Organisation, plan: NumberingPlan, now: Date, who: string) => LedgerResult,

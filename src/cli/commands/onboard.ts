@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
