@@ -1,5 +1,5 @@
 import type { Loc } from '../model/source';
-import { type AddrSet, type Family, formatAddr, type RangeList, setEquals, setFromCidrs, setIntersect, toCidrs } from './addr';
+import { type AddrSet, EMPTY_SET, type Family, formatAddr, normalize, type RangeList, setEquals, setFromCidrs, setIntersect, setIsEmpty, setSubtract, setUnion, toCidrs } from './addr';
 import {
   bitName,
   compileFamily,
@@ -69,12 +69,70 @@ function zoneRules(policy: PolicyModel): ZoneRule[] {
     return r;
   };
   const out: ZoneRule[] = [];
-  for (const r of policy.rules) {
+  const add = (rule: RuleModel, src: AddrSet, dst: AddrSet) => {
     for (const z of ZONES) {
-      const src = cut(r.src, z);
-      const dst = cut(r.dst, z);
-      if ((src.v4.length && dst.v4.length) || (src.v6.length && dst.v6.length)) out.push({ rule: r, zone: z, src, dst });
+      const s = cut(src, z);
+      const d = cut(dst, z);
+      if ((s.v4.length && d.v4.length) || (s.v6.length && d.v6.length)) out.push({ rule, zone: z, src: s, dst: d });
     }
+  };
+  // Flows GGI-Netwerk never carries (scope.ts) have a verdict of their own in both versions: as leading denies they can
+  // never change verdict, so the diff reports none of them.
+  for (const { rule, set } of notGgiParties(policy)) add(rule, set, set);
+  for (const r of policy.rules) {
+    add(r, r.src, r.dst);
+  }
+  return out;
+}
+
+/** A pseudo-rule id no declared rule can have (ids are [a-z0-9-]+). */
+const NOT_GGI = '\u0000not-ggi';
+
+/**
+ * The parties of `flowScope` as address sets, in its precedence: all services together (service to service is never
+ * GGI traffic), then each organisation's addresses not already a service's or an earlier organisation's, with the
+ * services it provides.
+ */
+function notGgiParties(policy: PolicyModel): Array<{ rule: RuleModel; set: AddrSet }> {
+  const pseudo = (party: string): RuleModel => ({
+    id: `${NOT_GGI}:${party}`,
+    order: -1,
+    action: 'deny',
+    proto: 'any',
+    ports: null,
+    src: EMPTY_SET,
+    dst: EMPTY_SET,
+    from: {},
+    to: {},
+    owner: '',
+    reason: 'not GGI traffic',
+    loc: { file: '', path: [] },
+  });
+  const out: Array<{ rule: RuleModel; set: AddrSet }> = [];
+  const byProvider = new Map<string, AddrSet[]>();
+  const services: AddrSet = { v4: [], v6: [] };
+  for (const v of policy.services) {
+    services.v4.push(...v.set.v4);
+    services.v6.push(...v.set.v6);
+    const l = byProvider.get(v.provider);
+    if (l) l.push(v.set);
+    else byProvider.set(v.provider, [v.set]);
+  }
+  const taken: AddrSet = { v4: normalize(services.v4), v6: normalize(services.v6) };
+  if (!setIsEmpty(taken)) out.push({ rule: pseudo('services'), set: taken });
+  const claimed: AddrSet = { v4: taken.v4.slice(), v6: taken.v6.slice() };
+  const seen = new Set<string>();
+  for (const o of policy.orgs) {
+    if (seen.has(o.id)) continue;
+    seen.add(o.id);
+    const mine: AddrSet = { v4: [...o.zones.overheid.v4, ...o.zones.markt.v4], v6: [...o.zones.overheid.v6, ...o.zones.markt.v6] };
+    const own = setSubtract({ v4: normalize(mine.v4), v6: normalize(mine.v6) }, claimed);
+    // Kept sorted and disjoint for the next subtraction.
+    claimed.v4 = normalize([...claimed.v4, ...own.v4]);
+    claimed.v6 = normalize([...claimed.v6, ...own.v6]);
+    let set = own;
+    for (const x of byProvider.get(o.id) ?? []) set = setUnion(set, x);
+    if (!setIsEmpty(set)) out.push({ rule: pseudo(o.id), set });
   }
   return out;
 }

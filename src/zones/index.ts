@@ -12,6 +12,7 @@
  * - The end-to-end verdict (`query`, `diffPolicies`, nftables) applies the structure first: different zones are never
  *   connected, an address in no zone is not routed, a connection point that does not join the zone carries nothing.
  *   Lint and guardrails look at the rules alone.
+ * - Flows GGI-Netwerk never carries (within one party, service to service: scope.ts) get the verdict not-ggi.
  * - `proto: any` in a packet (query) means an IP protocol other than tcp, udp and icmp/icmpv6; in a Change,
  *   `other` is that class and `any` means all protocols.
  */
@@ -22,3 +23,4 @@ export { analyseRules, checkGuardrails, checkPolicy, lintPolicy, type ExamplePac
 export { nftablesForDevice, flattenRules, NftInputError, type NftDeviceInput, type FlatRule, type NftRole, type NftInterfaceKind } from './nftables';
 export { describeAddresses, diffPolicies, type Change, type ChangeExample, type DiffResult } from './diff';
 export { exportCapirca, type CapircaExport } from './capirca';
+export { describeEndpoint, endpointOf, flowIsGgi, flowScope, partyOf, type Endpoint, type FlowScope } from './scope';

@@ -2,6 +2,7 @@ import { AddrError, containsAddr, type Family, parseAddr, type RangeList } from 
 import { ALL_PORTS, AtomSpace, bitName, ICMP, OTHER, protoMask, sweep, TCP, UDP } from './engine';
 import type { OrgModel, Packet, PacketProto, PolicyModel, RuleModel, Verdict, ZoneName } from './types';
 import { ZONES } from './types';
+import { flowScope } from './scope';
 
 /** A packet that cannot exist (bad address, family mismatch, ports on icmp …): a user error, not a verdict. */
 export class PacketError extends Error {}
@@ -175,11 +176,15 @@ export function query(policy: PolicyModel, packet: Packet): Verdict {
 }
 
 export function queryParsed(policy: PolicyModel, p: ParsedPacket, text: { src: string; dst: string }): Verdict {
+  // Flows GGI never carries get a verdict of their own (see scope.ts), before the structure and the rules.
+  const scope = flowScope(policy, p.family, p.src, p.dst);
+  if (!scope.ggi) return { allowed: false, verdict: 'not-ggi', rule: null, reason: `not GGI traffic: ${scope.why}` };
   const denial = structuralDenial(policy, p, text);
-  if (denial) return { allowed: false, rule: null, reason: denial };
+  if (denial) return { allowed: false, verdict: /zones never exchange/.test(denial) ? 'denied' : 'no-route', rule: null, reason: denial };
   const r = rulesVerdict(policy, p);
-  if (!r) return { allowed: false, rule: null, reason: 'no rule matches: default deny' };
-  return { allowed: r.action === 'allow', rule: r.id, reason: `${r.action === 'allow' ? 'allowed' : 'denied'} by rule ${r.id}: ${r.reason}` };
+  if (!r) return { allowed: false, verdict: 'denied', rule: null, reason: 'no rule matches: default deny' };
+  const allowed = r.action === 'allow';
+  return { allowed, verdict: allowed ? 'allowed' : 'denied', rule: r.id, reason: `${allowed ? 'allowed' : 'denied'} by rule ${r.id}: ${r.reason}` };
 }
 
 /** Many packets; a bad packet yields an error entry instead of a verdict. */

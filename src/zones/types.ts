@@ -84,8 +84,15 @@ export interface Packet {
   dport?: number;
 }
 
+/**
+ * allowed; denied (by a rule, the default deny, or because the zones never exchange traffic); no-route (an address in
+ * no zone, or a connection point that does not join the zone); not-ggi (a flow GGI-Netwerk never carries, scope.ts).
+ */
+export type VerdictKind = 'allowed' | 'denied' | 'no-route' | 'not-ggi';
+
 export interface Verdict {
   allowed: boolean;
+  verdict: VerdictKind;
   rule: string | null;
   reason: string;
 }

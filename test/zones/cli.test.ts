@@ -35,7 +35,7 @@ describe('ggi policy (CLI)', () => {
   it('query prints the verdict', async () => {
     const r = await run(['policy', 'query', '--inventory', base, '--src', '192.0.2.1', '--dst', '192.0.2.129', '--proto', 'tcp', '--dport', '443', '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ allowed: true, rule: 'brp', reason: expect.stringContaining('BRP') });
+    expect(JSON.parse(r.out)).toEqual({ allowed: true, verdict: 'allowed', rule: 'brp', reason: expect.stringContaining('BRP') });
     const t = await run(['policy', 'query', '--inventory', base, '--src', '198.51.100.1', '--dst', '192.0.2.129', '--proto', 'tcp', '--dport', '443']);
     expect(t.out).toMatch(/^denied: zones never exchange traffic/);
   });

@@ -11,9 +11,10 @@ const ORG_DEFS = [
   { id: 'GM0002', overheid: ['192.0.2.48/28'], markt: ['192.0.2.64/27', '2001:db8::20/123'], visitor: [] },
   { id: 'LV0001', overheid: [], markt: ['192.0.2.96/28', '2001:db8::40/124'], visitor: [] },
 ];
-const SERVICE_DEFS: Array<{ name: string; zone: ZoneName; cidrs: string[] }> = [
-  { name: 'brp', zone: 'overheid', cidrs: ['192.0.2.128/28', '2001:db8::80/124'] },
-  { name: 'saas', zone: 'markt', cidrs: ['192.0.2.144/29', '2001:db8::90/124'] },
+const SERVICE_DEFS: Array<{ name: string; zone: ZoneName; provider: string; cidrs: string[] }> = [
+  { name: 'brp', zone: 'overheid', provider: 'kps', cidrs: ['192.0.2.128/28', '2001:db8::80/124'] },
+  // Offered by LV0001: its own LAN to it is not GGI traffic.
+  { name: 'saas', zone: 'markt', provider: 'LV0001', cidrs: ['192.0.2.144/29', '2001:db8::90/124'] },
 ];
 const PREFIX_POOL = ['192.0.2.0/24', '192.0.2.0/26', '192.0.2.16/28', '192.0.2.40/29', '192.0.2.128/25', '192.0.2.136/29', '192.0.2.200/29', '2001:db8::/120', '2001:db8::8/125', '2001:db8::84/126', '0.0.0.0/0', '::/0'];
 export const SELECTORS = ['zone:overheid', 'zone:markt', 'org:GM0001', 'org:GM0002', 'org:LV0001', 'svc:brp', 'svc:saas', ...PREFIX_POOL.map((p) => `pfx:${p}`)];
@@ -89,7 +90,7 @@ export function buildModel(spec: PolicySpec, ids?: Map<RuleSpec, string>): Polic
     zones: { overheid: setFromCidrs(d.overheid), markt: setFromCidrs(d.markt) },
     visitor: setFromCidrs(d.visitor),
   }));
-  const services: ServiceModel[] = SERVICE_DEFS.map((s) => ({ name: s.name, zone: s.zone, provider: 'kps', set: setFromCidrs(s.cidrs) }));
+  const services: ServiceModel[] = SERVICE_DEFS.map((s) => ({ name: s.name, zone: s.zone, provider: s.provider, set: setFromCidrs(s.cidrs) }));
   const zones = {} as Record<ZoneName, { name: ZoneName; all: AddrSet; live: AddrSet }>;
   for (const z of zonesList) {
     let all: AddrSet = EMPTY_SET;

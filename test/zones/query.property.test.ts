@@ -34,10 +34,17 @@ const ORGS: Record<string, { overheid: string[]; markt: string[]; visitor: strin
   GM0002: { overheid: ['192.0.2.48/28'], markt: ['192.0.2.64/27', '2001:db8::20/123'], visitor: [] },
   LV0001: { overheid: [], markt: ['192.0.2.96/28', '2001:db8::40/124'], visitor: [] },
 };
-const SVC: Record<string, { zone: 'overheid' | 'markt'; cidrs: string[] }> = {
-  brp: { zone: 'overheid', cidrs: ['192.0.2.128/28', '2001:db8::80/124'] },
-  saas: { zone: 'markt', cidrs: ['192.0.2.144/29', '2001:db8::90/124'] },
+const SVC: Record<string, { zone: 'overheid' | 'markt'; provider: string; cidrs: string[] }> = {
+  brp: { zone: 'overheid', provider: 'kps', cidrs: ['192.0.2.128/28', '2001:db8::80/124'] },
+  saas: { zone: 'markt', provider: 'LV0001', cidrs: ['192.0.2.144/29', '2001:db8::90/124'] },
 };
+
+/** The party of an address: a service's provider (services first), else the organisation holding it, else null. */
+function party(a: string): { party: string | null; service: boolean } {
+  for (const s of Object.values(SVC)) if (s.cidrs.some((c) => inCidr(a, c))) return { party: s.provider, service: true };
+  for (const [id, o] of Object.entries(ORGS)) if ([...o.overheid, ...o.markt].some((c) => inCidr(a, c))) return { party: id, service: false };
+  return { party: null, service: false };
+}
 
 function naive(spec: PolicySpec, p: { src: string; dst: string; proto: string; dport?: number }): boolean {
   const zones = ['overheid', 'markt'] as const;
@@ -45,6 +52,10 @@ function naive(spec: PolicySpec, p: { src: string; dst: string; proto: string; d
   const live = (a: string, z: 'overheid' | 'markt') =>
     orgIds.some((id, i) => spec.joins[i][zones.indexOf(z)] && ORGS[id][z].some((c) => inCidr(a, c))) || Object.values(SVC).some((s) => s.zone === z && s.cidrs.some((c) => inCidr(a, c)));
   if (!zones.some((z) => live(p.src, z) && live(p.dst, z))) return false;
+  // Not GGI traffic (never carried, so never allowed): service to service, or within one party.
+  const ps = party(p.src);
+  const pd = party(p.dst);
+  if ((ps.service && pd.service) || (ps.party !== null && ps.party === pd.party)) return false;
   const sel = (i: number, a: string): boolean => {
     const [kind, v] = SELECTORS[i].split(/:(.*)/s);
     if (kind === 'zone') return live(a, v as 'overheid');

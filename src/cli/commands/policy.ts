@@ -64,6 +64,14 @@ function isDirectory(p: string): boolean {
   }
 }
 
+/** `--dport`: a whole number 0-65535, else a usage error (exit 2), as for every malformed flag value. */
+function dportFlag(ctx: CommandContext): number | undefined {
+  const text = flagString(ctx.args, 'dport');
+  if (text === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`--dport must be a port number from 0 to 65535 (got '${text}')`);
+  return Number(text);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // query
 
@@ -108,9 +116,8 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   const dst = flagString(ctx.args, 'dst');
   const proto = flagString(ctx.args, 'proto');
   if (!src || !dst || !proto) throw new UsageError('policy query needs --src, --dst and --proto (or --batch FILE)');
-  const dportText = flagString(ctx.args, 'dport');
-  if (dportText !== undefined && !/^\d{1,5}$/.test(dportText)) throw new UsageError(`--dport must be a port number (got '${dportText}')`);
-  const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dportText !== undefined ? { dport: Number(dportText) } : {}) };
+  const dport = dportFlag(ctx);
+  const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dport !== undefined ? { dport } : {}) };
   const { policy } = loadPolicy(ctx);
   let v;
   try {
@@ -120,6 +127,7 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
     throw e;
   }
   if (json) printJson(ctx.io, v);
+  else if (v.verdict === 'not-ggi') ctx.io.stdout(`${v.reason}\n`);
   else ctx.io.stdout(`${v.allowed ? 'allowed' : 'denied'}: ${v.reason.replace(/^(allowed|denied) by /, 'by ')}\n`);
   return EXIT.OK;
 }

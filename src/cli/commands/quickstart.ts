@@ -134,14 +134,10 @@ export async function verify(ctx: CommandContext, stateDir: string, progress: (t
     const p = proto === 'icmp' ? (dst.includes(':') ? 'icmpv6' : 'icmp') : proto;
     return zones.query(policy, { src, dst, proto: p, ...(port !== null ? { dport: port } : {}) });
   });
-  // GGI-Netwerk carries traffic between an organisation's LAN (behind its CE) and the other side of a zone, and it keeps
-  // the zones apart. Traffic that never crosses a GGI policy point is out of scope: between two services behind the
-  // same outside party (inside Diginetwerk, between suppliers' own routers) or within one organisation.
-  const hostMeta = new Map(state.nodes.map((n) => [n.id, n.meta]));
-  const party = (id: string) => hostMeta.get(id)?.organisation ?? (hostMeta.get(id)?.service ? 'kps' : id);
-  const isLan = (id: string) => !hostMeta.get(id)?.service;
+  // Flows GGI-Netwerk never carries (within one party, service to service) are not judged: the one classification of
+  // src/zones/scope.ts, which `policy query` and `policy trace` give as the verdict not-ggi.
   const crossZone = results.filter((r) => /zones never exchange/i.test(r.reason));
-  const inScope = results.filter((r) => /zones never exchange/i.test(r.reason) || ((isLan(r.from) || isLan(r.to)) && party(r.from) !== party(r.to)));
+  const inScope = results.filter((r) => !r.src || zones.flowIsGgi(policy, r.src, r.dst));
   const outOfScope = results.length - inScope.length;
   const mismatches = inScope.filter((r) => r.expected !== r.actual);
   const doc: VerifyDoc = {
