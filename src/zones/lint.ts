@@ -23,6 +23,7 @@ import {
   visitClipped,
 } from './engine';
 import { buildPolicy } from './model';
+import { DEFAULT_REVIEW, reviewOptions, reviewPolicy, type ReviewOptions } from './review';
 import type { GuardrailModel, PolicyModel, RuleModel } from './types';
 
 /** An example packet, as `policy query` takes it. */
@@ -264,8 +265,10 @@ const PLACEHOLDER = /^\s*(|-|\?+|todo|tbd|unknown|n\/?a|none|fixme|xxx)\s*$/i;
 
 /** What the lint covers: everything, or (for gates that only need to know whether the policy is valid) the checks that can yield errors. */
 export interface LintOptions {
-  /** Run the rule analysis (empty, shadowed, redundant, conflicting rules), which yields warnings only. Default true. */
+  /** Run the rule analysis (empty, shadowed, redundant, conflicting rules) and the reviewer's checks (review.ts), which yield warnings only. Default true. */
   analyse?: boolean;
+  /** Thresholds of the reviewer's checks and of expiry (ggi.yaml `policy.lint`); defaults: review.ts DEFAULT_REVIEW. */
+  review?: ReviewOptions;
 }
 
 /** Lint findings for a built policy. `now` is the clock (expiry is checked against its UTC date). */
@@ -274,14 +277,16 @@ export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date 
   const byId = new Map<string, RuleModel>();
   for (const r of policy.rules) byId.set(r.id, r);
   const today = now.toISOString().slice(0, 10);
-  const soon = new Date(now.getTime() + 30 * 86400000).toISOString().slice(0, 10);
+  const review = opts.review ?? DEFAULT_REVIEW;
+  const days = review.expiringWithinDays;
+  const soon = new Date(now.getTime() + days * 86400000).toISOString().slice(0, 10);
 
   for (const r of policy.rules) {
     if (PLACEHOLDER.test(r.owner)) out.push(sources.warning('POLICY_MISSING_OWNER', `rule ${r.id} has no real owner ('${r.owner}'); name the team that answers for it`, r.loc, ['owner']));
     if (PLACEHOLDER.test(r.reason)) out.push(sources.warning('POLICY_MISSING_REASON', `rule ${r.id} has no real reason ('${r.reason}'); say why the flow is needed`, r.loc, ['reason']));
     if (r.expires) {
       if (r.expires < today) out.push(sources.error('POLICY_EXPIRED', `rule ${r.id} expired on ${r.expires}; remove it or renew it with a new date`, r.loc, ['expires']));
-      else if (r.expires <= soon) out.push(sources.warning('POLICY_EXPIRING', `rule ${r.id} expires on ${r.expires}, within 30 days`, r.loc, ['expires']));
+      else if (r.expires <= soon) out.push(sources.warning('POLICY_EXPIRING', `rule ${r.id} expires on ${r.expires}, within ${days} days`, r.loc, ['expires']));
     }
   }
 
@@ -304,6 +309,7 @@ export function lintPolicy(policy: PolicyModel, sources: SourceIndex, now: Date 
     const other = r.action === 'allow' ? 'deny' : 'allow';
     out.push(sources.warning('POLICY_CONFLICT', `rule ${id} (${r.action}) overlaps earlier ${other} ${by.length === 1 ? 'rule' : 'rules'} ${by.join(', ')}, which ${by.length === 1 ? 'decides' : 'decide'} part of its packets`, r.loc, ['id']));
   }
+  if (opts.analyse !== false) out.push(...reviewPolicy(policy, sources, review));
   for (const v of checkGuardrails(policy)) {
     const r = byId.get(v.rule)!;
     const ex = v.example;
@@ -320,5 +326,5 @@ function list(ids: string[]): string {
 /** Build + lint findings (for `ggi validate`). */
 export function checkPolicy(inv: Inventory, now: Date = new Date(), opts: LintOptions = {}): Finding[] {
   const { policy, findings } = buildPolicy(inv);
-  return [...findings, ...lintPolicy(policy, inv.sources, now, opts)];
+  return [...findings, ...lintPolicy(policy, inv.sources, now, { review: reviewOptions(inv.settings.policy?.lint), ...opts })];
 }

@@ -282,6 +282,19 @@ export function parsePorts(
   return mergePorts(flat);
 }
 
+/** Valid port specs (numbers and "from-to", as the schema checked them) as a PortSet; malformed entries are skipped. */
+export function parsePortList(specs: ReadonlyArray<number | string>): PortSet {
+  const flat: number[] = [];
+  for (const p of specs) {
+    const m = typeof p === 'number' ? [String(p), String(p), undefined] : /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
+    if (!m) continue;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo <= hi && hi <= 65535) flat.push(lo, hi);
+  }
+  return mergePorts(flat);
+}
+
 /** Sorts and merges flat [lo, hi] pairs into a PortSet (closed intervals: touching ones join). */
 function mergePorts(flat: number[]): PortSet {
   let sorted = true;

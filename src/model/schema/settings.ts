@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { asn, cidr, ipv4Cidr, ipv6Cidr, kebabId, zoneName } from './common';
+import { portSpec } from './service';
 
 /** `ggi.yaml`: network-wide settings. Every number that DOMAIN.md marks unverified lives here, not in code. */
 
@@ -84,6 +85,19 @@ const profile = z.strictObject({
   remap: z.array(remap).default([]),
 });
 
+/** `policy.lint`: thresholds of the reviewer's checks of `ggi policy lint` (src/zones/review.ts). */
+const policySettings = z.strictObject({
+  lint: z
+    .strictObject({
+      expiringWithinDays: z.number().int().min(0).max(3650).optional(),
+      /** An allow rule opening at least this many ports between zones, organisations or prefixes is over-broad; 0: off. */
+      broadPorts: z.number().int().min(0).max(65536).optional(),
+      /** Replaces the default list (FTP, telnet, NetBIOS, SMB, LDAP, RDP, VNC). */
+      riskyServices: z.array(z.strictObject({ name: z.string().min(1), proto: z.enum(['tcp', 'udp']), ports: z.array(portSpec).min(1) })).optional(),
+    })
+    .optional(),
+});
+
 export const settingsSchema = z.strictObject({
   network: z.strictObject({
     name: z.string().default('GGI-Netwerk'),
@@ -101,6 +115,7 @@ export const settingsSchema = z.strictObject({
   }),
   cloud: cloud.optional(),
   profiles: z.record(kebabId, profile).default({}),
+  policy: policySettings.optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
