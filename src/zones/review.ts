@@ -1,6 +1,6 @@
 import type { Finding } from '../model/finding';
 import type { SelectorDecl } from '../model/schema';
-import type { NodePath, SourceIndex } from '../model/source';
+import type { SourceIndex } from '../model/source';
 import { type AddrSet, type Family, formatAddr, parseCidr, type Range, type RangeList, setIntersect, setIsEmpty, setSubtract, setUnion } from './addr';
 import { parsePortList } from './model';
 import { protoMask } from './engine';
@@ -70,6 +70,7 @@ const FAMILIES: readonly Family[] = [4, 6];
 /** Per zone, the part of a set whose addresses really reach it. Cached per set object (rules share them). */
 class ZoneCuts {
   private readonly cache = new Map<AddrSet, Record<ZoneName, AddrSet>>();
+  private readonly masks = new Map<AddrSet, number>();
   constructor(private readonly policy: PolicyModel) {}
   of(s: AddrSet): Record<ZoneName, AddrSet> {
     let c = this.cache.get(s);
@@ -80,12 +81,51 @@ class ZoneCuts {
     }
     return c;
   }
+  /** Bit (zone index * 2 + family index) set where the set has addresses that reach the zone: no set is built. */
+  mask(s: AddrSet): number {
+    let m = this.masks.get(s);
+    if (m === undefined) {
+      m = 0;
+      for (let zi = 0; zi < ZONES.length; zi++) {
+        const live = this.policy.zones[ZONES[zi]].live;
+        if (overlaps(s.v4, live.v4)) m |= 1 << (zi * 2);
+        if (overlaps(s.v6, live.v6)) m |= 1 << (zi * 2 + 1);
+      }
+      this.masks.set(s, m);
+    }
+    return m;
+  }
 }
 
-/** Whether the two sides share a zone and family in which both have addresses. */
-function meets(a: Record<ZoneName, AddrSet>, b: Record<ZoneName, AddrSet>, families: readonly Family[]): { zone: ZoneName; family: Family } | null {
-  for (const z of ZONES) for (const f of families) if (pick(a[z], f).length && pick(b[z], f).length) return { zone: z, family: f };
-  return null;
+/** Whether two sorted, disjoint range lists share an address: each range of the shorter is looked up in the longer. */
+function overlaps(a: RangeList, b: RangeList): boolean {
+  if (!a.length || !b.length) return false;
+  if (a.length > b.length) [a, b] = [b, a];
+  for (const r of a) {
+    // The first range of b ending at or after r.lo.
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (b[m].hi < r.lo) lo = m + 1;
+      else hi = m;
+    }
+    if (lo < b.length && b[lo].lo <= r.hi) return true;
+  }
+  return false;
+}
+
+/** The mask bits of the families a rule's protocol has (ICMP is one family). */
+function familyBits(fams: readonly Family[]): number {
+  let m = 0;
+  for (const f of fams) m |= f === 4 ? 0b0101 : 0b1010;
+  return m;
+}
+
+/** The first zone and family in a mask. */
+function firstMeet(mask: number): { zone: ZoneName; family: Family } {
+  for (let b = 0; b < 4; b++) if (mask & (1 << b)) return { zone: ZONES[b >> 1], family: b & 1 ? 6 : 4 };
+  throw new Error('internal: empty mask');
 }
 
 function firstAddr(s: AddrSet, f: Family): string | null {
@@ -119,49 +159,64 @@ function exampleText(proto: string, port: number | undefined, src: string, dst: 
   return `${proto}${port !== undefined ? `/${port}` : ''} from ${src} to ${dst}`;
 }
 
-interface Entry {
-  /** e.g. "prefix 2a07:3500:1e8::/46" */
-  label: string;
-  set: AddrSet;
-  path: NodePath;
-}
-
-/** The entries of a selector that name addresses one by one (prefixes, organisations, services). */
-function entries(policy: PolicyModel, sel: SelectorDecl, side: 'from' | 'to', memo: Map<string, AddrSet>): Entry[] {
-  const out: Entry[] = [];
-  const get = (key: string, make: () => AddrSet) => {
-    let s = memo.get(key);
-    if (!s) memo.set(key, (s = make()));
-    return s;
-  };
-  sel.prefixes?.forEach((p, i) => {
-    const set = get(`p|${p}`, () => {
+/** The entries of a selector that name addresses one by one (prefixes, organisations, services), as sets. */
+class EntrySets {
+  private readonly prefixes = new Map<string, AddrSet>();
+  private readonly orgs = new Map<string, AddrSet | null>();
+  private readonly services = new Map<string, AddrSet | null>();
+  constructor(private readonly policy: PolicyModel) {
+    for (const v of policy.services) if (!this.services.has(v.name)) this.services.set(v.name, v.set);
+  }
+  prefix(p: string): AddrSet {
+    let s = this.prefixes.get(p);
+    if (!s) {
       try {
         const c = parseCidr(p);
         const r: Range[] = [{ lo: c.range.lo, hi: c.range.hi }];
-        return c.family === 4 ? { v4: r, v6: [] } : { v4: [], v6: r };
+        s = c.family === 4 ? { v4: r, v6: [] } : { v4: [], v6: r };
       } catch {
-        return { v4: [], v6: [] };
+        s = { v4: [], v6: [] };
       }
-    });
-    out.push({ label: `prefix ${p}`, set, path: [side, 'prefixes', i] });
-  });
-  sel.organisations?.forEach((id, i) => {
-    const o = policy.orgs.find((x) => x.id === id);
-    if (!o) return;
-    const set = get(`o|${id}`, () => setSubtract(setUnion(o.zones.overheid, o.zones.markt), o.visitor));
-    out.push({ label: `organisation ${id}`, set, path: [side, 'organisations', i] });
-  });
-  sel.services?.forEach((name, i) => {
-    const v = policy.services.find((x) => x.name === name);
-    if (!v) return;
-    out.push({ label: `service ${name}`, set: v.set, path: [side, 'services', i] });
-  });
-  return out;
+      this.prefixes.set(p, s);
+    }
+    return s;
+  }
+  org(id: string): AddrSet | null {
+    let s = this.orgs.get(id);
+    if (s === undefined) {
+      const o = this.policy.orgs.find((x) => x.id === id);
+      s = o ? setSubtract(setUnion(o.zones.overheid, o.zones.markt), o.visitor) : null;
+      this.orgs.set(id, s);
+    }
+    return s;
+  }
+  service(name: string): AddrSet | null {
+    return this.services.get(name) ?? null;
+  }
 }
 
-function zonesText(c: Record<ZoneName, AddrSet>, fams: readonly Family[]): string {
-  const zs = ZONES.filter((z) => fams.some((f) => pick(c[z], f).length));
+/** Calls `visit` for each entry of a selector that names addresses; the label and path are made only when asked for. */
+function forEachEntry(sets: EntrySets, sel: SelectorDecl, visit: (set: AddrSet, field: 'prefixes' | 'organisations' | 'services', i: number) => void): void {
+  const { prefixes, organisations, services } = sel;
+  if (prefixes) for (let i = 0; i < prefixes.length; i++) visit(sets.prefix(prefixes[i]), 'prefixes', i);
+  if (organisations) {
+    for (let i = 0; i < organisations.length; i++) {
+      const s = sets.org(organisations[i]);
+      if (s) visit(s, 'organisations', i);
+    }
+  }
+  if (services) {
+    for (let i = 0; i < services.length; i++) {
+      const s = sets.service(services[i]);
+      if (s) visit(s, 'services', i);
+    }
+  }
+}
+
+const ENTRY_NAME = { prefixes: 'prefix', organisations: 'organisation', services: 'service' } as const;
+
+function zonesText(mask: number): string {
+  const zs = ZONES.filter((_, zi) => mask & (0b11 << (zi * 2)));
   return zs.length ? zs.join(' and ') : 'no zone';
 }
 
@@ -171,72 +226,71 @@ export function reviewPolicy(policy: PolicyModel, sources: SourceIndex, opts: Re
   const cuts = new ZoneCuts(policy);
   let declared: AddrSet = { v4: [], v6: [] };
   for (const z of ZONES) declared = setUnion(declared, policy.zones[z].all);
-  const memo = new Map<string, AddrSet>();
-  const entryCuts = new Map<AddrSet, { cut: Record<ZoneName, AddrSet>; declared: boolean }>();
+  const sets = new EntrySets(policy);
   const partiesMemo = new Map<AddrSet, Map<string, AddrSet>>();
 
   for (const r of policy.rules) {
     const fams = families(r);
     if (!fams.length) continue;
-    const sc = cuts.of(r.src);
-    const dc = cuts.of(r.dst);
-    const hasSrc = fams.some((f) => pick(r.src, f).length);
-    const hasDst = fams.some((f) => pick(r.dst, f).length);
-    // Rules that match no packet even as written are POLICY_EMPTY already.
-    const writtenFamily = fams.find((f) => pick(r.src, f).length && pick(r.dst, f).length);
-    const meet = meets(sc, dc, fams);
-    if (!meet && writtenFamily !== undefined) {
-      const f = writtenFamily;
+    const fbits = familyBits(fams);
+    const sm = cuts.mask(r.src);
+    const dm = cuts.mask(r.dst);
+    const meet = sm & dm & fbits;
+    if (!meet) {
+      // Rules that match no packet even as written are POLICY_EMPTY already.
+      const f = fams.find((x) => pick(r.src, x).length && pick(r.dst, x).length);
+      if (f === undefined) continue;
       const port = r.ports ? r.ports[0] : r.proto === 'tcp' || r.proto === 'udp' ? 0 : undefined;
-      const ex = exampleText(r.proto === 'any' ? 'any' : r.proto, port, firstAddr(r.src, f)!, firstAddr(r.dst, f)!);
+      const ex = exampleText(r.proto, port, firstAddr(r.src, f)!, firstAddr(r.dst, f)!);
       out.push(
         sources.warning(
           'POLICY_NEVER_MATCHES',
-          `rule ${r.id} can never match: its from reaches ${zonesText(sc, fams)} and its to ${zonesText(dc, fams)}, and the network carries no packet between them (e.g. ${ex}); the zones never exchange traffic`,
+          `rule ${r.id} can never match: its from reaches ${zonesText(sm & fbits)} and its to ${zonesText(dm & fbits)}, and the network carries no packet between them (e.g. ${ex}); the zones never exchange traffic`,
           r.loc,
           ['to'],
         ),
       );
       continue;
     }
-    if (!meet) continue;
-    // Dead entries: judged against the other side's zones.
-    for (const [side, sel, other] of [['from', r.from, dc], ['to', r.to, sc]] as const) {
-      for (const e of entries(policy, sel, side, memo)) {
-        let ec = entryCuts.get(e.set);
-        if (!ec) entryCuts.set(e.set, (ec = { cut: cuts.of(e.set), declared: !setIsEmpty(setIntersect(e.set, declared)) }));
-        if (meets(ec.cut, other, fams)) continue;
-        const f = fams.find((x) => pick(e.set, x).length) ?? fams[0];
+    // Dead entries: judged against the zones the other side reaches.
+    for (const side of ['from', 'to'] as const) {
+      const other = (side === 'from' ? dm : sm) & fbits;
+      forEachEntry(sets, side === 'from' ? r.from : r.to, (set, field, i) => {
+        const em = cuts.mask(set);
+        if (em & other) return;
+        const label = `${ENTRY_NAME[field]} ${(r[side] as Record<string, string[]>)[field][i]}`;
+        const mine = setIntersect(set, declared);
+        const f = fams.find((x) => pick(mine, x).length) ?? fams.find((x) => pick(set, x).length) ?? fams[0];
         let why: string;
-        if (!ec.declared) why = `covers no declared address (no organisation or service holds any of it), so it does nothing; is it mistyped?`;
-        else if (ZONES.every((z) => setIsEmpty(ec!.cut[z]))) {
-          why = `covers only addresses that reach no zone (e.g. ${firstAddr(setIntersect(e.set, declared), f) ?? '-'}: its connection point does not join the zone), so it does nothing`;
-        } else {
-          why = `covers only addresses in ${zonesText(ec.cut, FAMILIES)} (e.g. ${firstAddr(setIntersect(e.set, declared), f) ?? firstAddr(e.set, f)}), where the ${side === 'from' ? 'to' : 'from'} side (${zonesText(other, fams)}) never is, so it does nothing`;
-        }
-        out.push(sources.warning('POLICY_DEAD_SELECTOR', `rule ${r.id}: ${e.label} in ${side} ${why}`, r.loc, e.path));
-      }
+        if (setIsEmpty(mine)) why = 'covers no declared address (no organisation or service holds any of it), so it does nothing; is it mistyped?';
+        else if (!em) why = `covers only addresses that reach no zone (e.g. ${firstAddr(mine, f) ?? firstAddr(mine, f === 4 ? 6 : 4)}: the connection point does not join its zone), so it does nothing`;
+        else why = `covers only addresses in ${zonesText(em)} (e.g. ${firstAddr(mine, f) ?? firstAddr(mine, f === 4 ? 6 : 4)}), where the ${side === 'from' ? 'to' : 'from'} side (${zonesText(other)}) never is, so it does nothing`;
+        out.push(sources.warning('POLICY_DEAD_SELECTOR', `rule ${r.id}: ${label} in ${side} ${why}`, r.loc, [side, field, i]));
+      });
     }
     if (r.action !== 'allow') continue;
+    const at = firstMeet(meet);
     // Over-broad: every port (or protocol) between whole zones, organisations or prefixes.
-    const broadSide = (s: SelectorDecl) => !s.services;
+    const broadSide = (sel: SelectorDecl) => !sel.services;
     const n = r.proto === 'icmp' || r.proto === 'icmpv6' ? 0 : countPorts(r.ports);
     if (opts.broadPorts > 0 && n >= opts.broadPorts && broadSide(r.from) && broadSide(r.to)) {
       const what = r.proto === 'any' ? 'every protocol and port' : r.ports ? `${n} ${r.proto} ports` : `every ${r.proto} port`;
-      const ex = exampleText(r.proto, r.proto === 'any' ? undefined : (r.ports?.[0] ?? 0), firstAddr(sc[meet.zone], meet.family)!, firstAddr(dc[meet.zone], meet.family)!);
-      out.push(sources.warning('POLICY_OVERBROAD', `rule ${r.id} allows ${what} (at least ${opts.broadPorts} is over-broad) between ${describeSide(r.from)} and ${describeSide(r.to)}, e.g. ${ex}; name the ports the flow needs`, r.loc, r.ports ? ['ports'] : ['proto']));
+      const sc = cuts.of(r.src)[at.zone];
+      const dc = cuts.of(r.dst)[at.zone];
+      const ex = exampleText(r.proto, r.proto === 'any' ? undefined : (r.ports?.[0] ?? 0), firstAddr(sc, at.family)!, firstAddr(dc, at.family)!);
+      out.push(sources.warning('POLICY_OVERBROAD', `rule ${r.id} allows ${what} (${opts.broadPorts} or more is over-broad) between ${describeSide(r.from)} and ${describeSide(r.to)}, e.g. ${ex}; name the ports the flow needs`, r.loc, r.ports ? ['ports'] : ['proto']));
     }
     // Risky services across an organisation boundary.
     for (const rs of opts.risky) {
       if (r.proto !== 'any' && r.proto !== rs.proto) continue;
       const port = r.proto === 'any' ? rs.ports[0] : overlapPort(r.ports, rs.ports);
       if (port === null) continue;
-      const cross = crossing(policy, sc, dc, fams, partiesMemo);
+      const cross = crossing(policy, cuts.of(r.src), cuts.of(r.dst), fams, partiesMemo);
       if (!cross) break;
       out.push(
         sources.warning(
           'POLICY_RISKY_SERVICE',
-          `rule ${r.id} allows ${rs.name} (${rs.proto}/${port}) across an organisation boundary, e.g. ${exampleText(rs.proto, port, cross.src, cross.dst)} (${cross.from} to ${cross.to}); use an encrypted protocol or keep it inside the organisation`,
+          `rule ${r.id} allows ${rs.name} (${rs.proto}/${port}) across an organisation boundary, e.g. ${exampleText(rs.proto, port, cross.src, cross.dst)} (${cross.from} to ${cross.to}); use an encrypted protocol or keep it inside one organisation`,
           r.loc,
           r.ports ? ['ports'] : ['proto'],
         ),
