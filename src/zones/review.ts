@@ -273,15 +273,17 @@ export function reviewPolicy(policy: PolicyModel, sources: SourceIndex, opts: Re
     // Over-broad: every port (or protocol) between whole zones, organisations or prefixes.
     const broadSide = (sel: SelectorDecl) => !sel.services;
     const n = r.proto === 'icmp' || r.proto === 'icmpv6' ? 0 : countPorts(r.ports);
+    let broad = false;
     if (opts.broadPorts > 0 && n >= opts.broadPorts && broadSide(r.from) && broadSide(r.to)) {
       const what = r.proto === 'any' ? 'every protocol and port' : r.ports ? `${n} ${r.proto} ports` : `every ${r.proto} port`;
       const sc = cuts.of(r.src)[at.zone];
       const dc = cuts.of(r.dst)[at.zone];
       const ex = exampleText(r.proto, r.proto === 'any' ? undefined : (r.ports?.[0] ?? 0), firstAddr(sc, at.family)!, firstAddr(dc, at.family)!);
+      broad = true;
       out.push(sources.warning('POLICY_OVERBROAD', `rule ${r.id} allows ${what} (${opts.broadPorts} or more is over-broad) between ${describeSide(r.from)} and ${describeSide(r.to)}, e.g. ${ex}; name the ports the flow needs`, r.loc, r.ports ? ['ports'] : ['proto']));
     }
-    // Risky services across an organisation boundary.
-    for (const rs of opts.risky) {
+    // Risky services across an organisation boundary (an over-broad rule opens them too, and says so once).
+    for (const rs of broad ? [] : opts.risky) {
       if (r.proto !== 'any' && r.proto !== rs.proto) continue;
       const port = r.proto === 'any' ? rs.ports[0] : overlapPort(r.ports, rs.ports);
       if (port === null) continue;

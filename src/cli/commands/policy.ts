@@ -135,6 +135,15 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
 // ---------------------------------------------------------------------------------------------------------------
 // lint
 
+/** `--today YYYY-MM-DD`: the date expiry is judged against (the clock otherwise), so a pipeline can pin it. */
+function todayFlag(ctx: CommandContext): Date | undefined {
+  const text = flagString(ctx.args, 'today');
+  if (text === undefined) return undefined;
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T12:00:00Z`) : new Date(NaN);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== text) throw new UsageError(`--today must be a date YYYY-MM-DD (got '${text}')`);
+  return d;
+}
+
 async function runLint(ctx: CommandContext): Promise<ExitCode> {
   const z = zones();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -145,7 +154,7 @@ async function runLint(ctx: CommandContext): Promise<ExitCode> {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compareFindings } = require('../../model/finding') as typeof import('../../model/finding');
-  const findings = z.checkPolicy(inventory, ctx.io.now()).sort(compareFindings);
+  const findings = z.checkPolicy(inventory, todayFlag(ctx) ?? ctx.io.now()).sort(compareFindings);
   const ok = !hasErrors(findings);
   if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok, findings, summary: { rules: inventory.rules.length, guardrails: inventory.guardrails.length } });
   else {
@@ -321,9 +330,9 @@ export const commands: Command[] = [
   {
     spec: {
       name: 'policy lint',
-      summary: 'shadowed, redundant, conflicting, expired and expiring rules; guardrail violations with an example packet',
-      flags: { format: FORMAT_FLAG },
-      details: 'Exit 1 when there is an error finding (expired rule, guardrail violation, bad rule), 0 otherwise.',
+      summary: 'a reviewer of the policy: shadowed, redundant, conflicting, dead, never-matching, over-broad, risky, expired and expiring rules; guardrail violations with an example packet',
+      flags: { format: FORMAT_FLAG, today: { type: 'string', help: 'judge expiry as of this date (YYYY-MM-DD; default: today)' } },
+      details: 'Exit 1 when there is an error finding (expired rule, guardrail violation, bad rule), 0 otherwise. Thresholds: ggi.yaml policy.lint (docs/inventory.md).',
     },
     run: runLint,
   },
