@@ -8,7 +8,7 @@ import type { Command } from './context';
 export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () => { commands: Command[] } }> = [
   { names: ['validate'], load: () => require('./commands/validate') },
   { names: ['ipv6 show', 'ipv6 allocate', 'ipv6 release', 'ipv6 report', 'ipv6 export'], load: () => require('./commands/ipv6') },
-  { names: ['policy query', 'policy lint', 'policy diff', 'policy export'], load: () => require('./commands/policy') },
+  { names: ['policy query', 'policy trace', 'policy lint', 'policy diff', 'policy export'], load: () => require('./commands/policy') },
   { names: ['synth'], load: () => require('./commands/synth') },
   { names: ['lab up', 'lab down', 'lab status'], load: () => require('./commands/lab') },
   { names: ['plan', 'apply', 'drift'], load: () => require('./commands/reconcile') },

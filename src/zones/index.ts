@@ -23,4 +23,5 @@ export { analyseRules, checkGuardrails, checkPolicy, lintPolicy, type ExamplePac
 export { nftablesForDevice, flattenRules, NftInputError, type NftDeviceInput, type FlatRule, type NftRole, type NftInterfaceKind } from './nftables';
 export { describeAddresses, diffPolicies, type Change, type ChangeExample, type DiffResult } from './diff';
 export { exportCapirca, type CapircaExport } from './capirca';
+export { traceParsed, tracePacket, traceTopology, type Trace, type TraceHop, type TraceTopology } from './trace';
 export { describeEndpoint, endpointOf, flowIsGgi, flowScope, partyOf, type Endpoint, type FlowScope } from './scope';

@@ -177,3 +177,52 @@ describe('ggi policy (CLI)', () => {
     expect((await run(['policy', 'export', 'aerleon', '--inventory', base, '--out', out])).code).toBe(2);
   });
 });
+
+const BACKBONE = `devices:
+  - { id: border-overheid, role: border-overheid, asn: 64500, management: { address: 198.18.0.10, hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } }
+  - { id: border-markt, role: border-markt, asn: 64500, management: { address: 198.18.0.11, hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } }
+  - { id: kps-peer, role: kps-peer, asn: 64501, management: { address: 198.18.0.12, hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } }
+`;
+
+describe('ggi policy trace (CLI)', () => {
+  const dir = writeInventory(RULES, { 'devices/backbone.yaml': BACKBONE });
+  afterAll(() => cleanup(dir));
+
+  it('traces an allowed flow hop by hop, exactly in the JSON shape of CLI.md', async () => {
+    const r = await run(['policy', 'trace', '--inventory', dir, '--src', '192.0.2.1', '--dst', '192.0.2.129', '--proto', 'tcp', '--dport', '443', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.out);
+    expect(Object.keys(t).sort()).toEqual(['allowed', 'hops', 'reason', 'verdict']);
+    expect(t).toMatchObject({ allowed: true, verdict: 'allowed' });
+    expect(t.hops.map((h: { device: string; action: string; rule: string | null }) => [h.device, h.action, h.rule])).toEqual([
+      ['LAN GM0001', 'pass', null],
+      ['ce-gm0001', 'allow', 'brp'],
+      ['border-overheid', 'allow', 'brp'],
+      ['kps-peer', 'allow', 'brp'],
+      ['service brp', 'pass', null],
+    ]);
+    for (const h of t.hops) expect(Object.keys(h).sort()).toEqual(['action', 'device', 'filter', 'rule', 'zone']);
+  });
+
+  it('marks the first deny, and its text names the device', async () => {
+    const r = await run(['policy', 'trace', '--inventory', dir, '--src', '192.0.2.1', '--dst', '192.0.2.129', '--proto', 'tcp', '--dport', '22']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^tcp\/22 192\.0\.2\.1 -> 192\.0\.2\.129: denied/);
+    expect(r.out).toMatch(/ce-gm0001 .*deny {2}<- first deny/);
+  });
+
+  it('gives a flow that never crosses GGI its own verdict, as query does', async () => {
+    const t = await run(['policy', 'trace', '--inventory', dir, '--src', '203.0.113.1', '--dst', '203.0.113.65', '--proto', 'tcp', '--dport', '443', '--format', 'json']);
+    const q = await run(['policy', 'query', '--inventory', dir, '--src', '203.0.113.1', '--dst', '203.0.113.65', '--proto', 'tcp', '--dport', '443', '--format', 'json']);
+    expect(JSON.parse(t.out)).toMatchObject({ allowed: false, verdict: 'not-ggi', hops: [] });
+    expect(JSON.parse(q.out)).toMatchObject({ allowed: false, verdict: 'not-ggi' });
+  });
+
+  it.each([['query'], ['trace']])('policy %s: --dport 65536 and --dport abc are usage errors (exit 2)', async (cmd) => {
+    for (const bad of ['65536', 'abc', '1.5', '']) {
+      const r = await run(['policy', cmd, '--inventory', dir, '--src', '192.0.2.1', '--dst', '192.0.2.129', '--proto', 'tcp', '--dport', bad]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--dport must be a port number from 0 to 65535/);
+    }
+  });
+});

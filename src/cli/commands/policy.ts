@@ -11,7 +11,7 @@ import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 import { makeDirectory } from '../../util/directory';
 
-/** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
+/** `ggi policy query|trace|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
 const PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
 
@@ -130,6 +130,41 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   else if (v.verdict === 'not-ggi') ctx.io.stdout(`${v.reason}\n`);
   else ctx.io.stdout(`${v.allowed ? 'allowed' : 'denied'}: ${v.reason.replace(/^(allowed|denied) by /, 'by ')}\n`);
   return EXIT.OK;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// trace
+
+async function runTrace(ctx: CommandContext): Promise<ExitCode> {
+  const z = zones();
+  const src = flagString(ctx.args, 'src');
+  const dst = flagString(ctx.args, 'dst');
+  const proto = flagString(ctx.args, 'proto');
+  if (!src || !dst || !proto) throw new UsageError('policy trace needs --src, --dst and --proto');
+  const dport = dportFlag(ctx);
+  const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dport !== undefined ? { dport } : {}) };
+  const { inv, policy } = loadPolicy(ctx);
+  let t: import('../../zones').Trace;
+  try {
+    t = z.tracePacket(policy, z.traceTopology(inv), packet);
+  } catch (e) {
+    if (e instanceof z.PacketError) throw new UserError(`not a valid packet: ${e.message}`);
+    throw e;
+  }
+  if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { allowed: t.allowed, verdict: t.verdict, hops: t.hops, reason: t.reason });
+  else ctx.io.stdout(traceText(t, packet));
+  return EXIT.OK;
+}
+
+function traceText(t: import('../../zones').Trace, p: Packet): string {
+  const head = `${p.proto}${p.dport !== undefined ? `/${p.dport}` : ''} ${p.src} -> ${p.dst}: ${t.verdict}`;
+  const out = [head, `  ${t.reason}`];
+  if (t.hops.length) {
+    const firstDeny = t.hops.findIndex((h) => h.action === 'deny');
+    const rows = t.hops.map((h, i) => [String(i + 1), h.device, h.zone ?? '-', h.action + (i === firstDeny ? (t.verdict === 'no-route' ? '  <- no route' : '  <- first deny') : ''), h.rule ?? '-', h.filter]);
+    out.push('', table(['#', 'device', 'zone', 'action', 'rule', 'filter'], rows).trimEnd());
+  }
+  return out.join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -326,6 +361,21 @@ export const commands: Command[] = [
       details: 'With --batch, prints one JSON verdict per line ({"allowed","rule","reason"}, or {"error"} for a bad line; exit 1 then).',
     },
     run: runQuery,
+  },
+  {
+    spec: {
+      name: 'policy trace',
+      summary: 'the path of one packet through the declared network (LAN, CE, border, KPS or supplier, service) and the filter that decides at each hop',
+      flags: {
+        src: { type: 'string', help: 'source address' },
+        dst: { type: 'string', help: 'destination address' },
+        proto: { type: 'string', choices: PROTOS, help: 'protocol (any: an IP protocol other than tcp/udp/icmp)' },
+        dport: { type: 'string', help: 'destination port (tcp and udp)' },
+        format: FORMAT_FLAG,
+      },
+      details: 'JSON: {"allowed","verdict":"allowed|denied|no-route|not-ggi","hops":[{"device","zone","filter","rule","action":"pass|allow|deny"}],"reason"}. allowed always equals policy query\'s answer. A packet stops at its first deny (the last hop).',
+    },
+    run: runTrace,
   },
   {
     spec: {
