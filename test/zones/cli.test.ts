@@ -105,6 +105,33 @@ describe('ggi policy (CLI)', () => {
     expect(t.out).toMatch(/2 opened, 0 closed|opened/);
   });
 
+  it('diff for people: who gains access to what, the rules with owner and reason, capped markdown linking the full artefact', async () => {
+    const j = JSON.parse((await run(['policy', 'diff', '--base', base, '--head', head, '--format', 'json'])).out);
+    const gm1 = j.organisations.find((o: { organisation: string }) => o.organisation === 'GM0001');
+    expect(gm1.loses).toEqual([]);
+    expect(gm1.gains).toEqual(expect.arrayContaining([expect.objectContaining({ to: ['brp'], proto: 'tcp', dports: '8000-8080', rules: ['brp'] })]));
+    // GM0002 reaches overheid through SV0001: it gains as well; the KPS service does not appear as a gainer
+    expect(j.organisations.map((o: { organisation: string }) => o.organisation)).toEqual(expect.arrayContaining(['GM0002', 'SV0001']));
+    expect(j.rules.brp).toEqual({ owner: 'netwerk', reason: 'BRP', file: expect.stringMatching(/policy\/10-rules\.yaml$/), line: 2 });
+    expect(j.rules.ping).toMatchObject({ owner: 'netwerk', reason: 'ping', line: 11 });
+
+    const art = path.join(head, 'full-diff.sarif');
+    const md = await run(['policy', 'diff', '--base', base, '--head', head, '--format', 'markdown', '--limit', '1', '--artefact', art, '--link', 'https://ci.example/artefacts/42']);
+    expect(md.code).toBe(0);
+    expect(md.out).toMatch(/### Who gains access \(\d+\)/);
+    expect(md.out).toMatch(/### Rules involved \(2\)\n\n\| rule \| owner \| reason \| declared \|/);
+    expect(md.out).toMatch(/… and \d+ more organisation\(s\)\./);
+    expect(md.out).toMatch(/Shortened; the full report \(every change, JSON or SARIF\): https:\/\/ci\.example\/artefacts\/42\n$/);
+    // capped: one row per section
+    expect(md.out.split('\n').filter((l) => l.startsWith('| `brp`') || l.startsWith('| `ping`')).length).toBeLessThanOrEqual(3);
+    expect(JSON.parse(fs.readFileSync(art, 'utf8')).version).toBe('2.1.0');
+
+    const t = await run(['policy', 'diff', '--base', base, '--head', head]);
+    expect(t.out).toMatch(/^ {2}GM0001 gains .*tcp\/8000-8080 to brp/m);
+    expect(t.out).toMatch(/^ {2}brp \(owner netwerk, .*policy\/10-rules\.yaml:2\): BRP$/m);
+    expect((await run(['policy', 'diff', '--base', base, '--head', head, '--limit', '0'])).code).toBe(2);
+  });
+
   it('diff against git revisions without touching the working tree', async () => {
     const repo = writeInventory(RULES);
     try {

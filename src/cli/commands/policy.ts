@@ -10,6 +10,7 @@ import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 import { makeDirectory } from '../../util/directory';
+import { writeFileAtomic } from '../../util/atomic';
 
 /** `ggi policy query|trace|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -250,17 +251,111 @@ function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
-function markdownDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, head: { label: string; policy: PolicyModel }): string {
-  const out: string[] = ['## ggi policy diff', '', `\`${base.label}\` → \`${head.label}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
+interface Side {
+  label: string;
+  policy: PolicyModel;
+  inv: Inventory;
+}
+
+/** Where a rule is declared, as `file:line` (a git revision's REV: prefix dropped). */
+function ruleWhere(inv: Inventory, loc: Loc): string {
+  const l = locate(inv, loc);
+  return l ? `${l.file}:${l.line}` : '';
+}
+
+/** `who gains / loses what` lines of one organisation, at most `n` entries. */
+function accessList(list: import('../../zones/impact').Access[], n: number): string {
+  const { accessText } = require('../../zones/impact') as typeof import('../../zones/impact');
+  const parts = list.slice(0, n).map((a) => `${accessText(a)} to ${short(a.to, 2)}`);
+  return parts.join('; ') + (list.length > n ? `; +${list.length - n} more` : '');
+}
+
+/**
+ * Markdown for a pull-request comment: who gains and who loses access (per organisation, capped), the rules involved
+ * with owner and reason, and the changes (capped); the full list is in the artefact it links to.
+ */
+function markdownDiff(d: DiffResult, base: Side, head: Side, opts: { limit: number; link?: string }): string {
+  const { diffImpact } = require('../../zones/impact') as typeof import('../../zones/impact');
+  const impact = diffImpact(d, base.policy, head.policy);
+  const gainers = impact.organisations.filter((o) => o.gains.length);
+  const losers = impact.organisations.filter((o) => o.loses.length);
+  const out: string[] = [
+    '## ggi policy diff',
+    '',
+    `\`${base.label}\` → \`${head.label}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6); ${gainers.length} organisation(s) gain access, ${losers.length} lose access`,
+  ];
   if (!d.opened.length && !d.closed.length) out.push('', 'No flow changes verdict.');
+  let cut = false;
+  for (const [title, list, key] of [['Who gains access', gainers, 'gains'], ['Who loses access', losers, 'loses']] as const) {
+    if (!list.length) continue;
+    out.push('', `### ${title} (${list.length})`, '', '| organisation | what | rules |', '|---|---|---|');
+    for (const o of list.slice(0, opts.limit)) {
+      const rs = [...new Set(o[key].flatMap((a) => a.rules))];
+      out.push(`| ${mdEscape(o.organisation)} | ${mdEscape(accessList(o[key], 3))} | ${rs.slice(0, 3).map((r) => `\`${r}\``).join(', ')}${rs.length > 3 ? ` +${rs.length - 3}` : ''} |`);
+    }
+    if (list.length > opts.limit) {
+      cut = true;
+      out.push('', `… and ${list.length - opts.limit} more organisation(s).`);
+    }
+  }
+  const ids = Object.keys(impact.rules);
+  if (ids.length) {
+    out.push('', `### Rules involved (${ids.length})`, '', '| rule | owner | reason | declared |', '|---|---|---|---|');
+    for (const id of ids.slice(0, opts.limit)) {
+      const r = impact.rules[id];
+      const inv = d.opened.some((c) => c.rules.includes(id)) ? head.inv : base.inv;
+      out.push(`| \`${mdEscape(id)}\` | ${mdEscape(r.owner)} | ${mdEscape(r.reason.length > 120 ? `${r.reason.slice(0, 117)}…` : r.reason)} | ${mdEscape(ruleWhere(inv, r.loc))} |`);
+    }
+    if (ids.length > opts.limit) {
+      cut = true;
+      out.push('', `… and ${ids.length - opts.limit} more rule(s).`);
+    }
+  }
   for (const [title, list, p] of [['Opened', d.opened, head.policy], ['Closed', d.closed, base.policy]] as const) {
     if (!list.length) continue;
     out.push('', `### ${title} (${list.length})`, '', '| rule | proto | ports | from | to | example |', '|---|---|---|---|---|---|');
-    for (const c of list) {
+    for (const c of list.slice(0, opts.limit)) {
       out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', who(p, c.src, 4), who(p, c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
     }
+    if (list.length > opts.limit) {
+      cut = true;
+      out.push('', `… and ${list.length - opts.limit} more.`);
+    }
+  }
+  if (opts.link) out.push('', `${cut ? 'Shortened; the full' : 'The full'} report (every change, JSON or SARIF): ${opts.link}`);
+  else if (cut) out.push('', 'Shortened: run `ggi policy diff --format json` (or pass `--artefact FILE`) for every change.');
+  return out.join('\n') + '\n';
+}
+
+/** Per organisation, who gains and loses what (text). */
+function textImpact(d: DiffResult, base: Side, head: Side): string {
+  const { diffImpact } = require('../../zones/impact') as typeof import('../../zones/impact');
+  const impact = diffImpact(d, base.policy, head.policy);
+  if (!impact.organisations.length) return '';
+  const out = ['', 'by organisation:'];
+  for (const o of impact.organisations) {
+    if (o.gains.length) out.push(`  ${o.organisation} gains ${accessList(o.gains, 4)}`);
+    if (o.loses.length) out.push(`  ${o.organisation} loses ${accessList(o.loses, 4)}`);
+  }
+  out.push('', 'rules involved:');
+  for (const r of Object.values(impact.rules)) {
+    const inv = d.opened.some((c) => c.rules.includes(r.id)) ? head.inv : base.inv;
+    out.push(`  ${r.id} (owner ${r.owner}, ${ruleWhere(inv, r.loc)}): ${r.reason}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The JSON document: CLI.md's `opened`/`closed`, plus who gains and loses access and the rules involved. */
+function jsonDiff(d: DiffResult, base: Side, head: Side): object {
+  const { diffImpact } = require('../../zones/impact') as typeof import('../../zones/impact');
+  const impact = diffImpact(d, base.policy, head.policy);
+  const rules: Record<string, { owner: string; reason: string; file: string; line: number }> = {};
+  for (const r of Object.values(impact.rules)) {
+    const inv = d.opened.some((c) => c.rules.includes(r.id)) ? head.inv : base.inv;
+    const l = locate(inv, r.loc);
+    rules[r.id] = { owner: r.owner, reason: r.reason, file: l?.file ?? '', line: l?.line ?? 1 };
+  }
+  return { opened: d.opened, closed: d.closed, organisations: impact.organisations, rules };
 }
 
 function junitDiff(d: DiffResult, failOpened: boolean): string {
@@ -312,11 +407,21 @@ async function runDiff(ctx: CommandContext): Promise<ExitCode> {
   const d = zones().diffPolicies(base.policy, head.policy);
   const failOpened = flagString(ctx.args, 'fail-on') === 'opened';
   const format = flagString(ctx.args, 'format') ?? 'text';
-  if (format === 'json') printJson(ctx.io, { opened: d.opened, closed: d.closed });
-  else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base, head));
+  const limitText = flagString(ctx.args, 'limit') ?? '20';
+  if (!/^\d{1,6}$/.test(limitText) || Number(limitText) < 1) throw new UsageError(`--limit must be a whole number from 1 (got '${limitText}')`);
+  const artefact = flagString(ctx.args, 'artefact');
+  if (artefact !== undefined) {
+    // The full report next to a capped one: SARIF for a .sarif file, JSON otherwise.
+    const doc = /\.sarif(\.json)?$/i.test(artefact) ? sarifDiff(d, base.inv, head.inv, failOpened) : jsonDiff(d, base, head);
+    const file = path.resolve(ctx.io.cwd, artefact);
+    writingTo(artefact, () => writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`));
+  }
+  const link = flagString(ctx.args, 'link') ?? artefact;
+  if (format === 'json') printJson(ctx.io, jsonDiff(d, base, head));
+  else if (format === 'markdown') ctx.io.stdout(markdownDiff(d, base, head, { limit: Number(limitText), link }));
   else if (format === 'junit') ctx.io.stdout(junitDiff(d, failOpened));
   else if (format === 'sarif') printJson(ctx.io, sarifDiff(d, base.inv, head.inv, failOpened));
-  else ctx.io.stdout(textDiff(d, base, head));
+  else ctx.io.stdout(textDiff(d, base, head) + textImpact(d, base, head));
   if (failOpened && d.opened.length) {
     if (format !== 'text') ctx.io.stderr(`ggi: ${d.opened.length} flow region(s) opened\n`);
     return EXIT.DIFFERENCE;
@@ -395,8 +500,11 @@ export const commands: Command[] = [
         head: { type: 'string', help: 'the head inventory (default: the --inventory folder as it is)' },
         format: { type: 'string', choices: ['text', 'json', 'markdown', 'junit', 'sarif'], default: 'text', help: 'output format' },
         'fail-on': { type: 'string', choices: ['opened'], help: 'exit 4 when flows are opened' },
+        limit: { type: 'string', help: 'markdown: at most this many organisations, rules and changes per section (default 20)' },
+        artefact: { type: 'string', help: 'also write the full report to FILE (SARIF for *.sarif, JSON otherwise)' },
+        link: { type: 'string', help: 'markdown: where readers find the full report (default: the --artefact path)' },
       },
-      details: 'A git revision is read with git (never touching the working tree). Exit 4 with --fail-on opened when a flow is opened.',
+      details: 'A git revision is read with git (never touching the working tree). Exit 4 with --fail-on opened when a flow is opened. JSON adds to CLI.md\'s opened/closed who gains and loses access ("organisations") and the rules involved with owner and reason ("rules"). See docs/ci.md.',
     },
     run: runDiff,
   },
