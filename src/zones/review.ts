@@ -213,6 +213,10 @@ function forEachEntry(sets: EntrySets, sel: SelectorDecl, visit: (set: AddrSet, 
   }
 }
 
+function hasEntries(sel: SelectorDecl): boolean {
+  return Boolean(sel.prefixes || sel.organisations || sel.services);
+}
+
 const ENTRY_NAME = { prefixes: 'prefix', organisations: 'organisation', services: 'service' } as const;
 
 function zonesText(mask: number): string {
@@ -236,6 +240,12 @@ export function reviewPolicy(policy: PolicyModel, sources: SourceIndex, opts: Re
     const sm = cuts.mask(r.src);
     const dm = cuts.mask(r.dst);
     const meet = sm & dm & fbits;
+    // A side that reaches no zone at all: its entries are dead (the mistyped prefix), reported where they are written.
+    const deadSides = (['from', 'to'] as const).filter((side) => !((side === 'from' ? sm : dm) & fbits) && hasEntries(side === 'from' ? r.from : r.to));
+    if (!meet && deadSides.length) {
+      for (const side of deadSides) reportDead(side, 0);
+      continue;
+    }
     if (!meet) {
       // Rules that match no packet even as written are POLICY_EMPTY already.
       const f = fams.find((x) => pick(r.src, x).length && pick(r.dst, x).length);
@@ -253,8 +263,8 @@ export function reviewPolicy(policy: PolicyModel, sources: SourceIndex, opts: Re
       continue;
     }
     // Dead entries: judged against the zones the other side reaches.
-    for (const side of ['from', 'to'] as const) {
-      const other = (side === 'from' ? dm : sm) & fbits;
+    for (const side of ['from', 'to'] as const) reportDead(side, (side === 'from' ? dm : sm) & fbits);
+    function reportDead(side: 'from' | 'to', other: number): void {
       forEachEntry(sets, side === 'from' ? r.from : r.to, (set, field, i) => {
         const em = cuts.mask(set);
         if (em & other) return;

@@ -17,6 +17,8 @@ const POLICY =
   'rules:\n' +
   // a mistyped /46: allocated to nobody (GM0001 has 2a07:3500:4::/46)
   R('typo', '{ prefixes: [192.0.2.0/27, "2a07:3500:40::/46"] }', '{ services: [brp] }', 'proto: tcp, ports: [443], action: allow') +
+  // only the mistyped /46: the rule reaches nothing, and the finding is at the prefix
+  R('typo-only', '{ prefixes: ["2a07:3500:40::/46"] }', '{ services: [brp] }', 'proto: tcp, ports: [443], action: allow') +
   // GM0002 (via SV0001) joins overheid only; the saas is in markt
   R('wrong-zone', '{ organisations: [GM0001, GM0002] }', '{ services: [saas] }', 'proto: tcp, ports: [443], action: allow') +
   // markt to an overheid service: never carried, caught here before any guardrail
@@ -44,13 +46,20 @@ describe("policy lint: the reviewer's checks", () => {
   it('builds', () => expect(findings).toEqual([]));
 
   it('reports the mistyped /46 that no one holds, at the prefix', () => {
-    const f = byCode(lint, 'POLICY_DEAD_SELECTOR').filter((x) => x.message.includes('typo'));
+    const f = byCode(lint, 'POLICY_DEAD_SELECTOR').filter((x) => x.message.includes('rule typo:'));
     expect(f).toHaveLength(1);
     expect(f[0].message).toMatch(/prefix 2a07:3500:40::\/46 in from covers no declared address/);
     expect(f[0]).toMatchObject({ severity: 'warning', line: lineOf(POLICY, 'id: typo') });
     expect(f[0].file.endsWith(file)).toBe(true);
     // located at the prefix itself, not at the rule
     expect(f[0].column).toBe(POLICY.split('\n')[lineOf(POLICY, 'id: typo') - 1].indexOf('"2a07:3500:40::/46"') + 1);
+  });
+
+  it('reports the mistyped /46 of a rule that has nothing else as the dead prefix, not as a rule that never matches', () => {
+    // (it is also shadowed by the rule typo above, which lists the same /46)
+    expect(lint.filter((x) => x.message.includes('typo-only') && x.code !== 'POLICY_SHADOWED').map((x) => [x.code, x.line, x.column])).toEqual([
+      ['POLICY_DEAD_SELECTOR', lineOf(POLICY, 'id: typo-only'), POLICY.split('\n')[lineOf(POLICY, 'id: typo-only') - 1].indexOf('"2a07') + 1],
+    ]);
   });
 
   it('reports an organisation whose addresses lie outside the zones the rule reaches, with an example address', () => {
