@@ -7,7 +7,7 @@ import { ZONES } from './types';
  * nftables compilation. One `table inet ggi` per device, owned by ggi: the file first creates and deletes only that
  * table (so nothing else on the device is touched) and then declares it whole, atomically in one `nft -f`.
  *
- * The forward chain drops by policy, accepts established/related traffic, never forwards between two uplinks (the
+ * The forward chain drops by policy (and counts what it drops: a last `counter drop` rule), accepts established/related traffic, never forwards between two uplinks (the
  * zones never meet on a CE), and jumps per (in, out) interface pair to a chain holding the policy rules in order,
  * each restricted to the addresses that can really be on that pair. Rules keep first-match order, so the device
  * gives exactly the verdict of `policy query` for the traffic it carries.
@@ -330,7 +330,8 @@ class SetNamer {
 function ruleLines(r: RuleModel, family: Family, srcCidrs: string[], dstCidrs: string[], sets: SetNamer): string[] {
   const ip = family === 4 ? 'ip' : 'ip6';
   const match = `${ip} saddr ${sets.ref(family, srcCidrs)} ${ip} daddr ${sets.ref(family, dstCidrs)}`;
-  const verdict = `${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
+  // A counter on every policy rule: which device's filter took a packet is read off the rule's counter (policy trace).
+  const verdict = `counter ${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
   switch (r.proto) {
     case 'tcp':
     case 'udp':
@@ -431,6 +432,8 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
   ];
   if (uplinks.length > 1) forward.push(`\t\tiifname ${ifset(uplinks)} oifname ${ifset(uplinks)} drop comment "zones never exchange traffic"`);
   forward.push(...jumps);
+  // What no rule took: counted, then dropped as the chain's policy would (the default deny, made visible).
+  forward.push('\t\tcounter drop comment "ggi: default deny"');
 
   const out: string[] = [
     `# ggi: nftables ruleset for ${input.deviceId} (${input.role}); generated from the policy, do not edit`,
