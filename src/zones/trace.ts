@@ -149,11 +149,11 @@ export function traceParsed(policy: PolicyModel, topo: TraceTopology, p: ParsedP
   /** One filtering device: the packet's addresses must belong on the pair, then the first matching rule decides. */
   const filter = (device: string, pair: string, onPair: boolean, offPair: string): Trace | null => {
     const where = `ggi.nft forward ${pair}`;
-    if (!onPair) return stop('denied', `${device} drops it: ${offPair}`, { device, zone: z, filter: `${where}: ${offPair}, policy drop`, rule: null });
+    if (!onPair) return stop('denied', `${device} drops it: ${offPair}`, { device, zone: z, filter: `${where}: ${offPair}, "ggi: default deny"`, rule: null });
     const r = rulesVerdict(policy, p);
     if (!r || r.action === 'deny') {
       const reason = r ? `denied by rule ${r.id} at ${device}: ${r.reason}` : `no rule matches at ${device}: default deny`;
-      return stop('denied', reason, { device, zone: z, filter: r ? where : `${where}: no rule matches, policy drop`, rule: r ? r.id : null });
+      return stop('denied', reason, { device, zone: z, filter: r ? where : `${where}: no rule matches, "ggi: default deny"`, rule: r ? r.id : null });
     }
     hops.push({ device, zone: z, filter: where, rule: r.id, action: 'allow' });
     return null;
@@ -180,7 +180,7 @@ export function traceParsed(policy: PolicyModel, topo: TraceTopology, p: ParsedP
   }
   if (!srcBehindEdge && !dstBehindEdge) {
     // nftables.ts: a border forwards only between its CE downlinks and the zone's edge (the KPS, the suppliers).
-    return stop('denied', `${border} forwards only between CEs and the ${edge}: no chain from one CE to another (forward policy drop)`, { device: border, zone: z, filter: `ggi.nft forward d-${src.device} -> d-${dst.device}: no chain, policy drop`, rule: null });
+    return stop('denied', `${border} forwards only between CEs and the ${edge}: no chain from one CE to another (forward policy drop)`, { device: border, zone: z, filter: `ggi.nft forward d-${src.device} -> d-${dst.device}: no chain, "ggi: default deny"`, rule: null });
   }
   const inSide = srcBehindEdge ? edge : `d-${(src as Extract<End, { kind: 'lan' }>).device}`;
   const outSide = dstBehindEdge ? edge : `d-${(dst as Extract<End, { kind: 'lan' }>).device}`;
