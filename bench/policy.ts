@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { generateNationalInventory, mutatePolicy, writeInventoryFiles } from '../src/generate/national';
 import type { Inventory } from '../src/model/inventory';
 import { loadInventory } from '../src/model/load';
-import { buildPolicy, diffPolicies, exportCapirca, lintPolicy, nftablesForDevice, type NftDeviceInput, type PolicyModel } from '../src/zones';
+import { buildPolicy, diffPolicies, exportCapirca, lintPolicy, nftablesForDevice, query, tracePacket, traceTopology, type NftDeviceInput, type PolicyModel } from '../src/zones';
+import { formatAddr } from '../src/zones/addr';
+import { reviewPolicy } from '../src/zones/review';
 
 /**
  * The policy engine on the full-size synthetic national inventory (20,000 rules): lint, diff of two versions that
@@ -96,6 +98,23 @@ export async function run(): Promise<Result[]> {
       unit: 'ms',
       note: `cpu ${round(diff.cpuMs)} ms; ${diff.value.opened.length} opened, ${diff.value.closed.length} closed regions; target < 3000 ms`,
     });
+
+    // the reviewer's checks alone (dead selectors, never-matching, over-broad, risky), part of the lint above
+    const rev = timed(() => reviewPolicy(basePolicy, base.sources));
+    results.push({ name: "policy: the reviewer's checks (part of lint)", value: round(rev.ms), unit: 'ms', note: `cpu ${round(rev.cpuMs)} ms; ${rev.value.length} findings` });
+
+    // trace and query of 10,000 packets drawn from the rules' own addresses
+    const topo = traceTopology(base);
+    const packets = basePolicy.rules.slice(0, 10000).flatMap((r) => {
+      const f = r.src.v6.length && r.dst.v6.length ? 6 : 4;
+      const s = f === 6 ? r.src.v6 : r.src.v4;
+      const d = f === 6 ? r.dst.v6 : r.dst.v4;
+      if (!s.length || !d.length) return [];
+      return [{ src: formatAddr(f, s[0].lo), dst: formatAddr(f, d[0].lo), proto: 'tcp' as const, dport: r.ports ? r.ports[0] : 443 }];
+    });
+    const tr = timed(() => packets.map((p) => tracePacket(basePolicy, topo, p)));
+    const qu = timed(() => packets.map((p) => query(basePolicy, p)));
+    results.push({ name: `policy: trace ${packets.length} packets`, value: round(tr.ms), unit: 'ms', note: `cpu ${round(tr.cpuMs)} ms; query of the same: ${round(qu.ms)} ms` });
 
     // nftables for every device
     const inputs = deviceInputs(base, basePolicy);
