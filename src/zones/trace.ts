@@ -162,7 +162,10 @@ export function traceParsed(policy: PolicyModel, topo: TraceTopology, p: ParsedP
   // The source's device, out towards the border.
   let t: Trace | null;
   if (src.kind === 'lan') {
-    t = filter(src.device, `lan -> up-${z}`, sides.carried(src.cp, z, p.src) && !sides.carried(src.cp, z, p.dst), `${text.src} is not an address ${src.cp} carries in ${z}`);
+    const mine = sides.carried(src.cp, z, p.src);
+    // A CE forwards only between its LANs and its uplinks (nftables.ts): nothing from one of its LANs to another.
+    const why = !mine ? `${text.src} is not an address ${src.cp} carries in ${z}` : `${text.dst} is behind ${src.device} itself, and a CE has no chain from one LAN to another`;
+    t = filter(src.device, `lan -> up-${z}`, mine && !sides.carried(src.cp, z, p.dst), why);
   } else {
     const behind = src.service.provider === 'kps' ? sides.kps(p.src) : sides.supplier(src.service.provider, p.src);
     t = filter(src.device, `lan (${src.service.name}) -> uplink`, behind && !(src.service.provider === 'kps' ? sides.kps(p.dst) : sides.supplier(src.service.provider, p.dst)), `${text.dst} lies behind ${src.device} itself`);
@@ -179,15 +182,18 @@ export function traceParsed(policy: PolicyModel, topo: TraceTopology, p: ParsedP
     return stop('no-route', `the connection point of ${dst.cp} does not join ${z} (${text.dst})`, { device: border, zone: z, filter: `no route to ${text.dst}`, rule: null });
   }
   if (!srcBehindEdge && !dstBehindEdge) {
-    // nftables.ts: a border forwards only between its CE downlinks and the zone's edge (the KPS, the suppliers).
-    return stop('denied', `${border} forwards only between CEs and the ${edge}: no chain from one CE to another (forward policy drop)`, { device: border, zone: z, filter: `ggi.nft forward d-${src.device} -> d-${dst.device}: no chain, "ggi: default deny"`, rule: null });
+    // From one CE to another: the border's chain for all its downlinks together (nftables.ts).
+    const anyCe = (x: bigint) => policy.orgs.some((o) => o.via !== null && o.joins.includes(z) && containsAddr(pick(o.zones[z], p.family), x));
+    t = filter(border, 'downlinks -> downlinks', anyCe(p.src) && anyCe(p.dst), 'the addresses do not belong on downlinks -> downlinks');
+    if (t) return t;
+  } else {
+    const inSide = srcBehindEdge ? edge : `d-${(src as Extract<End, { kind: 'lan' }>).device}`;
+    const outSide = dstBehindEdge ? edge : `d-${(dst as Extract<End, { kind: 'lan' }>).device}`;
+    const behindEdge = (a: bigint) => (z === 'overheid' ? sides.kps(a) : sides.supplier(undefined, a));
+    const onPair = (srcBehindEdge ? behindEdge(p.src) : sides.carried((src as Extract<End, { kind: 'lan' }>).cp, z, p.src)) && (dstBehindEdge ? behindEdge(p.dst) : sides.carried((dst as Extract<End, { kind: 'lan' }>).cp, z, p.dst));
+    t = filter(border, `${inSide} -> ${outSide}`, onPair, `the addresses do not belong on ${inSide} -> ${outSide}`);
+    if (t) return t;
   }
-  const inSide = srcBehindEdge ? edge : `d-${(src as Extract<End, { kind: 'lan' }>).device}`;
-  const outSide = dstBehindEdge ? edge : `d-${(dst as Extract<End, { kind: 'lan' }>).device}`;
-  const behindEdge = (a: bigint) => (z === 'overheid' ? sides.kps(a) : sides.supplier(undefined, a));
-  const onPair = (srcBehindEdge ? behindEdge(p.src) : sides.carried((src as Extract<End, { kind: 'lan' }>).cp, z, p.src)) && (dstBehindEdge ? behindEdge(p.dst) : sides.carried((dst as Extract<End, { kind: 'lan' }>).cp, z, p.dst));
-  t = filter(border, `${inSide} -> ${outSide}`, onPair, `the addresses do not belong on ${inSide} -> ${outSide}`);
-  if (t) return t;
 
   // The destination's device, in from the border.
   if (dst.kind === 'lan') {

@@ -253,3 +253,23 @@ describe('ggi policy trace (CLI)', () => {
     }
   });
 });
+
+describe('ggi policy trace between two organisations', () => {
+  const dir = writeInventory(RULES.replace('rules:\n', 'rules:\n  - { id: gm-gm, from: { organisations: [GM0001] }, to: { organisations: [GM0002] }, proto: tcp, ports: [443], action: allow, owner: netwerk, reason: samenwerking }\n'), { 'devices/backbone.yaml': BACKBONE });
+  afterAll(() => cleanup(dir));
+
+  it('crosses the border from one CE to another, as query allows it', async () => {
+    const args = ['--inventory', dir, '--src', '192.0.2.1', '--dst', '192.0.2.49', '--proto', 'tcp', '--dport', '443', '--format', 'json'];
+    const t = JSON.parse((await run(['policy', 'trace', ...args])).out);
+    const q = JSON.parse((await run(['policy', 'query', ...args])).out);
+    expect(q).toMatchObject({ allowed: true, rule: 'gm-gm' });
+    expect(t).toMatchObject({ allowed: true, verdict: 'allowed' });
+    expect(t.hops.map((h: { device: string; filter: string }) => `${h.device}: ${h.filter}`)).toEqual([
+      'LAN GM0001: -',
+      'ce-gm0001: ggi.nft forward lan -> up-overheid',
+      'border-overheid: ggi.nft forward downlinks -> downlinks',
+      'ce-sv0001: ggi.nft forward up-overheid -> lan',
+      'LAN GM0002: -',
+    ]);
+  });
+});
