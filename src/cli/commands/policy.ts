@@ -10,6 +10,7 @@ import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 import { makeDirectory } from '../../util/directory';
+import { markdownCode, markdownText } from '../../util/escape/markdown';
 
 /** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -194,18 +195,15 @@ function textDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, h
   return out.join('\n') + '\n';
 }
 
-function mdEscape(s: string): string {
-  return s.replace(/\|/g, '\\|');
-}
 
 function markdownDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, head: { label: string; policy: PolicyModel }): string {
-  const out: string[] = ['## ggi policy diff', '', `\`${base.label}\` → \`${head.label}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
+  const out: string[] = ['## ggi policy diff', '', `${markdownCode(base.label)} → ${markdownCode(head.label)}: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6)`];
   if (!d.opened.length && !d.closed.length) out.push('', 'No flow changes verdict.');
   for (const [title, list, p] of [['Opened', d.opened, head.policy], ['Closed', d.closed, base.policy]] as const) {
     if (!list.length) continue;
     out.push('', `### ${title} (${list.length})`, '', '| rule | proto | ports | from | to | example |', '|---|---|---|---|---|---|');
     for (const c of list) {
-      out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', who(p, c.src, 4), who(p, c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
+      out.push(`| ${[c.rules.map(markdownCode).join(', '), markdownText(c.proto), markdownText(c.dports ?? '*'), markdownText(who(p, c.src, 4)), markdownText(who(p, c.dst, 4)), markdownCode(exampleText(c))].join(' | ')} |`);
     }
   }
   return out.join('\n') + '\n';
@@ -289,7 +287,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
       fs.writeFileSync(path.join(root, rel), text);
     }
   });
-  ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
+  if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok: true, out, files: [...e.files.keys()].map((f) => path.join(out, f)), terms: e.terms });
+  else ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;
 }
 
@@ -338,7 +337,7 @@ export const commands: Command[] = [
       name: 'policy export',
       summary: 'export the policy for other tools (capirca: .pol, NETWORK.net, SERVICES.svc)',
       positionals: ['FORMAT'],
-      flags: { out: { type: 'string', help: 'output folder' } },
+      flags: { out: { type: 'string', help: 'output folder' }, format: FORMAT_FLAG },
     },
     run: runExport,
   },
