@@ -21,7 +21,7 @@ export function terminalText(s: string): string {
 const OWN = /\r\x1b\[K|\x1b\[K|\x1b\[(?:0|1|2|31|32|33|36)m/y;
 
 /**
- * A whole output stream: every unsafe character made visible, layout (newline, tab) kept. With `ownSequences`, the
+ * A whole output stream: every unsafe character made visible, layout (newline, CRLF, tab) kept. With `ownSequences`, the
  * colour and progress sequences ggi writes itself pass (on a terminal); anything else is escaped.
  */
 export function terminalOutput(s: string, ownSequences: boolean): string {
@@ -39,7 +39,8 @@ export function terminalOutput(s: string, ownSequences: boolean): string {
       }
     }
     const c = s[i];
-    out += c === '\n' || c === '\t' ? c : c.replace(UNSAFE, visible);
+    // CRLF is a line end too (CSV, RFC 4180); a lone CR would overwrite the line, so it is shown.
+    out += c === '\n' || c === '\t' || (c === '\r' && s[i + 1] === '\n') ? c : c.replace(UNSAFE, visible);
     i++;
   }
   return out;
