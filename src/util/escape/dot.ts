@@ -1,3 +1,5 @@
+import { unsafeChars } from './controls';
+
 /**
  * Graphviz DOT: a double-quoted ID (https://graphviz.org/doc/info/lang.html). Backslash is escaped first, so a name
  * cannot start a label escape (`\N`, `\G`, `\l`); quotes cannot end the string; control characters are dropped
@@ -5,7 +7,7 @@
  */
 export function dotString(s: string): string {
   const body = s
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '')
+    .replace(unsafeChars('\\t'), '')
     .replace(/\\/g, '\\\\')
     .replace(/"/g, '\\"')
     .replace(/\n/g, '\\n');

@@ -1,3 +1,5 @@
+import { unsafeChars } from './controls';
+
 /**
  * Text inside a Markdown table cell (GitHub Flavored Markdown, as in pull-request comments): markup characters are
  * backslash-escaped (GFM spec 2.4, "backslash escapes"), `<` `>` `&` become HTML entities so no tag reaches the page,
@@ -5,8 +7,8 @@
  */
 export function markdownText(s: string): string {
   return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
     .replace(/[\r\n\t]+/g, ' ')
+    .replace(unsafeChars(), '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -18,7 +20,7 @@ export function markdownText(s: string): string {
  * cell a pipe still ends the cell, even inside a code span (GFM 4.10), so it is escaped there too.
  */
 export function markdownCode(s: string): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const clean = s.replace(/[\r\n\t]/g, ' ').replace(unsafeChars(), '');
   const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = clean.startsWith('`') || clean.endsWith('`') ? ' ' : '';

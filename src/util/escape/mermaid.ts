@@ -1,3 +1,5 @@
+import { unsafeChars } from './controls';
+
 /**
  * Mermaid flowchart text. Labels are rendered as HTML by Mermaid, so markup in a name must arrive as text: every
  * character that Mermaid or HTML gives a meaning (`<`, `>`, `&`, quotes, `#`, backtick, `|`, brackets) is written as
@@ -6,7 +8,7 @@
  */
 export function mermaidLabel(s: string): string {
   return s
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '')
+    .replace(unsafeChars('\\t'), '')
     .split('\n')
     .map((line) => line.replace(/[#"'<>&`|[\](){}\\]/g, (c) => `#${c.charCodeAt(0)};`))
     .join('<br/>');

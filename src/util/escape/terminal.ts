@@ -5,8 +5,10 @@
  * `\uXXXX` is also a JSON escape: applied to a JSON document it keeps the document valid and its values unchanged.
  */
 
+import { unsafeChars } from './controls';
+
 // Newline and tab stay: they are the layout of the output itself.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = unsafeChars();
 
 function visible(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -25,7 +27,8 @@ const OWN = /\r\x1b\[K|\x1b\[K|\x1b\[(?:0|1|2|31|32|33|36)m/y;
  * colour and progress sequences ggi writes itself pass (on a terminal); anything else is escaped.
  */
 export function terminalOutput(s: string, ownSequences: boolean): string {
-  if (!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(s)) return s;
+  UNSAFE.lastIndex = 0;
+  if (!UNSAFE.test(s)) return s;
   let out = '';
   let i = 0;
   while (i < s.length) {
