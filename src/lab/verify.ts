@@ -289,7 +289,7 @@ export const deviceHealthProvider: CheckProvider = {
     return Promise.all(
       routers.map(async (n): Promise<Check> => {
         const problems: string[] = [];
-        const wanted = ['sshd answers on the management address', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} running`] : []), 'packet filter table inet ggi loaded'];
+        const wanted = ['SSH answers', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} run`] : []), 'table inet ggi loaded'];
         const nsUp = (await env.runner.run(['ip', 'netns', 'exec', n.namespace, 'true'], { allowFail: true, timeoutMs: 10000 })).code === 0;
         if (!nsUp) return { name: `device ${n.id}`, ok: false, expected: wanted.join('; '), observed: 'namespace gone', detail: `network namespace ${n.namespace} does not exist`, unreachable: true };
         const ssh = n.sshd ? await sshAnswers(n.sshd.address, n.sshd.port, 3000) : false;

@@ -24,11 +24,25 @@ export function verifyDocument(r: VerifyReport): { ok: boolean; checks: Array<Om
   return { ok: r.ok, checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, expected: c.expected, observed: c.observed, detail: c.detail })) };
 }
 
-/** A readable table; the details of failed checks below it. */
+/**
+ * A readable table: one row per group of checks that all hold (`bgp (151 checks)`), every failed check on a row of
+ * its own, and the details of failed checks below it.
+ */
 export function verifyText(r: VerifyReport): string {
-  let text = table(['check', 'ok', 'expected', 'observed'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAIL', c.expected, c.observed]));
-  const failed = r.checks.filter((c) => !c.ok && c.detail);
-  for (const c of failed) text += `\n${c.name}:\n${c.detail.split('\n').map((l) => `  ${l}`).join('\n')}\n`;
+  const groups = new Map<string, Check[]>();
+  for (const c of r.checks) groups.set(c.name.split(' ')[0], [...(groups.get(c.name.split(' ')[0]) ?? []), c]);
+  const rows: string[][] = [];
+  for (const [group, checks] of groups) {
+    if (checks.length <= 3) {
+      for (const c of checks) rows.push([c.name, c.ok ? 'ok' : 'FAIL', c.expected, c.observed]);
+      continue;
+    }
+    const failed = checks.filter((c) => !c.ok);
+    rows.push([`${group} (${checks.length} checks)`, failed.length ? 'FAIL' : 'ok', checks[0].expected, `${checks.length - failed.length} of ${checks.length} hold`]);
+    for (const c of failed) rows.push([`  ${c.name}`, 'FAIL', c.expected, c.observed]);
+  }
+  let text = table(['check', 'ok', 'expected', 'observed'], rows);
+  for (const c of r.checks.filter((x) => !x.ok && x.detail)) text += `\n${c.name}:\n${c.detail.split('\n').map((l) => `  ${l}`).join('\n')}\n`;
   const bad = r.checks.filter((c) => !c.ok).length;
   text += `\n${r.ok ? `verified: ${r.checks.length} checks hold; the network does what the inventory says` : `NOT verified: ${bad} of ${r.checks.length} checks fail${r.unreachable ? ' (devices could not be reached)' : ''}`}\n`;
   return text;
