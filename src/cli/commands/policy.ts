@@ -43,8 +43,8 @@ function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; poli
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       const msg = /does not exist/.test(why) ? `'${where}' is neither an inventory folder nor a git revision that exists` : `cannot read git revision '${where}': ${why}`;
-      const f: Finding = { severity: 'error', code: 'POLICY_DIFF_SOURCE', message: msg, file: ctx.global.inventory, line: 1, column: 1 };
-      throw new UserError(msg, EXIT.INVALID, [f]);
+      // An argument error: no place in a file to point at.
+      throw new UserError(msg, EXIT.INVALID, [], 'POLICY_DIFF_SOURCE');
     }
     label = where;
   }
