@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, type Io } from '../context';
+import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, type Io, UserError } from '../context';
 import { table } from '../report/table';
 import { printJson } from '../report/output';
 
@@ -38,19 +38,19 @@ async function quickstart(ctx: CommandContext): Promise<ExitCode> {
 
   say('== 1. validate the inventory\n');
   const valid = await sub(ctx, ['validate'], json);
-  if (valid !== EXIT.OK) return valid;
+  // A step that fails ends the run: the error (already on stderr) is the one JSON document (CLI.md).
+  if (valid !== EXIT.OK) throw new UserError("the inventory does not validate (see 'ggi validate' above)", valid);
   say(await summary(ctx));
 
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    ctx.io.stderr('ggi quickstart: the lab needs root on Linux (network namespaces); run it as root after scripts/install.sh\n');
-    return EXIT.INVALID;
+    throw new UserError('the lab needs root on Linux (network namespaces); run it as root after scripts/install.sh', EXIT.INVALID);
   }
   const lab = require('../../lab') as typeof import('../../lab');
   say('\n== 2. bring up the lab\n');
   if (lab.labStatus(state).up) say(`a lab is already up in ${path.relative(ctx.io.cwd, state)}; using it\n`);
   else {
     const u = await sub(ctx, ['lab', 'up', '--state', state], json);
-    if (u !== EXIT.OK) return u;
+    if (u !== EXIT.OK) throw new UserError('the lab could not be brought up (see above)', u);
   }
 
   say('\n== 3. apply the desired state to every router\n');
