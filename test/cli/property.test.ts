@@ -13,7 +13,8 @@ import * as jsYaml from 'js-yaml';
  *   - exit with a code from the contract (0–4),
  *   - print exactly one JSON document on stdout with --format json,
  *   - leave every file of the inventory as it was when it does not exit 0.
- * The seed is printed; GGI_PROPERTY_SEED=N reproduces a run, GGI_PROPERTY_RUNS=N runs more per command.
+ * The seed is printed; GGI_PROPERTY_SEED=N reproduces a run, GGI_PROPERTY_RUNS=N runs more per command,
+ * GGI_PROPERTY_VERBOSE=1 logs every run (exit code, mutations, last line of stderr).
  */
 
 const REPO = path.resolve(__dirname, '../..');
@@ -37,7 +38,8 @@ type Mutation =
   | { kind: 'empty-ledger'; text: string }
   | { kind: 'delete-file'; file: number };
 
-const at = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
+// A position as a fraction of the file, spread evenly (doubles would cluster near 0).
+const at = fc.integer({ min: 0, max: 999_999 }).map((n) => n / 1_000_000);
 const file = fc.nat(10_000);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('delete-line' as const), file, at }),
@@ -268,6 +270,8 @@ export function contractViolations(r: { code: number | null; stdout: string; std
         const after = snapshot(inv);
         const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
         const bad = contractViolations(r, json, changed);
+        // eslint-disable-next-line no-console
+        if (process.env.GGI_PROPERTY_VERBOSE) console.log(`exit ${r.code} ${name} ${JSON.stringify(mutations)} ${r.stderr.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
         if (bad.length) {
           throw new Error(`ggi ${argv.join(' ')}${json ? ' --format json' : ''} (seed ${SEED}, mutations ${JSON.stringify(mutations)}):\n  ${bad.join('\n  ')}\nstderr: ${r.stderr.slice(0, 600)}`);
         }
