@@ -168,6 +168,26 @@ describe('names with control characters and markup are escaped in every output',
   });
 });
 
+describe('findings quoting hostile input stay inert in every report format', () => {
+  it('text, json, junit and sarif of validate', async () => {
+    const key = 'evil\u001b]0;pwn\u0007\u009b2J\u202e<x>';
+    const dir = tmpInventory({ 'ggi.yaml': MINIMAL_SETTINGS, 'organisations/gm0001.yaml': `id: GM0001\nkind: gemeente\nname: X\n${JSON.stringify(key)}: 1\n` });
+    try {
+      for (const format of ['text', 'json', 'junit', 'sarif']) {
+        const r = await run(['validate', '--inventory', dir, '--format', format]);
+        expect({ format, code: r.code }).toEqual({ format, code: 1 });
+        expect(r.stdout).toContain('evil');
+        expect(r.stdout).not.toMatch(RAW_CONTROL);
+        if (format === 'junit') expect(r.stdout).toContain('evil]0;pwn2J&lt;x&gt;');
+        // JSON keeps the value (escaped as \uXXXX on the wire, the same string once parsed).
+        if (format === 'json' || format === 'sarif') expect(JSON.stringify(JSON.parse(r.stdout))).toMatch(/evil\\u001b\]0;pwn\\u0007.*2J\u202e<x>/);
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
+
 describe('escaping modules', () => {
   it('terminal text: controls, ESC sequences, C1 and bidi overrides visible; own colours only when asked', () => {
     expect(terminalText('a\u001b[2Jb\u009bc\u202ed\ne')).toBe('a\\u001b[2Jb\\u009bc\\u202ed\\ne');
