@@ -151,7 +151,7 @@ export async function main(argv: string[], outerIo: Io = processIo()): Promise<E
  * The one place where a failed command is reported (CLI.md "Running it"): on stderr for people; with `--format json`
  * also as the one JSON document on stdout, unless the command already printed its document.
  */
-function reportError(e: unknown, io: Io, asJson: boolean): ExitCode {
+export function reportError(e: unknown, io: Io, asJson: boolean): ExitCode {
   if (e instanceof UsageError) {
     if (asJson) printJson(io, { ok: false, error: e.message, usage: true });
     io.stderr(`ggi: ${e.message}\n`);

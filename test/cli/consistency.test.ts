@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
+import { main, reportError } from '../../src/cli/main';
 import { commandNames } from '../../src/cli/registry';
 import { dotString } from '../../src/util/escape/dot';
 import { markdownCode, markdownText } from '../../src/util/escape/markdown';
@@ -96,6 +96,19 @@ describe('--format json: one JSON document on stdout, errors included', () => {
     } finally {
       cleanup(out);
     }
+  });
+});
+
+describe('the one error path', () => {
+  it('an internal bug: a JSON document with --format json, no stack trace unless GGI_DEBUG=1', () => {
+    const f = fakeIo();
+    expect(reportError(new TypeError('boom'), f.io, true)).toBe(1);
+    expect(JSON.parse(f.stdout())).toEqual({ ok: false, error: 'internal error: boom' });
+    expect(f.stderr()).not.toMatch(/\n\s+at /);
+    const debug = fakeIo({ GGI_DEBUG: '1' });
+    reportError(new TypeError('boom'), debug.io, false);
+    expect(debug.stdout()).toBe('');
+    expect(debug.stderr()).toMatch(/\n\s+at /);
   });
 });
 
