@@ -131,6 +131,7 @@ export async function main(argv: string[], outerIo: Io = processIo()): Promise<E
           return EXIT.OK;
         }
         const known = group.map((g) => g.split(' ').slice(1).join(' ')).join(', ');
+        if (sub === undefined && !json) io.stderr(groupHelp(argv[0], group));
         throw new UsageError(sub === undefined ? `'ggi ${argv[0]}' needs a command: ${known} (see ggi ${argv[0]} --help)` : `unknown command 'ggi ${argv[0]} ${sub}' (known: ${known})`);
       }
       throw new UsageError(`unknown command '${argv[0]}' (see ggi --help)`);
