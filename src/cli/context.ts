@@ -22,9 +22,13 @@ export const EXIT = { OK: 0, INVALID: 1, USAGE: 2, DEVICE_FAILED: 3, DIFFERENCE:
 /** A usage error: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {}
 
-/** A user-facing failure that is not about the inventory's content (exit 1 unless stated). */
+/**
+ * A user-facing failure (exit 1 unless stated): findings when it is about the inventory's content, located at the YAML
+ * node; a stable `code` alone when it is about the command's arguments (an unknown organisation, a bad prefix), which
+ * have no place in a file.
+ */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: ExitCode = 1, readonly findings: Finding[] = []) {
+  constructor(message: string, readonly exitCode: ExitCode = 1, readonly findings: Finding[] = [], readonly code?: string) {
     super(message);
   }
 }

@@ -1,4 +1,6 @@
 import { indexInventory, type Inventory } from '../model/inventory';
+import { dotString } from '../util/escape/dot';
+import { mermaidId, mermaidLabel } from '../util/escape/mermaid';
 
 /** The topology as a plain graph: zones, the KPS, connection points, samenwerkingsverbanden with members, suppliers. */
 export interface GraphNode {
@@ -51,7 +53,7 @@ export function topologyGraph(inv: Inventory): Graph {
   return { nodes, edges };
 }
 
-const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+const q = dotString;
 const SHAPE: Record<GraphNode['kind'], string> = {
   zone: 'shape=ellipse, style=filled, fillcolor="#dbe9f6"',
   kps: 'shape=doubleoctagon, style=filled, fillcolor="#f6e7db"',
@@ -78,8 +80,8 @@ export function toDot(g: Graph): string {
 }
 
 export function toMermaid(g: Graph): string {
-  const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-  const label = (s: string) => s.replace(/"/g, "'").replace(/\n/g, '<br/>');
+  const id = mermaidId;
+  const label = mermaidLabel;
   const open: Record<GraphNode['kind'], [string, string]> = {
     zone: ['(["', '"])'], kps: ['{{"', '"}}'], organisation: ['["', '"]'], samenwerkingsverband: ['[["', '"]]'], member: ['("', '")'], supplier: ['[/"', '"/]'], service: ['>"', '"]'],
   };
@@ -88,7 +90,7 @@ export function toMermaid(g: Graph): string {
   for (const n of g.nodes) if (n.cluster) clusters.set(n.cluster, [...(clusters.get(n.cluster) ?? []), n]);
   for (const n of g.nodes) if (!n.cluster) lines.push(`  ${id(n.id)}${open[n.kind][0]}${label(n.label)}${open[n.kind][1]}`);
   for (const [c, ns] of clusters) {
-    lines.push(`  subgraph ${id(`sv_${c}`)}["samenwerkingsverband ${c}"]`);
+    lines.push(`  subgraph ${id(`sv_${c}`)}["${label(`samenwerkingsverband ${c}`)}"]`);
     for (const n of ns) lines.push(`    ${id(n.id)}${open[n.kind][0]}${label(n.label)}${open[n.kind][1]}`);
     lines.push('  end');
   }

@@ -1,6 +1,7 @@
 import { contains, formatAddress, formatPrefix, prefixLast, reverseZones } from '../net';
 import type { LedgerEntryDecl } from '../model/schema';
 import { entryPrefix, isActive, type LedgerData } from './ledger';
+import { rpslText } from '../util/escape/rpsl';
 import { allocationCapacity, category, slotCapacity, type NumberingPlan, type PlanKind } from './plan';
 
 /**
@@ -25,10 +26,8 @@ function attr(name: string, value: string): string {
   return `${`${name}:`.padEnd(16)}${value}`;
 }
 
-/** RPSL values are single-line; keep descr/netname clean of characters that would break the object. */
-function clean(s: string): string {
-  return s.replace(/[\r\n#]+/g, ' ').replace(/\s+/g, ' ').trim();
-}
+/** RPSL values are single-line; keep descr clean of characters that would break the object. */
+const clean = rpslText;
 
 function netname(prefix: string, org: string, cat: string, suffix = ''): string {
   const raw = `${prefix}-${org}-${cat}${suffix}`.toUpperCase().replace(/[^A-Z0-9_-]/g, '-');

@@ -40,7 +40,7 @@ export interface InventoryLabOptions {
 }
 
 /** Roles that stand for parties outside GGI-Netwerk: the lab configures them itself. */
-const EXTERNAL_ROLES = new Set(['kps-peer', 'supplier-router']);
+export const EXTERNAL_ROLES: ReadonlySet<string> = new Set(['kps-peer', 'supplier-router']);
 
 export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceIntent[], opts: InventoryLabOptions): LabSpec {
   const name = opts.name ?? DEFAULT_LAB_NAME;

@@ -5,6 +5,7 @@
  */
 import type { Runner } from './exec';
 import type { LabState, NodeState } from './state';
+import { EXTERNAL_ROLES } from './inventory-lab';
 
 export type FlowProto = 'tcp' | 'udp' | 'icmp';
 
@@ -25,9 +26,11 @@ export interface FlowResult extends FlowProbe {
   readonly actual: boolean;
   readonly rule: string | null;
   readonly reason: string;
+  /** `policy query`'s verdict (allowed, denied, no-route, not-ggi), when the expectation gives one. */
+  readonly verdict?: string;
 }
 
-export type Expectation = (p: { src: string; dst: string; proto: FlowProto; port: number | null }) => { allowed: boolean; rule: string | null; reason: string };
+export type Expectation = (p: { src: string; dst: string; proto: FlowProto; port: number | null }) => { allowed: boolean; rule: string | null; reason: string; verdict?: string };
 
 /** Every probe between hosts: each listener of every other host, and one ICMP echo to each of its addresses. */
 export function flowProbes(state: LabState): FlowProbe[] {
@@ -118,8 +121,8 @@ export async function runProbes(runner: Runner, probes: readonly FlowProbe[], op
 export function compareFlows(probes: readonly FlowProbe[], observed: ReadonlyArray<{ ok: boolean; src: string | null }>, expect: Expectation): FlowResult[] {
   return probes.map((p, i) => {
     const o = observed[i];
-    const v = o.src ? expect({ src: o.src, dst: p.dst, proto: p.proto, port: p.port }) : { allowed: false, rule: null, reason: 'no route from the sending host' };
-    return { ...p, src: o.src, expected: v.allowed, actual: o.ok, rule: v.rule, reason: v.reason };
+    const v: ReturnType<Expectation> = o.src ? expect({ src: o.src, dst: p.dst, proto: p.proto, port: p.port }) : { allowed: false, rule: null, reason: 'no route from the sending host' };
+    return { ...p, src: o.src, expected: v.allowed, actual: o.ok, rule: v.rule, reason: v.reason, ...(v.verdict ? { verdict: v.verdict } : {}) };
   });
 }
 
@@ -174,3 +177,230 @@ export async function bgpReceived(runner: Runner, node: NodeState): Promise<stri
   }
   return prefixes.sort();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks: what `ggi verify` reports. Each provider observes one aspect of the running network and returns checks;
+// a new aspect (govroam EAP outcomes, DHCP leases, redundancy) is one more provider in CHECK_PROVIDERS.
+
+/** One verified fact (CLI.md `ggi verify`): what the inventory expects, what the network showed. */
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly expected: string;
+  readonly observed: string;
+  readonly detail: string;
+  /** The device did not answer at all: the verification could not be made (exit 3, not 4). Not part of the JSON. */
+  readonly unreachable?: boolean;
+}
+
+/** What a provider may use: the lab, how to run commands in it, the inventory as the lab sees it, and the policy. */
+export interface VerifyEnv {
+  readonly runner: Runner;
+  readonly state: LabState;
+  /** The inventory through the lab's profile (typed loosely so that this module needs no model import). */
+  readonly inventory: unknown;
+  /** The end-to-end verdict of `policy query` for a packet. */
+  readonly expectFlow: Expectation;
+  /** The prefixes the KPS peer must receive, canonical (net.formatPrefix). */
+  readonly announcedToKps: readonly string[];
+  /** Canonical form of a prefix as FRR prints it. */
+  readonly canonPrefix: (p: string) => string;
+  /** How long BGP sessions may take to come up after an apply. */
+  readonly settleMs: number;
+  /** Progress for people (stderr), one line at a time. */
+  progress(text: string): void;
+  /** A live count for long steps (shown on a terminal only). */
+  tick?(what: string, done: number, total: number): void;
+}
+
+/** A check provider: a named function from the lab to checks. Its failures are checks too (it never throws to the caller). */
+export interface CheckProvider {
+  readonly name: string;
+  readonly summary: string;
+  checks(env: VerifyEnv): Promise<Check[]>;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly unreachable: boolean;
+  readonly checks: Check[];
+}
+
+/** Runs the providers in order; a provider that fails is reported as a failed check of its own. */
+export async function runChecks(env: VerifyEnv, providers: readonly CheckProvider[]): Promise<VerifyReport> {
+  const checks: Check[] = [];
+  for (const p of providers) {
+    env.progress(`checking ${p.summary}…\n`);
+    try {
+      checks.push(...(await p.checks(env)));
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      checks.push({ name: `${p.name}: could not check`, ok: false, expected: p.summary, observed: 'no answer', detail: why, unreachable: true });
+    }
+  }
+  return { ok: checks.length > 0 && checks.every((c) => c.ok), unreachable: checks.some((c) => c.unreachable), checks };
+}
+
+/** The routers ggi manages in the lab (the KPS side and suppliers' own routers are parties outside GGI). */
+export function managedRouters(state: LabState, external: ReadonlySet<string>): NodeState[] {
+  return state.nodes.filter((n) => n.kind === 'router' && !external.has(String(n.meta.role ?? '')));
+}
+
+const FRR_DAEMON_NAMES = ['zebra', 'bgpd', 'staticd'];
+
+function pidAlive(pidFile: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an SSH server answers with its banner on the management address (what the controller needs first). */
+function sshAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    let buf = '';
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.on('error', () => done(false));
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (buf.includes('\n') || buf.length > 255) done(buf.startsWith('SSH-'));
+    });
+    s.on('close', () => resolve(buf.startsWith('SSH-')));
+  });
+}
+
+/** Every managed router: reachable over SSH, its FRR daemons running, ggi's packet filter loaded. */
+export const deviceHealthProvider: CheckProvider = {
+  name: 'device',
+  summary: 'the health of every managed device',
+  async checks(env) {
+    const routers = managedRouters(env.state, EXTERNAL_ROLES);
+    return Promise.all(
+      routers.map(async (n): Promise<Check> => {
+        const problems: string[] = [];
+        const wanted = ['SSH answers', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} run`] : []), 'table inet ggi loaded'];
+        const nsUp = (await env.runner.run(['ip', 'netns', 'exec', n.namespace, 'true'], { allowFail: true, timeoutMs: 10000 })).code === 0;
+        if (!nsUp) return { name: `device ${n.id}`, ok: false, expected: wanted.join('; '), observed: 'namespace gone', detail: `network namespace ${n.namespace} does not exist`, unreachable: true };
+        const ssh = n.sshd ? await sshAnswers(n.sshd.address, n.sshd.port, 3000) : false;
+        if (!ssh) problems.push(n.sshd ? `no SSH banner from ${n.sshd.address}:${n.sshd.port}` : 'no sshd');
+        if (n.frr) {
+          const dead = FRR_DAEMON_NAMES.filter((d) => !pidAlive(`${n.frr!.runDir}/${d}.pid`));
+          if (dead.length) problems.push(`FRR ${dead.join(', ')} not running`);
+        }
+        const nft = await env.runner.run(['nft', 'list', 'table', 'inet', 'ggi'], { netns: n.namespace, allowFail: true, timeoutMs: 10000 });
+        if (nft.code !== 0) problems.push('no table inet ggi');
+        return { name: `device ${n.id}`, ok: problems.length === 0, expected: wanted.join('; '), observed: problems.length ? problems.join('; ') : 'healthy', detail: `namespace ${n.namespace}, role ${n.meta.role ?? '-'}`, ...(ssh ? {} : { unreachable: true }) };
+      }),
+    );
+  },
+};
+
+/** Every BGP session of every router Established (after waiting, bounded, for sessions that are still coming up). */
+export const bgpSessionProvider: CheckProvider = {
+  name: 'bgp',
+  summary: 'BGP sessions',
+  async checks(env) {
+    const deadline = Date.now() + env.settleMs;
+    let sessions = await bgpSessions(env.runner, env.state);
+    while (sessions.some((s) => s.state !== 'Established') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(0, deadline - Date.now()))));
+      sessions = await bgpSessions(env.runner, env.state);
+    }
+    if (!sessions.length) return [{ name: 'bgp sessions', ok: false, expected: 'BGP sessions on the routers', observed: 'none', detail: 'no router answered show bgp summary' }];
+    return sessions.map((s) => ({
+      name: `bgp ${s.device} ${s.peer}`,
+      ok: s.state === 'Established',
+      expected: 'Established',
+      observed: s.state,
+      detail: s.prefixesReceived === null ? '' : `${s.prefixesReceived} prefixes received`,
+    }));
+  },
+};
+
+/** The KPS peer receives exactly the prefixes GGI announces to Diginetwerk, and never a default route. */
+export const kpsRouteProvider: CheckProvider = {
+  name: 'kps',
+  summary: 'routes the KPS receives',
+  async checks(env) {
+    const kps = env.state.nodes.filter((n) => n.meta.role === 'kps-peer');
+    if (!kps.length) return [];
+    const got = new Set<string>();
+    for (const n of kps) for (const p of await bgpReceived(env.runner, n)) got.add(env.canonPrefix(p));
+    const announced = new Set(env.announcedToKps);
+    const unexpected = [...got].filter((p) => !announced.has(p)).sort();
+    const missing = [...announced].filter((p) => !got.has(p)).sort();
+    const defaults = [...got].filter((p) => p === '0.0.0.0/0' || p === '::/0');
+    const list = (xs: string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')} (+${xs.length - 10} more)` : xs.join(', '));
+    return [
+      {
+        name: 'kps routes',
+        ok: unexpected.length === 0 && missing.length === 0,
+        expected: `${announced.size} announced prefixes`,
+        observed: `${got.size} received, ${unexpected.length} unexpected, ${missing.length} missing`,
+        detail: [unexpected.length ? `unexpected: ${list(unexpected)}` : '', missing.length ? `missing: ${list(missing)}` : ''].filter(Boolean).join('; '),
+      },
+      { name: 'kps no default route', ok: defaults.length === 0, expected: 'no default route', observed: defaults.length ? defaults.join(', ') : 'none', detail: '' },
+    ];
+  },
+};
+
+/**
+ * Which probes GGI-Netwerk judges: every flow but those it never carries, which `policy query` gives the verdict
+ * `not-ggi` (the one classification of src/zones/scope.ts: within one party, or service to service), and anything
+ * across the zones.
+ */
+export function judgedFlows(results: readonly FlowResult[]): { judged: FlowResult[]; crossZone: FlowResult[]; notJudged: number } {
+  const crossZone = results.filter((r) => /zones never exchange/i.test(r.reason));
+  const judged = results.filter((r) => r.verdict !== 'not-ggi');
+  return { judged, crossZone, notJudged: results.length - judged.length };
+}
+
+/** Real packets between every pair of hosts, each compared with `policy query` for the source the kernel picks. */
+export const flowProvider: CheckProvider = {
+  name: 'flows',
+  summary: 'flows with real packets against policy query',
+  async checks(env) {
+    const probes = flowProbes(env.state);
+    if (!probes.length) return [];
+    const observed = await runProbes(env.runner, probes, { timeoutMs: 1000, progress: (d, t) => env.tick?.('probing flows', d, t) });
+    const results = compareFlows(probes, observed, env.expectFlow);
+    const { judged, crossZone, notJudged } = judgedFlows(results);
+    const mismatches = judged.filter((r) => r.expected !== r.actual);
+    const allowed = judged.filter((r) => r.expected && r.actual).length;
+    const denied = judged.filter((r) => !r.expected && !r.actual).length;
+    const leaks = crossZone.filter((r) => r.actual);
+    const line = (m: FlowResult) => `${m.proto}${m.port !== null ? `/${m.port}` : ''} ${m.from} (${m.src ?? '-'}) -> ${m.to} (${m.dst}): policy ${m.expected ? 'allows' : 'denies'}, network ${m.actual ? 'connected' : 'blocked'} (${m.reason})`;
+    return [
+      {
+        name: 'flows',
+        ok: mismatches.length === 0,
+        expected: `${judged.length} flows as policy query says`,
+        observed: `${allowed} allowed and connected, ${denied} denied and blocked, ${mismatches.length} differ; ${notJudged} not GGI traffic (not judged)`,
+        detail: mismatches.slice(0, 20).map(line).join('\n'),
+      },
+      {
+        name: 'flows across zones',
+        ok: leaks.length === 0,
+        expected: `${crossZone.length} flows between overheid and markt blocked`,
+        observed: `${leaks.length} connected`,
+        detail: leaks.slice(0, 20).map(line).join('\n'),
+      },
+    ];
+  },
+};
+
+/** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, kpsRouteProvider, flowProvider];

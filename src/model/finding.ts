@@ -1,3 +1,5 @@
+import { terminalText } from '../util/escape/terminal';
+
 /** A problem found in the inventory, located at the YAML node that causes it (CLI.md "Findings"). */
 export type Severity = 'error' | 'warning';
 
@@ -24,5 +26,5 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 /** Formats a finding the way compilers do, so editors and CI logs link to it. */
 export function formatFinding(f: Finding): string {
-  return `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code} ${f.message}`;
+  return terminalText(`${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code} ${f.message}`);
 }

@@ -213,7 +213,27 @@ export function parseYaml(file: string, text: string): { source: SourceFile; val
     findings.push({ severity: 'warning', code: 'YAML_WARNING', message: firstLine(w.message), file, line: pos.line, column: pos.col });
   }
   if (findings.some((f) => f.severity === 'error')) return { source, value: undefined, findings };
-  return { source, value: doc.toJS({ maxAliasCount: 1000 }), findings };
+  try {
+    return { source, value: doc.toJS({ maxAliasCount: 1000 }), findings };
+  } catch (e) {
+    // The parser's guard against alias bombs ("billion laughs"): a finding at the first alias, never an exception.
+    const pos = lines.linePos(firstAliasOffset(doc));
+    const why = e instanceof Error ? firstLine(e.message) : String(e);
+    findings.push({ severity: 'error', code: 'YAML_SYNTAX', message: `the document cannot be expanded: ${why} (aliases may expand to at most 1000 nodes)`, file, line: pos.line, column: pos.col });
+    return { source, value: undefined, findings };
+  }
+}
+
+/** The offset of the first alias (`*name`) in a document, or 0. */
+function firstAliasOffset(doc: Document.Parsed): number {
+  let offset: number | undefined;
+  yamlLib().visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return offset === undefined ? undefined : yamlLib().visit.BREAK;
+    },
+  });
+  return offset ?? 0;
 }
 
 /**

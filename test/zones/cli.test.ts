@@ -149,7 +149,8 @@ describe('ggi policy (CLI)', () => {
       expect(git('status', '--porcelain')).toMatch(/policy\/10-rules.yaml/);
       const bad = await run(['policy', 'diff', '--inventory', repo, '--base', 'no-such-ref', '--format', 'json']);
       expect(bad.code).toBe(1);
-      expect(bad.out).toBe('');
+      // With --format json the error is the one JSON document (CLI.md), an argument error without a location.
+      expect(JSON.parse(bad.out)).toMatchObject({ ok: false, code: 'POLICY_DIFF_SOURCE', error: expect.stringMatching(/no-such-ref/) });
       expect(bad.err).toMatch(/POLICY_DIFF_SOURCE.*no-such-ref/);
       expect(bad.err).not.toMatch(/at .*\.(ts|js):\d+/);
     } finally {

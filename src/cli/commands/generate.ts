@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type Command, EXIT, UsageError, UserError } from '../context';
-import { writingTo } from '../report/output';
+import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 
 /** `ggi generate national|example`: write a generated inventory into a folder (benchmarks, scale tests, the example). */
 
@@ -22,6 +22,7 @@ export const commands: Command[] = [
         rules: { type: 'string', help: 'number of policy rules', default: '20000' },
         samenwerkingsverbanden: { type: 'string', help: 'number of synthetic samenwerkingsverbanden', default: '40' },
         suppliers: { type: 'string', help: 'number of synthetic suppliers', default: '100' },
+        format: FORMAT_FLAG,
       },
       details: 'Gemeenten come from data/gemeenten.csv; everything else is synthetic and uses documentation addresses only.',
     },
@@ -42,7 +43,8 @@ export const commands: Command[] = [
       }
       const dir = path.resolve(ctx.io.cwd, out);
       writingTo(dir, () => writeInventoryFiles(dir, files));
-      ctx.io.stdout(`wrote ${files.size} files to ${out} (seed ${seed}, ${rules} rules)\n`);
+      if (ctx.args.flags.format === 'json') printJson(ctx.io, { ok: true, out, files: files.size, seed, rules });
+      else ctx.io.stdout(`wrote ${files.size} files to ${out} (seed ${seed}, ${rules} rules)\n`);
       return EXIT.OK;
     },
   },
@@ -53,6 +55,7 @@ export const commands: Command[] = [
       flags: {
         out: { type: 'string', help: 'folder to write the inventory into' },
         doc: { type: 'string', help: 'also rewrite the generated "Full example" part of this file (docs/inventory.md)' },
+        format: FORMAT_FLAG,
       },
     },
     async run(ctx) {
@@ -63,7 +66,8 @@ export const commands: Command[] = [
       const files = buildExampleInventory();
       const dir = path.resolve(ctx.io.cwd, out);
       writingTo(dir, () => writeFiles(dir, files));
-      ctx.io.stdout(`wrote ${files.size} files to ${out}\n`);
+      const json = ctx.args.flags.format === 'json';
+      if (!json) ctx.io.stdout(`wrote ${files.size} files to ${out}\n`);
       const doc = ctx.args.flags.doc;
       if (typeof doc === 'string' && doc !== '') {
         const { refreshInventoryDoc } = require('../../generate/doc-example') as typeof import('../../generate/doc-example');
@@ -76,8 +80,9 @@ export const commands: Command[] = [
           throw new UserError(`cannot update ${doc}: ${e instanceof Error ? e.message : String(e)}`);
         }
         writingTo(file, () => fs.writeFileSync(file, text));
-        ctx.io.stdout(`updated the example in ${doc}\n`);
+        if (!json) ctx.io.stdout(`updated the example in ${doc}\n`);
       }
+      if (json) printJson(ctx.io, { ok: true, out, files: files.size, ...(typeof doc === 'string' && doc !== '' ? { doc } : {}) });
       return EXIT.OK;
     },
   },

@@ -63,9 +63,9 @@ function findOrg(ctx: CommandContext, inv: Inventory, id: string): Organisation 
   return null;
 }
 
+/** An argument error: it has no place in a file, so no location (and said once). */
 function unknownOrg(ctx: CommandContext, inv: Inventory, id: string): ExitCode {
-  const f: Finding = { severity: 'error', code: 'IPV6_UNKNOWN_ORGANISATION', message: `no organisation '${id}' in ${inv.dir}/organisations`, file: inv.ledger.file, line: 1, column: 1 };
-  return fail(ctx, `unknown organisation '${id}'`, [f]);
+  throw new UserError(`unknown organisation '${id}': no such file in ${inv.dir}/organisations`, EXIT.INVALID, [], 'IPV6_UNKNOWN_ORGANISATION');
 }
 
 function element(e: LedgerEntryDecl) {
@@ -96,6 +96,8 @@ async function store(ctx: CommandContext, inv: Inventory, change: Parameters<typ
 }
 
 function storeFailure(ctx: CommandContext, inv: Inventory, r: Exclude<StoreResult, { ok: true }>): ExitCode {
+  // A request the plan cannot grant (a bad prefix, no parent, exhausted) is about the arguments, not a ledger line.
+  if (!r.problem.settingsPath && !('findings' in r)) throw new UserError(r.problem.message, EXIT.INVALID, [], r.problem.code);
   const findings = 'findings' in r ? [problemFinding(inv, r.problem), ...r.findings] : [problemFinding(inv, r.problem)];
   return fail(ctx, r.problem.message, findings);
 }
@@ -248,7 +250,7 @@ export const commands: Command[] = [
       summary: 'export the ledger: RIPE inet6num objects, ip6.arpa delegations, or CSV',
       positionals: ['ripe|arpa|csv'],
       flags: { format: FORMAT_FLAG },
-      details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json applies to arpa.',
+      details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json: the zones of arpa as a list; ripe and csv as their text in one document.',
     },
     async run(ctx) {
       const what = ctx.args.positionals[0];
@@ -256,7 +258,10 @@ export const commands: Command[] = [
       const { inventory: inv } = loadForCommand(ctx);
       const plan = planOf(inv);
       const data = ledgerData(inv);
-      if (what === 'ripe') ctx.io.stdout(exportRipe(data, plan, orgInfos(inv)));
+      if (what !== 'arpa' && ctx.args.flags.format === 'json') {
+        // One JSON document even here: the RPSL or CSV text as one value.
+        printJson(ctx.io, { export: what, text: what === 'ripe' ? exportRipe(data, plan, orgInfos(inv)) : exportCsv(data, orgInfos(inv)) });
+      } else if (what === 'ripe') ctx.io.stdout(exportRipe(data, plan, orgInfos(inv)));
       else if (what === 'csv') ctx.io.stdout(exportCsv(data, orgInfos(inv)));
       else {
         const zones = exportArpa(data);

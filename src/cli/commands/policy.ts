@@ -11,6 +11,7 @@ import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
 import { makeDirectory } from '../../util/directory';
 import { writeFileAtomic } from '../../util/atomic';
+import { markdownCode, markdownText } from '../../util/escape/markdown';
 
 /** `ggi policy query|trace|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -247,9 +248,8 @@ function textDiff(d: DiffResult, base: { label: string; policy: PolicyModel }, h
   return out.join('\n') + '\n';
 }
 
-function mdEscape(s: string): string {
-  return s.replace(/\|/g, '\\|');
-}
+/** Text in a Markdown table cell: the one Markdown escaper (src/util/escape/markdown.ts). */
+const mdEscape = markdownText;
 
 interface Side {
   label: string;
@@ -282,7 +282,7 @@ function markdownDiff(d: DiffResult, base: Side, head: Side, opts: { limit: numb
   const out: string[] = [
     '## ggi policy diff',
     '',
-    `\`${base.label}\` → \`${head.label}\`: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6); ${gainers.length} organisation(s) gain access, ${losers.length} lose access`,
+    `${markdownCode(base.label)} → ${markdownCode(head.label)}: **${d.opened.length} opened**, **${d.closed.length} closed** (end-to-end verdicts, IPv4 and IPv6); ${gainers.length} organisation(s) gain access, ${losers.length} lose access`,
   ];
   if (!d.opened.length && !d.closed.length) out.push('', 'No flow changes verdict.');
   let cut = false;
@@ -291,7 +291,7 @@ function markdownDiff(d: DiffResult, base: Side, head: Side, opts: { limit: numb
     out.push('', `### ${title} (${list.length})`, '', '| organisation | what | rules |', '|---|---|---|');
     for (const o of list.slice(0, opts.limit)) {
       const rs = [...new Set(o[key].flatMap((a) => a.rules))];
-      out.push(`| ${mdEscape(o.organisation)} | ${mdEscape(accessList(o[key], 3))} | ${rs.slice(0, 3).map((r) => `\`${r}\``).join(', ')}${rs.length > 3 ? ` +${rs.length - 3}` : ''} |`);
+      out.push(`| ${mdEscape(o.organisation)} | ${mdEscape(accessList(o[key], 3))} | ${rs.slice(0, 3).map(markdownCode).join(', ')}${rs.length > 3 ? ` +${rs.length - 3}` : ''} |`);
     }
     if (list.length > opts.limit) {
       cut = true;
@@ -304,7 +304,7 @@ function markdownDiff(d: DiffResult, base: Side, head: Side, opts: { limit: numb
     for (const id of ids.slice(0, opts.limit)) {
       const r = impact.rules[id];
       const inv = d.opened.some((c) => c.rules.includes(id)) ? head.inv : base.inv;
-      out.push(`| \`${mdEscape(id)}\` | ${mdEscape(r.owner)} | ${mdEscape(r.reason.length > 120 ? `${r.reason.slice(0, 117)}…` : r.reason)} | ${mdEscape(ruleWhere(inv, r.loc))} |`);
+      out.push(`| ${markdownCode(id)} | ${mdEscape(r.owner)} | ${mdEscape(r.reason.length > 120 ? `${r.reason.slice(0, 117)}…` : r.reason)} | ${mdEscape(ruleWhere(inv, r.loc))} |`);
     }
     if (ids.length > opts.limit) {
       cut = true;
@@ -315,7 +315,7 @@ function markdownDiff(d: DiffResult, base: Side, head: Side, opts: { limit: numb
     if (!list.length) continue;
     out.push('', `### ${title} (${list.length})`, '', '| rule | proto | ports | from | to | example |', '|---|---|---|---|---|---|');
     for (const c of list.slice(0, opts.limit)) {
-      out.push(`| ${[c.rules.map((r) => `\`${r}\``).join(', '), c.proto, c.dports ?? '*', who(p, c.src, 4), who(p, c.dst, 4), `\`${exampleText(c)}\``].map(mdEscape).join(' | ')} |`);
+      out.push(`| ${[c.rules.map(markdownCode).join(', '), mdEscape(c.proto), mdEscape(c.dports ?? '*'), mdEscape(who(p, c.src, 4)), mdEscape(who(p, c.dst, 4)), markdownCode(exampleText(c))].join(' | ')} |`);
     }
     if (list.length > opts.limit) {
       cut = true;
