@@ -47,7 +47,7 @@ describe('ggi GROUP --help', () => {
   it('a group without a command, or with an unknown one, is a usage error naming the commands', async () => {
     const bare = await run(['policy']);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/query, lint, diff, export/);
+    expect(bare.stderr).toMatch(/query, trace, lint, diff, export/);
     const unknown = await run(['ipv6', 'frobnicate', '--inventory', EXAMPLE]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'ggi ipv6 frobnicate'");

@@ -44,8 +44,8 @@ function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; poli
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       const msg = /does not exist/.test(why) ? `'${where}' is neither an inventory folder nor a git revision that exists` : `cannot read git revision '${where}': ${why}`;
-      const f: Finding = { severity: 'error', code: 'POLICY_DIFF_SOURCE', message: msg, file: ctx.global.inventory, line: 1, column: 1 };
-      throw new UserError(msg, EXIT.INVALID, [f]);
+      // An argument error: no place in a file to point at.
+      throw new UserError(msg, EXIT.INVALID, [], 'POLICY_DIFF_SOURCE');
     }
     label = where;
   }
@@ -446,7 +446,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
       fs.writeFileSync(path.join(root, rel), text);
     }
   });
-  ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
+  if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok: true, out, files: [...e.files.keys()].map((f) => path.join(out, f)), terms: e.terms });
+  else ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;
 }
 
@@ -513,7 +514,7 @@ export const commands: Command[] = [
       name: 'policy export',
       summary: 'export the policy for other tools (capirca: .pol, NETWORK.net, SERVICES.svc)',
       positionals: ['FORMAT'],
-      flags: { out: { type: 'string', help: 'output folder' } },
+      flags: { out: { type: 'string', help: 'output folder' }, format: FORMAT_FLAG },
     },
     run: runExport,
   },
