@@ -17,6 +17,7 @@ export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['generate national', 'generate example'], load: () => require('./commands/generate') },
   { names: ['onboard'], load: () => require('./commands/onboard') },
   { names: ['quickstart'], load: () => require('./commands/quickstart') },
+  { names: ['usage report'], load: () => require('./commands/usage') },
 ];
 
 /** Every command name, without loading any command. */
