@@ -56,21 +56,23 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
     const check = spawnSync(process.execPath, ggiArgs, { encoding: 'utf8', maxBuffer: 1 << 28 });
     if (check.status !== 0) throw new Error(`ggi usage report failed: ${check.stderr}`);
     const report = JSON.parse(check.stdout) as { records: number; rows: Array<{ bytes: number }>; unattributed: { bytes: number } };
-    const ggi: number[] = [];
-    const nf: number[] = [];
-    const ratios: number[] = [];
+    const ggi: Timing[] = [];
+    const nf: Timing[] = [];
     for (let i = 0; i < 5; i++) {
-      const a = wall(process.execPath, ggiArgs);
-      const b = wall('nfdump', nfArgs);
-      ggi.push(a);
-      nf.push(b);
-      ratios.push(a / b);
+      ggi.push(timed(process.execPath, ggiArgs, dir));
+      nf.push(timed('nfdump', nfArgs, dir));
     }
+    const wallRatios = ggi.map((g, i) => g.wall / nf[i].wall);
+    const cpuRatios = ggi.map((g, i) => g.cpu / nf[i].cpu);
     const attributed = report.rows.reduce((n, x) => n + x.bytes, 0);
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
     return [
-      { name: 'usage report, 10M flow records (whole process)', value: round(median(ggi)), unit: 'ms', note: `median of 5 (${ggi.map(Math.round).join(', ')}); ${report.records} records, ${report.rows.length} rows, ${((100 * attributed) / (attributed + report.unattributed.bytes)).toFixed(1)} % of bytes attributed` },
-      { name: 'nfdump -A srcip4/24,srcip6/48 on the same files', value: round(median(nf)), unit: 'ms', note: `median of 5 (${nf.map(Math.round).join(', ')})` },
-      { name: 'ratio ggi / nfdump (pair by pair)', value: Math.round(median(ratios) * 100) / 100, unit: '×', note: `target ≤ 2; pairs ${ratios.map((x) => x.toFixed(2)).join(', ')}; load average ${os.loadavg()[0].toFixed(1)}` },
+      { name: 'usage report, 10M flow records: wall (whole process)', value: round(median(ggi.map((t) => t.wall))), unit: 's', note: `median of 5 (${list(ggi.map((t) => t.wall))}); ${report.records} records, ${report.rows.length} rows, ${((100 * attributed) / (attributed + report.unattributed.bytes)).toFixed(1)} % of bytes attributed` },
+      { name: 'usage report, 10M flow records: CPU (user + sys)', value: round(median(ggi.map((t) => t.cpu))), unit: 's', note: `median of 5 (${list(ggi.map((t) => t.cpu))})` },
+      { name: 'nfdump -A srcip4/24,srcip6/48, same files: wall', value: round(median(nf.map((t) => t.wall))), unit: 's', note: `median of 5 (${list(nf.map((t) => t.wall))})` },
+      { name: 'nfdump -A srcip4/24,srcip6/48, same files: CPU (user + sys)', value: round(median(nf.map((t) => t.cpu))), unit: 's', note: `median of 5 (${list(nf.map((t) => t.cpu))})` },
+      { name: 'ratio ggi / nfdump, wall (pair by pair)', value: round(median(wallRatios)), unit: '×', note: `target ≤ 2; pairs ${list(wallRatios)}; load average ${os.loadavg()[0].toFixed(1)}` },
+      { name: 'ratio ggi / nfdump, CPU (pair by pair)', value: round(median(cpuRatios)), unit: '×', note: `pairs ${list(cpuRatios)}` },
     ];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -106,11 +108,19 @@ async function collect(records: FlowRecord[], dir: string): Promise<string> {
   return path.join(dir, file);
 }
 
-function wall(cmd: string, args: string[]): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/** Wall and CPU seconds of a whole process, as GNU time (Debian `time`) reports them. */
+function timed(cmd: string, args: string[], dir: string): Timing {
+  const out = path.join(dir, 'time.txt');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', out, cmd, ...args], { stdio: 'ignore' });
+  if (r.error) throw new Error(`GNU time is needed (apt-get install time): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const [wall, user, sys] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-3).map(Number);
+  return { wall, cpu: user + sys };
 }
 
 function median(xs: number[]): number {
@@ -119,5 +129,5 @@ function median(xs: number[]): number {
 }
 
 function round(x: number): number {
-  return Math.round(x * 10) / 10;
+  return Math.round(x * 100) / 100;
 }

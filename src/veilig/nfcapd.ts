@@ -64,49 +64,65 @@ function newView(): FlowView {
   return { family: 4, src4: 0, dst4: 0, src6: new Uint32Array(4), dst6: new Uint32Array(4), proto: 0, srcPort: 0, dstPort: 0, bytes: 0, packets: 0, first: 0, last: 0, exporter: 0 };
 }
 
-/** Decodes the records of one data block, calling `visit` with the reused view. Pure over the buffer. */
-export function decodeBlock(b: Buffer, start: number, end: number, visit: (f: FlowView) => void, stats: ReadStats, v: FlowView = newView()): void {
+/** 16- and 32-bit views of a block buffer: records and elements are 4-byte aligned, so fields are read as array elements. */
+interface Views {
+  readonly buf: Buffer;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+}
+
+function viewsOf(b: Buffer): Views {
+  if (b.byteOffset % 4 !== 0) throw new FlowFileError('internal: unaligned flow buffer');
+  return { buf: b, u16: new Uint16Array(b.buffer, b.byteOffset, b.length >> 1), u32: new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) };
+}
+
+/**
+ * Decodes the records of one data block (bytes `start`..`end` of `b`, `start` 4-byte aligned), calling `visit` with
+ * the reused view. Pure over the buffer. Assumes a little-endian host, as nfdump's own files do.
+ */
+export function decodeBlock(b: Buffer | Views, start: number, end: number, visit: (f: FlowView) => void, stats: ReadStats, v: FlowView = newView()): void {
+  const { buf, u16, u32 } = 'u32' in b ? b : viewsOf(b);
   let p = start;
   while (p + 12 <= end) {
-    const type = b.readUInt16LE(p);
-    const size = b.readUInt16LE(p + 2);
-    if (size < 4 || p + size > end) throw new FlowFileError(`damaged record at byte ${p} (size ${size})`);
+    const type = u16[p >> 1];
+    const size = u16[(p >> 1) + 1];
+    if (size < 4 || size % 4 !== 0 || p + size > end) throw new FlowFileError(`damaged record at byte ${p} (size ${size})`);
     if (type === V3_RECORD) {
-      const n = b.readUInt16LE(p + 4);
-      v.exporter = b.readUInt16LE(p + 8);
+      const n = u16[(p >> 1) + 2];
+      v.exporter = u16[(p >> 1) + 4];
       let q = p + 12;
       let hasAddr = false;
       let hasFlow = false;
       for (let i = 0; i < n && q + 4 <= p + size; i++) {
-        const et = b.readUInt16LE(q);
-        const el = b.readUInt16LE(q + 2);
-        if (el < 4 || q + el > p + size) throw new FlowFileError(`damaged element at byte ${q} (length ${el})`);
-        const d = q + 4;
-        if (et === EX_GENERIC_FLOW && el >= 4 + 44) {
-          v.first = u64(b, d);
-          v.last = u64(b, d + 8);
-          v.packets = u64(b, d + 24);
-          v.bytes = u64(b, d + 32);
-          v.srcPort = b.readUInt16LE(d + 40);
-          v.dstPort = b.readUInt16LE(d + 42);
-          v.proto = b[d + 44];
+        const et = u16[q >> 1];
+        const el = u16[(q >> 1) + 1];
+        if (el < 4 || el % 4 !== 0 || q + el > p + size) throw new FlowFileError(`damaged element at byte ${q} (length ${el})`);
+        const d = (q + 4) >> 2;
+        if (et === EX_GENERIC_FLOW && el >= 4 + 48) {
+          v.first = u32[d] + u32[d + 1] * 0x1_0000_0000;
+          v.last = u32[d + 2] + u32[d + 3] * 0x1_0000_0000;
+          v.packets = u32[d + 6] + u32[d + 7] * 0x1_0000_0000;
+          v.bytes = u32[d + 8] + u32[d + 9] * 0x1_0000_0000;
+          v.srcPort = u16[(d + 10) << 1];
+          v.dstPort = u16[((d + 10) << 1) + 1];
+          v.proto = buf[(d + 11) << 2];
           hasFlow = true;
         } else if (et === EX_IPV4_FLOW && el >= 4 + 8) {
           v.family = 4;
-          v.src4 = b.readUInt32LE(d);
-          v.dst4 = b.readUInt32LE(d + 4);
+          v.src4 = u32[d];
+          v.dst4 = u32[d + 1];
           hasAddr = true;
         } else if (et === EX_IPV6_FLOW && el >= 4 + 32) {
           // Each address is two host-order u64 halves, the high half first.
           v.family = 6;
-          v.src6[0] = b.readUInt32LE(d + 4);
-          v.src6[1] = b.readUInt32LE(d);
-          v.src6[2] = b.readUInt32LE(d + 12);
-          v.src6[3] = b.readUInt32LE(d + 8);
-          v.dst6[0] = b.readUInt32LE(d + 20);
-          v.dst6[1] = b.readUInt32LE(d + 16);
-          v.dst6[2] = b.readUInt32LE(d + 28);
-          v.dst6[3] = b.readUInt32LE(d + 24);
+          v.src6[0] = u32[d + 1];
+          v.src6[1] = u32[d];
+          v.src6[2] = u32[d + 3];
+          v.src6[3] = u32[d + 2];
+          v.dst6[0] = u32[d + 5];
+          v.dst6[1] = u32[d + 4];
+          v.dst6[2] = u32[d + 7];
+          v.dst6[3] = u32[d + 6];
           hasAddr = true;
         }
         q += el;
@@ -139,7 +155,7 @@ export function readFlowFile(file: string, visit: (f: FlowView) => void, stats: 
     if (head[17] !== 0) throw new FlowFileError(`${file}: encrypted nfdump files are not supported`);
     const appendix = u64(head, 24);
     const end = appendix > 0 && appendix <= st.size ? appendix : st.size;
-    let buf = Buffer.alloc(1 << 20);
+    let views = viewsOf(Buffer.alloc(1 << 20));
     const bh = Buffer.alloc(BLOCK_HEADER_SIZE);
     const view = newView();
     let pos = HEADER_SIZE;
@@ -150,9 +166,9 @@ export function readFlowFile(file: string, visit: (f: FlowView) => void, stats: 
       if (size > MAX_BLOCK_SIZE || pos + BLOCK_HEADER_SIZE + size > end) throw new FlowFileError(`${file}: damaged block at byte ${pos} (size ${size})`);
       pos += BLOCK_HEADER_SIZE;
       if (type === DATA_BLOCK_TYPE_3) {
-        if (buf.length < size) buf = Buffer.alloc(Math.max(size, buf.length * 2));
-        if (fs.readSync(fd, buf, 0, size, pos) !== size) throw new FlowFileError(`${file}: truncated block at byte ${pos}`);
-        decodeBlock(buf, 0, size, visit, stats, view);
+        if (views.buf.length < size) views = viewsOf(Buffer.alloc(Math.max(size, views.buf.length * 2)));
+        if (fs.readSync(fd, views.buf, 0, size, pos) !== size) throw new FlowFileError(`${file}: truncated block at byte ${pos}`);
+        decodeBlock(views, 0, size, visit, stats, view);
       }
       pos += size;
     }

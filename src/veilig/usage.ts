@@ -99,9 +99,11 @@ export function summarise(idx: AttributionIndex, counts: PairCounts, by: UsageGr
   const owner = (i: number): Owner | null => (i >= 0 ? idx.owners[i] : null);
   const groups = new Map<string, UsageRow>();
   const unattributed = { bytes: 0, packets: 0 };
-  for (const [s, d, bytes, packets] of counts.pairs()) {
-    const so = owner(s);
-    const dOwner = owner(d);
+  for (const pair of counts.pairs()) {
+    const bytes = pair[2];
+    const packets = pair[3];
+    const so = owner(pair[0]);
+    const dOwner = owner(pair[1]);
     const [self, other] = so?.kind === 'organisation' ? [so, dOwner] : dOwner?.kind === 'organisation' ? [dOwner, so] : [null, null];
     if (!self) {
       unattributed.bytes += bytes;
@@ -116,14 +118,17 @@ export function summarise(idx: AttributionIndex, counts: PairCounts, by: UsageGr
       bytes: 0,
       packets: 0,
     });
-    const key = JSON.stringify([row.organisation, row.member, row.zone, row.counterpart]);
+    const key = `${row.organisation ?? ''}\0${row.member ?? ''}\0${row.zone ?? ''}\0${row.counterpart ?? ''}`;
     const g = groups.get(key);
     if (g) {
       g.bytes += bytes;
       g.packets += packets;
     } else groups.set(key, { ...row, bytes, packets });
   }
-  const name = (r: UsageRow) => [r.organisation, r.member, r.zone, r.counterpart].map((x) => x ?? '').join('\0');
-  const rows = [...groups.values()].sort((a, b) => b.bytes - a.bytes || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  // Stable order: largest first, then by name (the group key, computed once per row).
+  // (Indexing, not destructuring: destructuring an array goes through the iterator protocol, per comparison.)
+  const entries = [...groups.entries()];
+  entries.sort((x, y) => y[1].bytes - x[1].bytes || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const rows = entries.map((e) => e[1]);
   return { since, by, rows, unattributed, records: counts.records };
 }
