@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Finding } from './finding';
 import type { InventorySource } from './files';
 import { DirectorySource } from './files';
-import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service } from './inventory';
+import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service, Veilig } from './inventory';
 import {
   devicesFileSchema,
   govroamSchema,
@@ -12,6 +12,7 @@ import {
   servicesFileSchema,
   settingsSchema,
   type Settings,
+  veiligSchema,
 } from './schema';
 import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
 import { applyProfile } from './profile';
@@ -22,12 +23,13 @@ export interface LoadResult {
   findings: Finding[];
 }
 
-const KNOWN = /^(ggi\.yaml|govroam\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
+const KNOWN = /^(ggi\.yaml|govroam\.yaml|veilig\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
 
 /** The schema of an inventory file, by its path relative to the inventory folder; null for files outside the layout. */
 export function schemaFor(rel: string): z.ZodType | null {
   if (rel === 'ggi.yaml') return settingsSchema;
   if (rel === 'govroam.yaml') return govroamSchema;
+  if (rel === 'veilig.yaml') return veiligSchema;
   if (rel === 'ipv6/ledger.yaml') return ledgerSchema;
   const m = /^(organisations|services|policy|devices)\/[^/]+\.ya?ml$/.exec(rel);
   if (!m) return null;
@@ -137,6 +139,9 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   let govroam: Govroam | null = null;
   const g = load('govroam.yaml', govroamSchema);
   if (g) govroam = { ...g.value, loc: { file: g.file, path: [] } };
+  let veilig: Veilig | null = null;
+  const v = load('veilig.yaml', veiligSchema);
+  if (v) veilig = { ...v.value, loc: { file: v.file, path: [] } };
 
   const ledgerFile = src.display('ipv6/ledger.yaml');
   const slots: LedgerSlot[] = [];
@@ -160,6 +165,7 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     rules,
     guardrails,
     govroam,
+    veilig,
     ledger: { file: ledgerFile, slots, entries },
     sources,
   };

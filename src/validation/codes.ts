@@ -24,6 +24,11 @@ const DESCRIPTIONS: Record<string, string> = {
   CONNECTION_POINT_DEVICE: 'The device of a connection point must be a CE of that organisation.',
   SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only.',
   SERVICE_ZONE: 'A service is in the wrong zone for its provider.',
+  VEILIG_NOT_CONFIGURED: 'GGI-Veilig is not configured: nothing exports telemetry to the SOC.',
+  VEILIG_POINT_DARK: 'A connection point or border exports no telemetry to the SOC and is not exempt.',
+  VEILIG_COLLECTOR_UNREACHABLE: 'A SOC collector or log receiver is not reachable from the devices.',
+  VEILIG_EXEMPTION_EXPIRED: 'A monitoring exemption has ended.',
+  VEILIG_DETECTION_INCOMPLETE: 'A detection rule lacks what its kind needs.',
 };
 
 export function describeCode(code: string): string {
