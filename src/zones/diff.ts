@@ -127,7 +127,7 @@ interface Entry extends RuleLike {
 function mergeVersions(base: ZoneRule[], head: ZoneRule[]): Entry[] {
   const key = (z: ZoneRule) => `${z.rule.id}\u0000${z.zone}`;
   const headByKey = new Map<string, number>();
-  head.forEach((z, i) => headByKey.set(key(z), i));
+  for (let i = 0; i < head.length; i++) headByKey.set(key(head[i]), i);
   const candA: number[] = [];
   const candB: number[] = [];
   base.forEach((z, i) => {

@@ -33,7 +33,7 @@ if (!present && process.env.CI === 'true') {
       const inv = gate.inventory!;
       const res = synthesize(inv, path.join(out, 'a'));
       expect(res.stacks[0]).toBe('hub');
-      const withCp = inv.organisations.filter((o) => o.connectionPoint && o.connectionPoint.publicAddress).map((o) => `org-${o.id}`);
+      const withCp = inv.organisations.filter((o) => o.connectionPoint?.publicAddress).map((o) => `org-${o.id}`);
       for (const s of withCp) expect(res.stacks).toContain(s);
       const stacks = readStacks(path.join(out, 'a'));
       const { violations, attachments } = checkIsolation(stacks);

@@ -64,9 +64,9 @@ describe('flat rules for the hub', () => {
   });
 
   it('toCidrs decomposes ranges as with an exact bit length', () => {
-    const range = (family: Family, value: fc.Arbitrary<bigint>) => fc.tuple(value, value).map(([a, b]) => [a <= b ? { lo: a, hi: b } : { lo: b, hi: a }]);
-    fc.assert(fc.property(range(4, v4), (l) => expect(toCidrs(4, l)).toEqual(refToCidrs(4, l))), { numRuns: 300 });
-    fc.assert(fc.property(range(6, v6), (l) => expect(toCidrs(6, l)).toEqual(refToCidrs(6, l))), { numRuns: 300 });
+    const range = (value: fc.Arbitrary<bigint>) => fc.tuple(value, value).map(([a, b]) => [a <= b ? { lo: a, hi: b } : { lo: b, hi: a }]);
+    fc.assert(fc.property(range(v4), (l) => expect(toCidrs(4, l)).toEqual(refToCidrs(4, l))), { numRuns: 300 });
+    fc.assert(fc.property(range(v6), (l) => expect(toCidrs(6, l)).toEqual(refToCidrs(6, l))), { numRuns: 300 });
     expect(toCidrs(6, [{ lo: 0n, hi: MAX[6] }])).toEqual(['::/0']);
     expect(toCidrs(4, [{ lo: 0n, hi: MAX[4] }])).toEqual(['0.0.0.0/0']);
   });

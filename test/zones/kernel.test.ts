@@ -240,7 +240,7 @@ async function proveOnKernel(
         p.on('exit', (c) => (c === 0 ? resolve(so) : reject(new Error(`probe in ${h} failed: ${se}`))));
       });
       const got = JSON.parse(out.trim().split('\n').pop()!) as boolean[];
-      mine.forEach((f, i) => results.set(f, got[i]));
+      for (const [i, f] of mine.entries()) results.set(f, got[i]);
     }),
   );
 

@@ -85,9 +85,15 @@ function bruteForce(m: PolicyModel): Expected {
   }
   const out: Expected = { empty: [], shadowed: [], redundant: [], conflicts: [], violations: [] };
   rules.forEach((r, i) => {
-    if (!hasBox[i]) return void out.empty.push(r.id);
+    if (!hasBox[i]) {
+      out.empty.push(r.id);
+      return;
+    }
     const cs = [...culprits[i]].sort((a, b) => a - b);
-    if (!live[i]) return void out.shadowed.push([r.id, cs.map((c) => rules[c].id)]);
+    if (!live[i]) {
+      out.shadowed.push([r.id, cs.map((c) => rules[c].id)]);
+      return;
+    }
     if (!notRedundant[i]) out.redundant.push(r.id);
     const conflicting = cs.filter((c) => rules[c].action !== r.action);
     if (conflicting.length) out.conflicts.push([r.id, conflicting.map((c) => rules[c].id)]);

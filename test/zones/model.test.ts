@@ -110,13 +110,16 @@ function portsReference(specs: Array<number | string>): { ports: number[]; errs:
       hi = p;
     } else {
       const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
-      if (!m) return void errs.push(`range:${i}`);
+      if (!m) {
+        errs.push(`range:${i}`);
+        return;
+      }
       lo = Number(m[1]);
       hi = m[2] === undefined ? lo : Number(m[2]);
     }
-    if (lo > 65535 || hi > 65535) return void errs.push(`above:${i}`);
-    if (lo > hi) return void errs.push(`backwards:${i}`);
-    pairs.push([lo, hi]);
+    if (lo > 65535 || hi > 65535) errs.push(`above:${i}`);
+    else if (lo > hi) errs.push(`backwards:${i}`);
+    else pairs.push([lo, hi]);
   });
   pairs.sort((a, b) => a[0] - b[0]);
   const out: number[] = [];

@@ -57,7 +57,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   let sv: Organisation | undefined;
   if (servedBy) {
     sv = inv.organisations.find((o) => o.id === servedBy);
-    if (!sv || sv.kind !== 'samenwerkingsverband') throw new UserError(`--served-by ${servedBy}: no samenwerkingsverband with that id in the inventory`);
+    if (sv?.kind !== 'samenwerkingsverband') throw new UserError(`--served-by ${servedBy}: no samenwerkingsverband with that id in the inventory`);
     if (!sv.connectionPoint) throw new UserError(`--served-by ${servedBy}: that samenwerkingsverband has no connection point`);
     if (kind === 'leverancier') throw new UsageError('a supplier is not served by a samenwerkingsverband');
   }

@@ -1,5 +1,6 @@
 /** Plain-text tables: plans, reports and diffs are read before they are parsed. */
 export function table(headers: string[], rows: string[][], opts: { align?: Array<'left' | 'right'> } = {}): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes being removed.
   const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
   const widths = headers.map((h, i) => Math.max(strip(h).length, ...rows.map((r) => strip(r[i] ?? '').length)));
   const pad = (s: string, i: number) => {

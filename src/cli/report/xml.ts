@@ -1,6 +1,7 @@
 /** Escapes text for XML attribute values and content; drops characters XML 1.0 forbids. */
 export function xmlEscape(s: string): string {
   return s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the XML 1.0 Char production (W3C XML 1.0, section 2.2) names these.
     .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
