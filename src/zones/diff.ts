@@ -1,5 +1,6 @@
 import type { Loc } from '../model/source';
-import { type AddrSet, type Family, formatAddr, type RangeList, setEquals, setFromCidrs, setIntersect, toCidrs } from './addr';
+import { formatAddress } from '../net';
+import { type AddrSet, type Family, type RangeList, setEquals, setFromCidrs, setIntersect, toCidrs } from './addr';
 import {
   bitName,
   compileFamily,
@@ -276,7 +277,7 @@ function group(pieces: RawPiece[], spaces: Map<Family, ReturnType<typeof compile
     const fr = spaces.get(family)!;
     const src = toCidrs(family, fr.space.ranges(list[0].src));
     const dst = toCidrs(family, fr.space.ranges(list[0].dst));
-    const ex = { src: formatAddr(family, fr.space.lo(list[0].src[0])), dst: formatAddr(family, fr.space.lo(list[0].dst[0])) };
+    const ex = { src: formatAddress(family, fr.space.lo(list[0].src[0])), dst: formatAddress(family, fr.space.lo(list[0].dst[0])) };
     const sort = `${list[0].p.rule.order.toString().padStart(8, '0')}|${family}|${ex.src}|${ex.dst}`;
     if (full(TCP) && full(UDP) && full(ICMP) && full(OTHER)) {
       out.push({ src, dst, proto: 'any', dports: null, example: { ...ex, proto: 'any' }, rules: [list[0].p.rule.id], sort });

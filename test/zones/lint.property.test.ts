@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { analyseRules, checkGuardrails, parsePacket, rulesVerdict } from '../../src/zones';
-import { type Family, MAX, parseAddr, type RangeList } from '../../src/zones/addr';
+import { parseAddress as parseAddr } from '../../src/net';
+import { type Family, MAX, type RangeList } from '../../src/zones/addr';
 import type { GuardrailModel, PolicyModel, RuleModel } from '../../src/zones/types';
 import { buildModel, policySpec, type RuleSpec, ruleSpec, SELECTORS } from './gen';
 

@@ -12,6 +12,14 @@ import { loadFixture } from './fixture';
 
 const R = (id: string, from: string, to: string) => `  - { id: ${id}, from: ${from}, to: ${to}, proto: tcp, ports: [443], action: allow, owner: netwerk, reason: test }\n`;
 
+describe('address sets', () => {
+  it('refuse what src/net refuses (leading zeros, whitespace) and mask host bits', () => {
+    expect(() => setFromCidrs(['010.0.0.0/8'])).toThrow(/not an IPv4 address/);
+    expect(() => setFromCidrs([' 192.0.2.0/24'])).toThrow(/not an IP address/);
+    expect(setEquals(setFromCidrs(['192.0.2.7/24']), setFromCidrs(['192.0.2.0/24']))).toBe(true);
+  });
+});
+
 describe('selector resolution with caches', () => {
   const inv = loadFixture(
     'rules:\n' +
