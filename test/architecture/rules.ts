@@ -18,7 +18,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'src/govroam': ['src/model'],
   'src/veilig': ['src/model', 'src/ipv6', 'src/zones'],
   'src/graph': ['src/model'],
-  'src/generate': ['src/model'],
+  'src/generate': ['src/model', 'src/ipv6'],
   'src/validation': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
   'src/intent': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
   // A driver renders from the intent with the domain renderers (nftables in src/zones, RADIUS in src/govroam).
