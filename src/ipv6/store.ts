@@ -11,6 +11,7 @@ import { writeFileAtomic as writeAtomic } from '../util/atomic';
 import { fastParseLedger } from './fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 import { makeDirectory } from '../util/directory';
+import { flow, listItem } from '../util/yaml';
 
 /**
  * The imperative shell around the ledger file `inventory/ipv6/ledger.yaml`: read it, and change it atomically under
@@ -208,29 +209,20 @@ function blockSeqTail(text: string, seq: unknown): { at: number; indent: string 
   return { at: last.range[2], indent };
 }
 
-function indentBlock(body: string, indent: string): string {
-  const lines = body.replace(/\n$/, '').split('\n');
-  return lines.map((l, i) => (i === 0 ? `${indent}- ${l}` : l ? `${indent}  ${l}` : '')).join('\n') + '\n';
-}
-
 function appendAsText(text: string, tails: SeqTails, changes: LedgerChanges): string | null {
   const inserts: Array<{ at: number; text: string; expected: unknown[] }> = [];
   if (changes.addedSlots.length) {
     const tail = tails('slots');
     if (!tail) return null;
     const expected = changes.addedSlots.map((sl) => ({ organisation: sl.organisation, block: sl.block, slot: sl.slot }));
-    const lines = expected.map((sl) => {
-      const d = new Document(sl);
-      (d.contents as YAMLMap).flow = true;
-      return `${tail.indent}- ${d.toString({ lineWidth: 0 }).trimEnd()}\n`;
-    });
+    const lines = expected.map((sl) => `${tail.indent}- ${flow(sl)}\n`);
     inserts.push({ at: tail.at, text: lines.join(''), expected });
   }
   if (changes.added.length) {
     const tail = tails('entries');
     if (!tail) return null;
     const expected = changes.added.map(orderedEntry);
-    const blocks = expected.map((e) => `\n${indentBlock(new Document(e).toString({ lineWidth: 0 }), tail.indent)}`);
+    const blocks = expected.map((e) => `\n${listItem(e, tail.indent.length)}\n`);
     inserts.push({ at: tail.at, text: blocks.join(''), expected });
   }
   // The inserted text must read back as exactly the added data, or the document path is taken instead.
