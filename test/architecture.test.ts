@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkFile, codeOf, importsOf, type Violation } from './architecture/rules';
+import { checkFile, codeOf, importsOf, MAY_IMPORT, type Violation } from './architecture/rules';
 
 /**
  * docs/design.md's module boundaries, held by a test: which folder may import which, nothing imports src/cli, cdktf only
@@ -69,6 +69,30 @@ describe('the module boundaries of docs/design.md', () => {
     const stale = [...SANCTIONED, ...KNOWN_VIOLATIONS].filter((a) => !all.some((v) => v.file === a.file && v.rule === a.rule));
     expect(stale).toEqual([]);
   });
+});
+
+/** The "may import" column of docs/design.md's module table, as module names ('*' for everything). */
+function designTable(): Map<string, string[]> {
+  const text = fs.readFileSync(path.join(ROOT, 'docs', 'design.md'), 'utf8');
+  const section = text.slice(text.indexOf('## Module boundaries'), text.indexOf('\n## ', text.indexOf('## Module boundaries') + 3));
+  const domain = ['ipv6', 'zones', 'diginetwerk', 'govroam', 'veilig'];
+  const names = ['net', 'util', 'model', 'secrets', 'ipv6', 'zones', 'diginetwerk', 'govroam', 'veilig', 'validation', 'graph', 'generate', 'intent', 'devices', 'reconciler', 'constructs', 'lab'];
+  const out = new Map<string, string[]>();
+  for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
+    const [, folder, , mayImport] = line.split('|').map((c) => c.trim());
+    const mod = /^`([^`]+?)\/?`/.exec(folder)![1].replace(/^src\/(.*)$/, 'src/$1');
+    const words = new Set(names.filter((n) => new RegExp(`\\b${n}\\b`).test(mayImport)));
+    if (/the domain modules/.test(mayImport)) for (const d of domain) words.add(d);
+    if (/the domain renderers/.test(mayImport)) for (const d of ['ipv6', 'zones', 'diginetwerk', 'govroam']) words.add(d);
+    out.set(mod, /\beverything\b/.test(mayImport) ? ['*'] : [...words].filter((w) => w !== 'net' && w !== 'util').map((w) => `src/${w}`).sort());
+  }
+  return out;
+}
+
+test("the checker's rules are docs/design.md's module table", () => {
+  const table = designTable();
+  const rules = new Map(Object.entries(MAY_IMPORT).filter(([m]) => m !== 'bench').map(([m, xs]) => [m, [...xs].sort()]));
+  expect(Object.fromEntries([...table].sort())).toEqual(Object.fromEntries([...rules].sort()));
 });
 
 describe('the rule checker', () => {
