@@ -1,4 +1,4 @@
-import { type Family, formatAddress, hostMask, parsePrefix } from '../net';
+import { type Family, formatPrefix, hostMask, parsePrefix, rangeToPrefixes } from '../net';
 
 /**
  * The exact address sets of the policy engine: sorted disjoint inclusive range lists on bigint with union,
@@ -30,10 +30,6 @@ export const MAX: Record<Family, bigint> = { 4: (1n << 32n) - 1n, 6: (1n << 128n
 export function parseCidr(s: string): { family: Family; len: number; range: Range } {
   const p = parsePrefix(s, { strict: false });
   return { family: p.family, len: p.len, range: { lo: p.addr, hi: p.addr | hostMask(p.family, p.len) } };
-}
-
-export function formatCidr(family: Family, lo: bigint, len: number): string {
-  return `${formatAddress(family, lo)}/${len}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -153,29 +149,11 @@ export function containsAddr(list: RangeList, v: bigint): boolean {
   return false;
 }
 
-/** The minimal list of CIDR prefixes covering a range list exactly. */
+/** The minimal list of CIDR prefixes covering a range list exactly (src/net's decomposition, printed). */
 export function toCidrs(family: Family, list: RangeList): string[] {
   const out: string[] = [];
-  const bits = BITS[family];
-  for (const r of list) {
-    let lo = r.lo;
-    while (lo <= r.hi) {
-      // The largest aligned block at lo that fits: limited by lo's lowest set bit and by the room left.
-      const room = bitLength(r.hi - lo + 1n) - 1;
-      const align = lo === 0n ? bits : bitLength(lo & -lo) - 1;
-      const k = Math.min(room, align);
-      out.push(formatCidr(family, lo, bits - k));
-      lo += 1n << BigInt(k);
-    }
-  }
+  for (const r of list) for (const p of rangeToPrefixes(family, r.lo, r.hi)) out.push(formatPrefix(p));
   return out;
-}
-
-function bitLength(x: bigint): number {
-  // Most values the policy handles fit a double exactly: count bits there, not in a 128-digit binary string.
-  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
-  const h = x.toString(16);
-  return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));
 }
 
 export const EMPTY_SET: AddrSet = Object.freeze({ v4: [], v6: [] }) as AddrSet;

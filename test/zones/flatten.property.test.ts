@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type AddrSet, BITS, type Family, formatCidr, MAX, setIntersect, toCidrs, type RangeList } from '../../src/zones/addr';
+import { type AddrSet, BITS, type Family, MAX, setIntersect, toCidrs, type RangeList } from '../../src/zones/addr';
 import { protoMask } from '../../src/zones/engine';
 import { flattenRules, type FlatRule } from '../../src/zones/nftables';
 import { ZONES, type PolicyModel } from '../../src/zones/types';
@@ -55,7 +55,7 @@ function refToCidrs(family: Family, list: RangeList): string[] {
     let lo = r.lo;
     while (lo <= r.hi) {
       const k = Math.min(bitLength(r.hi - lo + 1n) - 1, lo === 0n ? BITS[family] : bitLength(lo & -lo) - 1);
-      out.push(formatCidr(family, lo, BITS[family] - k));
+      out.push(`${formatAddress(family, lo)}/${BITS[family] - k}`);
       lo += 1n << BigInt(k);
     }
   }
