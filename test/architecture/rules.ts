@@ -34,8 +34,8 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
 };
 
 const FOUNDATIONS = ['src/net', 'src/util'];
-/** What src/reconciler may import of src/devices. */
-export const CONTRACT = ['src/devices/contract'];
+/** What src/reconciler may import of src/devices: the driver contract and the contract's platform-neutral text diff. */
+export const CONTRACT = ['src/devices/contract', 'src/devices/diff'];
 /** Libraries that are cdktf: only src/constructs and stacks/ may import them (a switch to its fork is one folder). */
 const CDKTF = /^(cdktf|constructs|@cdktf\/.*|cdktn|@cdktn\/.*)$/;
 const CDKTF_HOMES = ['src/constructs', 'stacks'];
