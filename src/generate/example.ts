@@ -24,7 +24,7 @@ import {
   type Zone,
   writeFiles,
 } from './world';
-import { comment, listItem } from './emit';
+import { comment, listItem } from '../util/yaml';
 
 /**
  * The example national inventory shipped in inventory/ (the embedded default). It is written by this script so that

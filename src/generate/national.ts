@@ -26,7 +26,7 @@ import {
   type ServiceInput,
   type Zone,
 } from './world';
-import { listItem } from './emit';
+import { listItem } from '../util/yaml';
 
 /**
  * The full-size synthetic national inventory for benchmarks and scale tests: all 342 real gemeenten of

@@ -88,7 +88,7 @@ export function connectingOrganisation(idx: InventoryIndex, org: Organisation): 
   if (org.connectionPoint) return org;
   if (org.servedBy) {
     const sv = idx.orgs.get(org.servedBy);
-    if (sv && sv.connectionPoint) return sv;
+    if (sv?.connectionPoint) return sv;
   }
   return null;
 }

@@ -2,6 +2,7 @@
  * The usage report in every output format people and tools read: a text table, JSON (CLI.md's shape), CSV,
  * Markdown for a ticket or a page, and an SVG bar chart that can be read without the table. Pure.
  */
+import { unsafeChars } from '../util/escape/controls';
 import type { UsageReport, UsageRow } from './usage';
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
@@ -17,9 +18,9 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${UNITS[i]}`;
 }
 
-/** Control characters and markup never reach a terminal or a document verbatim (names come from the inventory). */
+/** Control characters never reach a terminal or a document verbatim (names come from the inventory). */
 function plain(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return s.replace(/[\r\n\t]/g, ' ').replace(unsafeChars(), '?');
 }
 
 function label(r: UsageRow, by: UsageReport['by']): string {

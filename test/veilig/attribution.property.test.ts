@@ -28,6 +28,17 @@ function tableOf(family: 4 | 6, ranges: Array<{ lo: bigint; hi: bigint; owner: n
   return { starts, ends, owner, length: ranges.length };
 }
 
+/** Exact duplicates keep the first declaration, as the index does. */
+function firstOfEach(claims: Array<{ prefix: Prefix; owner: number }>): Array<{ prefix: Prefix; owner: number }> {
+  const seen = new Set<string>();
+  return claims.filter((c) => {
+    const key = `${c.prefix.addr}/${c.prefix.len}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 // Prefixes drawn from a small space so that nesting, duplicates and neighbours are common.
 const claim4 = fc.record({ addr: fc.integer({ min: 0, max: 255 }), len: fc.integer({ min: 24, max: 32 }), owner: fc.integer({ min: 0, max: 5 }) }).map((c) => ({ prefix: makePrefix(4, 0xc0000200n + BigInt(c.addr), c.len, { mask: true }), owner: c.owner }));
 const claim6 = fc.record({ addr: fc.bigInt({ min: 0n, max: (1n << 16n) - 1n }), len: fc.integer({ min: 112, max: 128 }), owner: fc.integer({ min: 0, max: 5 }) }).map((c) => ({ prefix: makePrefix(6, 0x3fff0000000000000000000000000000n + c.addr, c.len, { mask: true }), owner: c.owner }));
@@ -36,9 +47,7 @@ describe('attribution: flattened ranges answer as the longest declared prefix', 
   test('IPv4, every address of the space', () => {
     fc.assert(
       fc.property(fc.array(claim4, { maxLength: 12 }), (claims) => {
-        // Exact duplicates keep the first declaration, as the index does: drop later copies for the reference too.
-        const seen = new Set<string>();
-        const unique = claims.filter((c) => (seen.has(`${c.prefix.addr}/${c.prefix.len}`) ? false : (seen.add(`${c.prefix.addr}/${c.prefix.len}`), true)));
+        const unique = firstOfEach(claims);
         const ranges = flatten(claims);
         for (let i = 1; i < ranges.length; i++) expect(ranges[i].lo).toBeGreaterThan(ranges[i - 1].hi);
         const t = tableOf(4, ranges);
@@ -51,8 +60,7 @@ describe('attribution: flattened ranges answer as the longest declared prefix', 
   test('IPv6, boundaries and random addresses', () => {
     fc.assert(
       fc.property(fc.array(claim6, { maxLength: 10 }), fc.array(fc.bigInt({ min: 0n, max: (1n << 17n) - 1n }), { maxLength: 60 }), (claims, probes) => {
-        const seen = new Set<string>();
-        const unique = claims.filter((c) => (seen.has(`${c.prefix.addr}/${c.prefix.len}`) ? false : (seen.add(`${c.prefix.addr}/${c.prefix.len}`), true)));
+        const unique = firstOfEach(claims);
         const t = tableOf(6, flatten(claims));
         const base = 0x3fff0000000000000000000000000000n;
         const edges = unique.flatMap((c) => [c.prefix.addr - 1n, c.prefix.addr, prefixLast(c.prefix), prefixLast(c.prefix) + 1n]);

@@ -17,16 +17,14 @@ import { markdownCode, markdownText } from '../../util/escape/markdown';
 
 const PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
 
+// The policy engine and the loader are required on first use, so `ggi --help` and other commands start without them.
 function zones(): typeof import('../../zones') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('../../zones');
 }
 
 /** Loads an inventory (a folder or a git revision of the --inventory folder) and builds its policy; errors exit 1. */
 function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; policy: PolicyModel; findings: Finding[]; label: string } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DirectorySource, GitSource } = require('../../model/files') as typeof import('../../model/files');
   const invDir = path.resolve(ctx.io.cwd, ctx.global.inventory);
   let source: import('../../model/files').InventorySource;
@@ -121,7 +119,7 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   const dport = dportFlag(ctx);
   const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dport !== undefined ? { dport } : {}) };
   const { policy } = loadPolicy(ctx);
-  let v;
+  let v: ReturnType<typeof z.query>;
   try {
     v = z.query(policy, packet);
   } catch (e) {
@@ -183,13 +181,11 @@ function todayFlag(ctx: CommandContext): Date | undefined {
 
 async function runLint(ctx: CommandContext): Promise<ExitCode> {
   const z = zones();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
   const { inventory, findings: loadFindings } = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile: ctx.global.profile });
   if (!inventory || hasErrors(loadFindings)) {
     throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loadFindings.filter((f) => f.severity === 'error'));
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compareFindings } = require('../../model/finding') as typeof import('../../model/finding');
   const findings = z.checkPolicy(inventory, todayFlag(ctx) ?? ctx.io.now()).sort(compareFindings);
   const ok = !hasErrors(findings);
