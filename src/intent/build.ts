@@ -10,7 +10,6 @@ import type {
   DeviceIntent,
   IntentZone,
   InterfaceIntent,
-  ManagedFileName,
   NftDeviceInput,
   PrefixList,
   PrefixListEntry,
@@ -175,8 +174,8 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
 
   const servicePrefixes = servicesSorted.flatMap((v) => v.prefixes.map((p) => parsePrefix(p, { strict: false })));
 
-  // ---- nftables -----------------------------------------------------------------------------------------------------
-  const nft = deps.prepareNftables(inv);
+  // ---- packet filters ------------------------------------------------------------------------------------------------
+  const nft = deps.prepareFilters(inv);
   findings.push(...nft.findings);
 
   // ---- per device -----------------------------------------------------------------------------------------------------
@@ -361,19 +360,19 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
       ...(d.organisation ? { organisation: d.organisation } : {}),
       interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind, ...(i.zone ? { zone: i.zone } : {}), ...(i.organisation ? { organisation: i.organisation } : {}) })),
     };
-    let nftables = '';
+    let filter: DeviceIntent['filter'];
     try {
-      nftables = nft.compile(nftInput);
+      filter = nft.compile(nftInput);
     } catch (e) {
       // The policy engine refuses inputs it cannot compile (e.g. an unknown organisation); that is an inventory
       // problem to report, not a crash.
       findings.push(s.error('INTENT_POLICY_COMPILE', `the nftables ruleset of '${d.id}' cannot be compiled: ${e instanceof Error ? e.message : String(e)}`, d.loc));
     }
-    const managedFiles: ManagedFileName[] = bgp ? ['frr.conf', 'ggi.nft'] : ['ggi.nft'];
     intents.push({
       id: d.id,
       role: d.role,
       platform: d.platform,
+      managed: d.managed,
       ...(d.organisation ? { organisation: d.organisation } : {}),
       management: {
         address: d.management.address,
@@ -385,8 +384,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
       interfaces,
       ...(bgp ? { bgp } : {}),
       staticRoutes,
-      nftables,
-      managedFiles,
+      ...(filter ? { filter } : {}),
     });
   }
   return { intents, findings };
@@ -394,7 +392,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
 
 function resolveDeps(partial: Partial<IntentDeps> | undefined): IntentDeps {
   const p = partial ?? {};
-  if (p.addressesInZone && p.ceAnnouncements && p.kpsRoutingPolicy && p.prepareNftables) return p as IntentDeps;
+  if (p.addressesInZone && p.ceAnnouncements && p.kpsRoutingPolicy && p.prepareFilters) return p as IntentDeps;
   return { ...defaultDeps(), ...p };
 }
 
