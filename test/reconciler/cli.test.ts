@@ -7,7 +7,7 @@ import { parseCommandArgs, UsageError, UserError } from '../../src/cli/context';
 import { readJournal } from '../../src/reconciler/journal';
 import { readState } from '../../src/lab/state';
 import { readLabTarget } from '../../src/lab/inventory-lab';
-import { testbedMissing } from '../../src/reconciler/testbed';
+import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';

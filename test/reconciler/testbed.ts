@@ -232,7 +232,6 @@ export function testbedNftDevice(_id: string, root: string, port: number, rules 
   const file = `${root}/ggi.nft`;
   const candidate = `${file}.ggi-candidate`;
   return {
-    id,
     files: [{ name: 'ggi.nft', path: file, candidate, content: testbedRuleset(port, rules), mode: 0o640 }],
     validate: [['nft', '-c', '-f', candidate]],
     activate: [['nft', '-f', file]],
