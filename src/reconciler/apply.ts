@@ -296,7 +296,7 @@ export async function reconcileDevice(job: DeviceJob, opts: ReconcileOptions): P
 
 /**
  * Reconciles many devices with bounded parallelism, commit-confirmed across the fleet: every changed device is first
- * activated (each under its own revert), then all are verified and confirmed, so that a BGP session between two
+ * activated (each under its own revert), then all are verified and confirmed, so that a session between two
  * changed devices can come up before either is checked. Results in the order given.
  */
 export async function reconcileAll(jobs: readonly DeviceJob[], opts: ReconcileOptions): Promise<DeviceResult[]> {

@@ -200,4 +200,21 @@ describe('reconcile with a local transport', () => {
     expect(results[2].reason).toContain('connection refused');
     expect(peak).toBeLessThanOrEqual(2);
   });
+
+  it('an observed device (managed: false) is compared read-only and never written', async () => {
+    const observed = hostJob('d1', fileDevice(dir, 'ok v1\n'), layout, false);
+    const plan = await reconcileDevice(observed, { ...opts, mode: 'plan' });
+    expect(plan).toMatchObject({ id: 'd1', changed: true, outcome: 'observed' });
+    expect(plan.files[0].diff).toContain('+ok v1');
+    const r = await reconcileDevice(observed, opts);
+    expect(r).toMatchObject({ outcome: 'observed', changed: true });
+    expect(r.reason).toContain('managed: false');
+    // Nothing on the device: no file, not even ggi's state folder; nothing journaled.
+    expect(fs.existsSync(conf())).toBe(false);
+    expect(fs.existsSync(layout.stateDir)).toBe(false);
+    expect(readJournal(path.join(dir, 'journal.jsonl'))).toEqual([]);
+    // Once the device has what the inventory expects, it is observed as equal.
+    await reconcileDevice(job('d1', fileDevice(dir, 'ok v1\n')), opts);
+    expect(await reconcileDevice(observed, opts)).toMatchObject({ outcome: 'observed', changed: false });
+  });
 });
