@@ -129,7 +129,8 @@ describe('plan/apply/drift on the lab', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.devices.map((d: { id: string }) => d.id)).toEqual(['border-markt', 'border-overheid', 'ce-gm0001', 'ce-gm0002', 'ce-sv0001', 'kps', 'rtr-lv0001']);
     for (const d of doc.devices) {
-      expect(Object.keys(d).sort()).toEqual(['changed', 'files', 'id']);
+      expect(Object.keys(d).sort()).toEqual(['changed', 'driver', 'files', 'id']);
+      expect(d.driver).toEqual({ platform: 'linux-frr', transport: 'ssh', rollback: 'device', validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'], managed: true });
       expect(d.changed).toBe(true);
       for (const f of d.files) expect(f.diff).toMatch(/^--- /);
     }
@@ -176,6 +177,30 @@ describe('plan/apply/drift on the lab', () => {
     expect(JSON.parse(fix.stdout).devices.filter((x: { outcome: string }) => x.outcome === 'applied').map((x: { id: string }) => x.id)).toEqual(['ce-gm0002', 'kps']);
     expect((await ggi('drift', common)).code).toBe(0);
     expect(inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'show running-config'])).not.toContain('TAMPER');
+  });
+
+  it('state nobody declared is drift: a foreign nftables table and an extra FRR stanza are shown, and apply removes them', async () => {
+    if (!ok) return;
+    inNs('border-markt', ['nft', 'add', 'table', 'inet', 'x']);
+    inNs('border-markt', ['nft', 'add', 'chain', 'inet', 'x', 'handmade']);
+    inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'configure terminal', '-c', 'route-map HANDMADE permit 10']);
+    const plan = await ggi('plan', common);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^border-markt: 1 change \(linux-frr over ssh; validated on the device; rollback by the device's own timer\)$/m);
+    expect(plan.stdout).toContain('-table inet x {');
+    expect(plan.stdout).toContain('-route-map HANDMADE permit 10');
+    const d = await ggi('drift', [...common, '--format', 'json']);
+    expect(d.code).toBe(4);
+    const changed = JSON.parse(d.stdout).devices.filter((x: { changed: boolean }) => x.changed);
+    expect(changed.map((x: { id: string; files: Array<{ path: string }> }) => [x.id, x.files.map((f) => f.path)])).toEqual([
+      ['border-markt', ['live:nftables']],
+      ['ce-gm0001', ['live:frr']],
+    ]);
+    const fix = await ggi('apply', [...common, '--yes', '--format', 'json']);
+    expect(fix.code).toBe(0);
+    expect(inNs('border-markt', ['nft', 'list', 'tables'])).not.toContain('inet x');
+    expect(inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show running-config'])).not.toContain('HANDMADE');
+    expect((await ggi('drift', common)).code).toBe(0);
   });
 
   it('on a terminal, apply shows the plan and asks first', async () => {
