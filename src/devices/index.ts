@@ -3,7 +3,7 @@
  * that lists platforms; the reconciler asks it for a device's driver and knows nothing else about platforms.
  */
 import type { Driver } from './contract';
-import { linuxFrr } from './linux-frr';
+import { linuxFrr } from './linux-frr/index';
 
 export * from './contract';
 export { standardDiff, livePath, PENDING_ROLLBACK } from './diff';

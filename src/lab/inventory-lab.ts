@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderFrrConf } from '../devices/linux-frr';
+import { renderFrrConf } from '../devices/linux-frr/index';
 import type { DeviceLayout } from '../devices/contract';
 import type { DeviceIntent, InterfaceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { driverFor } from '../../src/devices';
-import { candidatePath, linuxFrr, linuxFrrHost, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr';
+import { candidatePath, linuxFrr, linuxFrrHost, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { localRunner, mapLimit } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
@@ -115,11 +115,11 @@ describe('linux-frr renderer', () => {
     ]);
     // On a real router: the system's folders, no pathspace.
     expect(linuxFrrHost(candidate, { pathspace: null }).files.map((f) => f.path)).toEqual(['/etc/nftables.d/ggi.nft', '/etc/frr/frr.conf']);
-    const exp = candidate.checks as import('../../src/devices/linux-frr').FrrExpectations;
+    const exp = candidate.checks as import('../../src/devices/linux-frr/index').FrrExpectations;
     expect(exp.sessions).toHaveLength(4);
     const up6 = exp.advertised.find((a) => a.family === 6 && a.peerDevice === 'border-overheid')!;
     expect(up6.prefixes).toEqual(['2a07:3500:4::/46']);
-    const border = linuxFrr.render(byId.get('border-overheid')!).checks as import('../../src/devices/linux-frr').FrrExpectations;
+    const border = linuxFrr.render(byId.get('border-overheid')!).checks as import('../../src/devices/linux-frr/index').FrrExpectations;
     expect(border.received.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual(['203.0.113.0/28', '203.0.113.16/28']);
     // The border originates nothing: what it sends the KPS is relayed from the CEs.
     expect(border.advertised.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual([]);
@@ -136,6 +136,6 @@ describe('linux-frr renderer', () => {
     const radius: DeviceIntent = { ...byId.get('kps')!, id: 'radius-1', role: 'radius', bgp: undefined };
     const r = renderLinuxFrr(radius);
     expect(r.documents.map((f) => f.name)).toEqual(['ggi.nft']);
-    expect((r.checks as import('../../src/devices/linux-frr').FrrExpectations).sessions).toEqual([]);
+    expect((r.checks as import('../../src/devices/linux-frr/index').FrrExpectations).sessions).toEqual([]);
   });
 });

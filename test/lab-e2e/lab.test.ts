@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import { candidatePath, frrPaths, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr';
+import { candidatePath, frrPaths, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { labDeviceLayout, readLabTarget, type LabTarget } from '../../src/lab/inventory-lab';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';

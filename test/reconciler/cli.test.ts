@@ -11,6 +11,9 @@ import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';
+import { frrCheckList, frrPaths, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import { buildIntents } from '../../src/intent';
+import { loadInventory } from '../../src/model/load';
 
 /**
  * `ggi plan|apply|drift` end to end: the fixture inventory of test/intent (7 routers, FRR + nftables) built as a lab
@@ -81,7 +84,7 @@ describe('plan/apply/drift: usage and input errors (no devices needed)', () => {
     const r = await ggi('plan', ['--inventory', inv, '--format', 'json', '--device', 'ce-gm0001']);
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout);
-    expect(doc.devices).toEqual([{ id: 'ce-gm0001', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured') }]);
+    expect(doc.devices).toEqual([{ id: 'ce-gm0001', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured'), driver: expect.objectContaining({ platform: 'linux-frr' }) }]);
   });
 });
 
@@ -158,6 +161,41 @@ describe('plan/apply/drift on the lab', () => {
     const journal = readJournal(path.join(state, 'journal.jsonl'));
     expect(journal).toHaveLength(7);
     expect(journal.every((e) => e.operator === 'cli-test' && e.outcome === 'applied' && e.files.length > 0)).toBe(true);
+  });
+
+  it("the verification parses real FRR output (UPDATE_FRR_FIXTURES=1 saves it as test/devices/fixtures/frr-8.4)", async () => {
+    if (!ok) return;
+    // Every check of ce-gm0001 holds on the converged lab, judged from what FRR itself prints.
+    const intent = buildIntents(loadInventory(inv, { profile: readLabTarget(labState)!.profile }).inventory!).intents.find((i) => i.id === 'ce-gm0001')!;
+    const exp = linuxFrr.render(intent).checks as FrrExpectations;
+    const checks = frrCheckList(exp, frrPaths(ns('ce-gm0001')), new Set());
+    expect(checks.length).toBeGreaterThan(2);
+    const saved: Record<string, string> = {};
+    for (const c of checks) {
+      const out = inNs('ce-gm0001', c.argv);
+      expect([c.name, c.missing(out)]).toEqual([c.name, []]);
+      saved[c.argv[c.argv.length - 1]] = out;
+    }
+    if (process.env.UPDATE_FRR_FIXTURES === '1') {
+      const dir = path.resolve(__dirname, '../devices/fixtures/frr-8.4');
+      fs.mkdirSync(dir, { recursive: true });
+      const version = inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show version']).split('\n')[0];
+      // One fixture per kind of output: the sessions, and the first route check (IPv4 and IPv6 each) that expects prefixes.
+      const pick = (re: RegExp) => checks.find((c) => re.test(c.argv[c.argv.length - 1]));
+      const write = (name: string, c: (typeof checks)[number] | undefined) => {
+        if (!c) throw new Error(`no check for ${name}`);
+        const cmd = c.argv[c.argv.length - 1];
+        const expected = c.expected.replace(/^Established: /, '').split(', ');
+        fs.writeFileSync(path.join(dir, name), JSON.stringify({ captured: version, command: cmd, expect: expected, output: JSON.parse(saved[cmd]) }, null, 2) + '\n');
+      };
+      write('neighbors.json', pick(/^show bgp neighbors json$/));
+      write('advertised-routes-ipv4.json', pick(/^show bgp ipv4 .* advertised-routes json$/));
+      write('advertised-routes-ipv6.json', pick(/^show bgp ipv6 .* advertised-routes json$/));
+      write('routes-ipv4.json', pick(/^show bgp ipv4 .* routes json$/));
+      write('routes-ipv6.json', pick(/^show bgp ipv6 .* routes json$/));
+    }
+    expect(missingSessions('{}', [exp.sessions[0].peer])).toHaveLength(1);
+    expect(missingRoutes('{}', 'advertised', ['192.0.2.0/24'])).toHaveLength(1);
   });
 
   it('drift reports hand edits of the running ruleset and FRR config (exit 4); apply repairs them', async () => {

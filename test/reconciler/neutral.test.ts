@@ -37,7 +37,7 @@ describe('src/reconciler is platform-neutral', () => {
   it('fails on a platform command, a platform name or a platform import', () => {
     expect(neutralityProblems('x.ts', "const argv = ['vtysh', '-c', 'show running-config'];")).toHaveLength(1);
     expect(neutralityProblems('x.ts', "await t.exec('nft -f /etc/ggi.nft');")).toHaveLength(1);
-    expect(neutralityProblems('x.ts', "import { linuxFrr } from '../devices/linux-frr';")).toHaveLength(2);
+    expect(neutralityProblems('x.ts', "import { linuxFrr } from '../devices/linux-frr/index';")).toHaveLength(2);
     expect(neutralityProblems('x.ts', "import { posixHostDriver } from '../devices/posix-host';")).toHaveLength(1);
     expect(neutralityProblems('x.ts', "import type { Driver } from '../devices/contract';")).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { frrCheckList, frrPaths, missingRoutes, missingSessions, pollFrrChecks, type FrrExpectations } from '../../src/devices/linux-frr';
+import { frrCheckList, frrPaths, missingRoutes, missingSessions, pollFrrChecks, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import type { ShellTransport } from '../../src/devices';
 import { inventoryTargets, labTargets, readKnownHosts, recordKnownHosts } from '../../src/reconciler/targets';
 import type { DeviceIntent } from '../../src/intent';
