@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import { candidatePath, frrPaths, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import { candidatePath, frrLocations, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { labDeviceLayout, readLabTarget, type LabTarget } from '../../src/lab/inventory-lab';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';
@@ -136,7 +136,7 @@ describe('ggi lab on the example inventory', () => {
       const lists = await mapLimit(target!.devices, 8, async (d) => {
         const v = linuxFrr.render(byId.get(d.id)!).checks as FrrExpectations;
         if (v.sessions.length === 0) return [];
-        const res = await runner.run(vtysh(frrPaths(labDeviceLayout(d)), '-c', 'show bgp neighbors json'), { netns: d.namespace, allowFail: true });
+        const res = await runner.run(vtysh(frrLocations(labDeviceLayout(d)), '-c', 'show bgp neighbors json'), { netns: d.namespace, allowFail: true });
         let json: Record<string, { bgpState?: string }> = {};
         try {
           json = JSON.parse(res.stdout);

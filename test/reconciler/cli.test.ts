@@ -11,7 +11,7 @@ import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';
-import { frrCheckList, frrPaths, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import { frrCheckList, frrLocations, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents } from '../../src/intent';
 import { loadInventory } from '../../src/model/load';
 
@@ -168,7 +168,7 @@ describe('plan/apply/drift on the lab', () => {
     // Every check of ce-gm0001 holds on the converged lab, judged from what FRR itself prints.
     const intent = buildIntents(loadInventory(inv, { profile: readLabTarget(labState)!.profile }).inventory!).intents.find((i) => i.id === 'ce-gm0001')!;
     const exp = linuxFrr.render(intent).checks as FrrExpectations;
-    const checks = frrCheckList(exp, frrPaths(ns('ce-gm0001')), new Set());
+    const checks = frrCheckList(exp, frrLocations(ns('ce-gm0001')), new Set());
     expect(checks.length).toBeGreaterThan(2);
     const saved: Record<string, string> = {};
     for (const c of checks) {
@@ -191,8 +191,8 @@ describe('plan/apply/drift on the lab', () => {
       write('neighbors.json', pick(/^show bgp neighbors json$/));
       write('advertised-routes-ipv4.json', pick(/^show bgp ipv4 .* advertised-routes json$/));
       write('advertised-routes-ipv6.json', pick(/^show bgp ipv6 .* advertised-routes json$/));
-      write('routes-ipv4.json', pick(/^show bgp ipv4 .* routes json$/));
-      write('routes-ipv6.json', pick(/^show bgp ipv6 .* routes json$/));
+      write('routes-ipv4.json', pick(/^show bgp ipv4 unicast neighbors \S+ routes json$/));
+      write('routes-ipv6.json', pick(/^show bgp ipv6 unicast neighbors \S+ routes json$/));
     }
     expect(missingSessions('{}', [exp.sessions[0].peer])).toHaveLength(1);
     expect(missingRoutes('{}', 'advertised', ['192.0.2.0/24'])).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { frrCheckList, frrPaths, missingRoutes, missingSessions, pollFrrChecks, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import { frrCheckList, frrLocations, missingRoutes, missingSessions, pollFrrChecks, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import type { ShellTransport } from '../../src/devices';
 import { inventoryTargets, labTargets, readKnownHosts, recordKnownHosts } from '../../src/reconciler/targets';
 import type { DeviceIntent } from '../../src/intent';
@@ -34,7 +34,7 @@ describe('verification of FRR JSON', () => {
     relayed: [{ peer: '198.18.0.1', family: 4, peerDevice: 'border', prefixes: ['198.51.100.0/24'] }],
     received: [{ peer: '198.18.0.1', family: 4, peerDevice: 'kps', prefixes: ['192.0.2.0/24'] }],
   };
-  const paths = frrPaths({ pathspace: 'ggi-ce-1' });
+  const paths = frrLocations({ pathspace: 'ggi-ce-1' });
 
   it('does not wait for peers on devices that failed in the same run', () => {
     const names = (excused: string[]) => frrCheckList(exp, paths, new Set(excused)).map((c) => c.name);

@@ -1,6 +1,6 @@
 import { shArgv } from '../../util/shell';
 import type { CheckResult, ShellTransport, VerifyContext } from '../contract';
-import { vtysh, type FrrPaths } from './paths';
+import { vtysh, type FrrLocations } from './paths';
 import type { FrrExpectations, RouteExpectation } from './render';
 
 /**
@@ -51,7 +51,7 @@ interface FrrCheck {
 }
 
 /** The checks of a device, with the ones that depend on excused (failed) devices left out. */
-export function frrCheckList(exp: FrrExpectations, paths: FrrPaths, excused: ReadonlySet<string>): FrrCheck[] {
+export function frrCheckList(exp: FrrExpectations, paths: FrrLocations, excused: ReadonlySet<string>): FrrCheck[] {
   const out: FrrCheck[] = [];
   const afi = (f: 4 | 6) => (f === 4 ? 'ipv4' : 'ipv6');
   const peers = exp.sessions.filter((s) => !excused.has(s.peerDevice)).map((s) => s.peer);
@@ -74,7 +74,7 @@ export function frrCheckList(exp: FrrExpectations, paths: FrrPaths, excused: Rea
 }
 
 /** Polls every check (once per `ctx.intervalMs`, default 1 s) until all hold or the deadline passes. Reads only. */
-export async function pollFrrChecks(t: ShellTransport, exp: FrrExpectations, paths: FrrPaths, ctx: VerifyContext): Promise<CheckResult[]> {
+export async function pollFrrChecks(t: ShellTransport, exp: FrrExpectations, paths: FrrLocations, ctx: VerifyContext): Promise<CheckResult[]> {
   const checks = frrCheckList(exp, paths, ctx.excused);
   const results: CheckResult[] = [];
   for (const c of checks) {

@@ -3,11 +3,11 @@ import { shq } from '../../util/shell';
 import type { Candidate, CandidateDocument, DeviceLayout, Driver } from '../contract';
 import { posixHostDriver, type HostFile, type HostSpec, type LiveProbe } from '../posix-host';
 import { pollFrrChecks } from './checks';
-import { candidatePath, frrPaths, frrReloadArgv, vtysh, type FrrPaths } from './paths';
+import { candidatePath, frrLocations, frrReloadArgv, vtysh, type FrrLocations } from './paths';
 import { frrExpectations, renderFrrConf, withNewline, type FrrExpectations } from './render';
 import { renderRuleset } from './ruleset';
 
-export { candidatePath, frrPaths, frrReloadArgv, vtysh, vtyshCommands, type FrrPaths } from './paths';
+export { candidatePath, frrLocations, frrReloadArgv, vtysh, vtyshCommands, type FrrLocations } from './paths';
 export { frrExpectations, parseFrrReloadTest, renderFrrConf, routeMapName, type FrrExpectations, type RouteExpectation } from './render';
 export { frrCheckList, missingRoutes, missingSessions, pollFrrChecks } from './checks';
 export { renderRuleset } from './ruleset';
@@ -51,7 +51,7 @@ function deactivation(name: string, path: string, reload: string[] | undefined):
  * configuration, so a table or a stanza added by hand is drift and the next apply removes it.
  */
 export function linuxFrrHost(candidate: Candidate, layout: Pick<DeviceLayout, 'pathspace'>): HostSpec {
-  const paths = frrPaths(layout);
+  const paths = frrLocations(layout);
   const files: HostFile[] = [];
   const validate: string[][] = [];
   const activate: string[][] = [];
@@ -83,7 +83,7 @@ export const linuxFrr: Driver = posixHostDriver({
   capabilities: { validatesOnDevice: true, manages: ['nftables ruleset', 'FRR configuration'] },
   render: renderLinuxFrr,
   host: linuxFrrHost,
-  verify: (t, candidate, layout, ctx) => pollFrrChecks(t, candidate.checks as FrrExpectations, frrPaths(layout), ctx),
+  verify: (t, candidate, layout, ctx) => pollFrrChecks(t, candidate.checks as FrrExpectations, frrLocations(layout), ctx),
 });
 
-export type { FrrPaths as LinuxFrrPaths };
+export type { FrrLocations as LinuxFrrLocations };

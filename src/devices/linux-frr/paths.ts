@@ -6,7 +6,7 @@ import type { DeviceLayout } from '../contract';
  * /etc/frr/NAME/, sockets in /var/run/frr/NAME/) and each device's files need their own folder. nftables needs no
  * prefix there: commands run over SSH inside the device's namespace, and netfilter state is per namespace.
  */
-export interface FrrPaths {
+export interface FrrLocations {
   /** Folder holding frr.conf. */
   frrDir: string;
   /** Folder holding ggi.nft. */
@@ -20,15 +20,15 @@ export interface FrrPaths {
 const FRR_RELOAD = '/usr/lib/frr/frr-reload.py';
 
 /** The paths of a device with this layout (a lab device's pathspace is its namespace name). */
-export function frrPaths(layout: Pick<DeviceLayout, 'pathspace'>): FrrPaths {
+export function frrLocations(layout: Pick<DeviceLayout, 'pathspace'>): FrrLocations {
   const ps = layout.pathspace;
   if (ps === null) return { frrDir: '/etc/frr', nftDir: '/etc/nftables.d', pathspace: null, frrReload: FRR_RELOAD };
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(ps)) throw new Error(`'${ps}' is not a valid FRR pathspace name`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ps)) throw new Error(`'${ps}' is not a valid FRR pathspace name`);
   return { frrDir: `/etc/frr/${ps}`, nftDir: `/etc/frr/${ps}`, pathspace: ps, frrReload: FRR_RELOAD };
 }
 
 /** vtysh argv for these paths. */
-export function vtysh(paths: FrrPaths, ...args: string[]): string[] {
+export function vtysh(paths: FrrLocations, ...args: string[]): string[] {
   return ['vtysh', ...(paths.pathspace ? ['-N', paths.pathspace] : []), ...args];
 }
 
@@ -36,7 +36,7 @@ export function vtysh(paths: FrrPaths, ...args: string[]): string[] {
  * One FRR command list: vtysh with one `-c` per command, in order (vtysh runs them in one session, so
  * `configure`, the lines, `end` work as typed).
  */
-export function vtyshCommands(paths: FrrPaths, commands: readonly string[]): string[] {
+export function vtyshCommands(paths: FrrLocations, commands: readonly string[]): string[] {
   return vtysh(paths, ...commands.flatMap((c) => ['-c', c]));
 }
 
@@ -46,6 +46,6 @@ export function candidatePath(path: string): string {
 }
 
 /** frr-reload.py argv; --confdir is the file's own folder, so after a reload it does not `write` FRR's rendering over ours. */
-export function frrReloadArgv(paths: FrrPaths, mode: '--reload' | '--test', file: string): string[] {
+export function frrReloadArgv(paths: FrrLocations, mode: '--reload' | '--test', file: string): string[] {
   return [paths.frrReload, mode, '--confdir', paths.frrDir, ...(paths.pathspace ? ['--pathspace', paths.pathspace] : []), file];
 }
