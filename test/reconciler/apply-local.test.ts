@@ -6,6 +6,7 @@ import { armScript, activateScript, stageScript, lockAndReadScript, parseRead } 
 import type { HostSpec } from '../../src/devices/posix-host';
 import { TransportError } from '../../src/devices/contract';
 import { hostJob, localTransport } from './harness';
+import { secretChangedPlaceholder, secretPlaceholder } from '../../src/devices/contract';
 import { eventually, fileDevice, tmpDir } from './helpers';
 
 /**
@@ -216,5 +217,36 @@ describe('reconcile with a local transport', () => {
     // Once the device has what the inventory expects, it is observed as equal.
     await reconcileDevice(job('d1', fileDevice(dir, 'ok v1\n')), opts);
     expect(await reconcileDevice(observed, opts)).toMatchObject({ outcome: 'observed', changed: false });
+  });
+
+  it('fills secrets in at apply time, journals only their hashes, and never shows a value in a plan', async () => {
+    const tpl = `ok\nsecret ${secretPlaceholder('radius/nlrs1')}\n`;
+    const secretJob = () => {
+      const j = job('d1', fileDevice(dir, tpl));
+      j.candidate.secrets = [{ id: 'radius/nlrs1', ref: { env: 'NLRS1_SECRET' } }];
+      j.candidate.documents[0].secrets = ['radius/nlrs1'];
+      return j;
+    };
+    let value: string | undefined = 'first-value';
+    const withSecrets: ReconcileOptions = { ...opts, secrets: () => (value === undefined ? { values: new Map(), missing: ['radius/nlrs1: the environment variable NLRS1_SECRET is not set'] } : { values: new Map([['radius/nlrs1', value]]), missing: [] }) };
+    expect((await reconcileDevice(secretJob(), withSecrets)).outcome).toBe('applied');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok\nsecret first-value\n');
+    const entry = readJournal(path.join(dir, 'journal.jsonl'))[0];
+    expect(entry.secrets).toEqual({ 'radius/nlrs1': require('node:crypto').createHash('sha256').update('first-value').digest('hex') });
+    expect(JSON.stringify(entry)).not.toContain('first-value');
+    expect((await reconcileDevice(secretJob(), { ...withSecrets, mode: 'plan' })).changed).toBe(false);
+    // A new value: the plan says that the secret differs, never what either value is.
+    value = 'second-value';
+    const plan = await reconcileDevice(secretJob(), { ...withSecrets, mode: 'plan' });
+    expect(plan.changed).toBe(true);
+    const text = JSON.stringify(plan);
+    expect(text).toContain(secretChangedPlaceholder('radius/nlrs1'));
+    expect(text).not.toMatch(/first-value|second-value/);
+    // A secret missing at apply time: nothing is touched.
+    value = undefined;
+    const r = await reconcileDevice(secretJob(), withSecrets);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'secrets' });
+    expect(r.reason).toContain('NLRS1_SECRET');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok\nsecret first-value\n');
   });
 });
