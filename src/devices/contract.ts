@@ -150,7 +150,7 @@ export interface ActualState {
 export interface DocumentDiff {
   /** `ActualDocument.location`, `live:<view name>`, or `state:pending-rollback`. */
   path: string;
-  /** A unified diff from what the device has to what apply will make it (src/util/diff.ts `unifiedDiff`; most drivers use `standardDiff` in src/devices/diff.ts), or a one-line note. */
+  /** A unified diff from what the device has to what apply will make it (src/reconciler/diff.ts `unifiedDiff`), or a one-line note. */
   diff: string;
 }
 
