@@ -6,7 +6,7 @@
  * transport are unit tests.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
-const labReconciler = ['<rootDir>/test/reconciler/ssh.test.ts', '<rootDir>/test/reconciler/cli.test.ts', '<rootDir>/test/reconciler/lab-drift.test.ts'];
+const labReconciler = ['<rootDir>/test/reconciler/ssh.test.ts', '<rootDir>/test/reconciler/cli.test.ts'];
 const lab = ['<rootDir>/test/lab/', '<rootDir>/test/lab-e2e/', ...labReconciler, '<rootDir>/test/zones/kernel', '<rootDir>/test/e2e/'];
 const labMatch = ['<rootDir>/test/lab/**/*.test.ts', '<rootDir>/test/lab-e2e/**/*.test.ts', ...labReconciler, '<rootDir>/test/zones/kernel*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'];
 module.exports = {
