@@ -7,7 +7,7 @@ import { ZONES } from './types';
  * nftables compilation. One `table inet ggi` per device, owned by ggi: the file first creates and deletes only that
  * table (so nothing else on the device is touched) and then declares it whole, atomically in one `nft -f`.
  *
- * The forward chain drops by policy, accepts established/related traffic, never forwards between two uplinks (the
+ * The forward chain drops by policy (and counts what it drops: a last `counter drop` rule), accepts established/related traffic, never forwards between two uplinks (the
  * zones never meet on a CE), and jumps per (in, out) interface pair to a chain holding the policy rules in order,
  * each restricted to the addresses that can really be on that pair. Rules keep first-match order, so the device
  * gives exactly the verdict of `policy query` for the traffic it carries.
@@ -331,7 +331,8 @@ function ruleLines(r: FilterRule, sets: SetNamer): string[] {
   const family = r.family;
   const ip = family === 4 ? 'ip' : 'ip6';
   const match = `${ip} saddr ${sets.ref(family, r.src)} ${ip} daddr ${sets.ref(family, r.dst)}`;
-  const verdict = `${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
+  // A counter on every policy rule: which device's filter took a packet is read off the rule's counter (policy trace).
+  const verdict = `counter ${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
   switch (r.proto) {
     case 'tcp':
     case 'udp':
@@ -491,6 +492,8 @@ export function nftablesTable(filter: DeviceFilter): string {
   ];
   if (filter.isolate.length > 1) forward.push(`\t\tiifname ${ifset(filter.isolate)} oifname ${ifset(filter.isolate)} drop comment "zones never exchange traffic"`);
   forward.push(...jumps);
+  // What no rule took: counted, then dropped as the chain's policy would (the default deny, made visible).
+  forward.push('\t\tcounter drop comment "ggi: default deny"');
   const out: string[] = ['table inet ggi {'];
   out.push(...sets.decls);
   out.push(`\tchain input {\n${input_.join('\n')}\n\t}`);

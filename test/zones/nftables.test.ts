@@ -50,8 +50,8 @@ describe('nftables compilation', () => {
   it('a CE never forwards between uplinks and carries only its own addresses', () => {
     const ce = out.get('ce-gm0001')!;
     expect(ce).toMatch(/iifname \{ "up-overheid", "up-markt" \} oifname \{ "up-overheid", "up-markt" \} drop/);
-    expect(ce).toMatch(/ip saddr 192\.0\.2\.0\/27 ip daddr 192\.0\.2\.128\/28 tcp dport \{ 443, 8000-8080 \} accept comment "brp"/);
-    expect(ce).toMatch(/tcp dport 8443 drop comment "saas-deny-8443"/);
+    expect(ce).toMatch(/ip saddr 192\.0\.2\.0\/27 ip daddr 192\.0\.2\.128\/28 tcp dport \{ 443, 8000-8080 \} counter accept comment "brp"/);
+    expect(ce).toMatch(/tcp dport 8443 counter drop comment "saas-deny-8443"/);
     // GM0002's addresses are not on this CE
     expect(ce).not.toMatch(/192\.0\.2\.48\/28 ip daddr/);
     // the deny precedes the allow it carves out of

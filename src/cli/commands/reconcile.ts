@@ -163,14 +163,18 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
     if (!flagBool(ctx.args, 'yes')) {
       const planned = await reconcileAll(prep.jobs, { ...base, mode: 'plan' });
       const changing = planned.filter((r) => r.changed && r.outcome !== 'observed');
-      ctx.io.stdout(renderPlanText(planned.filter((r) => (r.changed && r.outcome !== 'observed') || r.outcome === 'unreachable'), drivers));
+      // With --format json stdout holds only the one document: the plan to confirm goes to the terminal's stderr.
+      const show = format === 'json' ? ctx.io.stderr : ctx.io.stdout;
+      show(renderPlanText(planned.filter((r) => (r.changed && r.outcome !== 'observed') || r.outcome === 'unreachable'), drivers));
       if (changing.length === 0) {
-        ctx.io.stdout('nothing to change\n');
+        show('nothing to change\n');
+        if (format === 'json') printJson(ctx.io, { devices: planned.map((r) => ({ id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) })) });
         return planned.some((r) => r.outcome === 'unreachable') ? EXIT.DEVICE_FAILED : EXIT.OK;
       }
       const answer = await ctx.io.prompt!(`apply these changes to ${changing.length} device${changing.length > 1 ? 's' : ''}? [y/N] `);
       if (!answer || !/^y(es)?$/i.test(answer.trim())) {
         ctx.io.stderr('not applied\n');
+        if (format === 'json') printJson(ctx.io, { applied: false, devices: [] });
         return EXIT.OK;
       }
     }
