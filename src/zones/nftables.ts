@@ -201,6 +201,8 @@ interface Side {
   kind: NftInterfaceKind;
   /** Addresses behind this interface, per zone it is in. */
   zones: Partial<Record<ZoneName, AtomSet>>;
+  /** A border's CE downlinks taken together, for traffic from one CE to another. */
+  ceToCe?: boolean;
 }
 
 function deviceZone(role: NftRole): ZoneName | undefined {
@@ -247,8 +249,19 @@ function sides(policy: PolicyModel, prep: Prepared, input: NftDeviceInput): Side
     out.push({ ifaces: [itf.name], label: itf.name, kind: itf.kind, zones });
   }
   // A border filters per CE downlink; the edge behind it (the KPS, all suppliers) is one side, so the ruleset grows
-  // with the number of CEs, not with CEs times suppliers. Routing picks the edge interface.
+  // with the number of CEs, not with CEs times suppliers. Routing picks the edge interface. Traffic from one CE to
+  // another crosses the border too: one chain for all downlinks together (each CE already keeps its own sources
+  // honest on its LAN side), so the ruleset does not grow with CEs squared.
   if (input.role === 'border-overheid' || input.role === 'border-markt') {
+    const downs = out.filter((x) => x.kind === 'downlink');
+    if (downs.length > 1) {
+      const zones: Partial<Record<ZoneName, AtomSet>> = {};
+      for (const z of ZONES) {
+        const parts = downs.map((d) => d.zones[z]).filter((x): x is AtomSet => Boolean(x));
+        if (parts.length) zones[z] = unionA(parts);
+      }
+      out.push({ ifaces: downs.flatMap((d) => d.ifaces), label: 'downlinks', kind: 'downlink', zones, ceToCe: true });
+    }
     const edgeKind: NftInterfaceKind = input.role === 'border-overheid' ? 'kps' : 'supplier';
     const edges = out.filter((x) => x.kind === edgeKind);
     if (edges.length > 1) {
@@ -266,6 +279,7 @@ function sides(policy: PolicyModel, prep: Prepared, input: NftDeviceInput): Side
 
 /** The (in, out) pairs a device forwards between, by role. */
 function forwardPairs(role: NftRole, a: Side, b: Side): boolean {
+  if (a.ceToCe || b.ceToCe) return a === b;
   if (a.label === b.label) return false;
   const inside = (k: NftInterfaceKind) => k === 'lan';
   const outside = (k: NftInterfaceKind) => k === 'uplink' || k === 'peer';

@@ -76,6 +76,16 @@ describe('nftables compilation', () => {
     expect(out.get('radius-1')!).toMatch(/udp dport \{ 1812, 1813 \} accept/);
   });
 
+  it('borders forward from one CE to another through one chain for all downlinks (as policy query allows it)', () => {
+    // ping (overheid -> overheid) lets GM0001 reach SV0001's and GM0002's addresses through border-o
+    const o = out.get('border-o')!;
+    expect(o).toMatch(/set ifs_\d+ \{\s+type ifname\s+elements = \{ "dl-gm0001", "dl-sv0001" \}/);
+    expect(o).toMatch(/iifname @ifs_(\d+) oifname @ifs_\1 jump fwd_downlinks_to_downlinks/);
+    expect(o).toMatch(/chain fwd_downlinks_to_downlinks \{[^}]*meta l4proto icmp counter accept comment "ping"/);
+    // one downlink: nothing to forward between CEs
+    expect(out.get('border-m')!).not.toMatch(/downlinks_to_downlinks/);
+  });
+
   it('every generated ruleset passes nft -c -f', () => {
     if (!prerequisite(have('nft', ['--version']) && isRoot(), 'nft (Debian nftables) and root for nft -c')) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-nft-'));
