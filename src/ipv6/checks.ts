@@ -1,4 +1,4 @@
-import { contains, formatPrefix, parsePrefix, prefixLast, tryParsePrefix, NetError, type Prefix } from '../net';
+import { contains, formatPrefix, parsePrefix, prefixLast, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, LedgerEntry, Organisation } from '../model/inventory';
 import { entryPrefix, isActive, quarantineEnd } from './ledger';
@@ -51,8 +51,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
       continue;
     }
     entries.push({ e, p });
-    const k = `${e.organisation}\0${formatPrefix(p)}`;
-    byPrefixOfOrg.set(k, [...(byPrefixOfOrg.get(k) ?? []), e]);
+    pushTo(byPrefixOfOrg, orgPrefixKey(e.organisation, p), e);
   }
 
   for (const { e, p } of entries) {
@@ -113,8 +112,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
   const perCategory = new Map<string, LedgerEntry[]>();
   for (const { e } of entries) {
     if (e.parent || !isActive(e)) continue;
-    const k = `${e.organisation}\0${e.category}`;
-    perCategory.set(k, [...(perCategory.get(k) ?? []), e]);
+    pushTo(perCategory, `${e.organisation}\0${e.category}`, e);
   }
   for (const list of perCategory.values()) {
     if (list.length < 2) continue;
@@ -126,8 +124,20 @@ export function checkIpv6(inv: Inventory): Finding[] {
   }
 
   checkOverlaps(inv, entries, out);
-  checkSegments(inv, orgs, out);
+  checkSegments(inv, orgs, entries, out);
   return out;
+}
+
+/** An organisation's prefix as a map key (cheaper than the prefix's text). */
+function orgPrefixKey(org: string, p: Prefix): string {
+  return `${org}\0${p.family}\0${p.len}\0${p.addr.toString(16)}`;
+}
+
+/** Appends to a list in a map (in place: copying the list on every append made the checks quadratic in the ledger). */
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** Block identity (its prefix text) of a kind key, so kinds sharing a block share slots. */
@@ -165,7 +175,7 @@ function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: R
   const s = inv.sources;
   const parentPrefix = tryParsePrefix(e.parent!, { strict: false });
   if (parentPrefix instanceof NetError) return;
-  const parents = byPrefixOfOrg.get(`${e.organisation}\0${formatPrefix(parentPrefix)}`) ?? [];
+  const parents = byPrefixOfOrg.get(orgPrefixKey(e.organisation, parentPrefix)) ?? [];
   const parent = parents.find((x) => !x.parent) ?? parents[0];
   if (!parent) {
     out.push(s.error('IPV6_PARENT', `${e.prefix} names parent ${e.parent}, which is not an allocation of ${e.organisation} in the ledger`, e.loc, ['parent']));
@@ -224,15 +234,25 @@ function checkOverlaps(inv: Inventory, entries: ReadonlyArray<{ e: LedgerEntry; 
   }
 }
 
-function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, out: Finding[]): void {
+function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  const active = new Map<string, Array<{ e: LedgerEntry; p: Prefix }>>();
-  for (const e of inv.ledger.entries) {
+  // Active entries by organisation, prefix length and network address: the entries holding a segment are found by
+  // truncating its prefix to each shorter length (at most 129 lookups), not by scanning the organisation's entries.
+  const active = new Map<string, LedgerEntry[]>();
+  const lengths = new Map<string, Set<number>>();
+  for (const { e, p } of entries) {
     if (!isActive(e)) continue;
-    const p = tryParsePrefix(e.prefix, { strict: false });
-    if (p instanceof NetError) continue;
-    active.set(e.organisation, [...(active.get(e.organisation) ?? []), { e, p }]);
+    pushTo(active, orgPrefixKey(e.organisation, p), e);
+    const ls = lengths.get(e.organisation);
+    if (ls) ls.add(p.len);
+    else lengths.set(e.organisation, new Set([p.len]));
   }
+  const holdersOf = (org: string, p: Prefix): LedgerEntry[] => {
+    const out: LedgerEntry[] = [];
+    const ls = [...(lengths.get(org) ?? [])].filter((l) => l <= p.len).sort((a, b) => b - a);
+    for (const l of ls) out.push(...(active.get(orgPrefixKey(org, supernet(p, l))) ?? []));
+    return out;
+  };
   const plan = planFromSettings(inv.settings).plan;
   for (const o of orgs.values()) {
     o.segments.forEach((seg, i) => {
@@ -245,16 +265,17 @@ function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, 
       }
       const at = ['segments', i, 'ipv6'];
       if (p.len !== 64) out.push(s.warning('IPV6_SUBNET_NOT_64', `segment '${seg.name}' of ${o.id} is a /${p.len}; LAN and VLAN subnets should be /64 (SLAAC, RFC 4291)`, o.loc, at));
-      const holders = (active.get(o.id) ?? []).filter((x) => contains(x.p, p)).sort((a, b) => b.p.len - a.p.len);
+      // Most specific first.
+      const holders = holdersOf(o.id, p);
       if (!holders.length) {
         out.push(s.error('IPV6_SEGMENT_OUTSIDE', `segment '${seg.name}' (${seg.ipv6}) of ${o.id} is not inside any of ${o.id}'s active ledger prefixes`, o.loc, at));
         return;
       }
       if (!seg.internetRouted || !plan) return;
-      const cat = category(plan, holders[0].e.category);
+      const cat = category(plan, holders[0].category);
       if (cat && !cat.internet) {
-        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${holders[0].e.prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
-      } else if (!holders.some((x) => x.e.status === 'assigned')) {
+        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${holders[0].prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
+      } else if (!holders.some((x) => x.status === 'assigned')) {
         out.push(s.error('IPV6_ANNOUNCED_UNASSIGNED', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is not inside an assigned prefix of the internet category (N2 rule 4)`, o.loc, ['segments', i, 'internetRouted']));
       }
     });

@@ -56,6 +56,8 @@ export function checkReferences(inv: Inventory): Finding[] {
     }
   }
 
+  const holdsIpv6 = new Set<string>();
+  for (const e of inv.ledger.entries) if (e.status !== 'quarantined') holdsIpv6.add(e.organisation);
   const cpDevices = new Map<string, string>();
   for (const o of inv.organisations) {
     const fileBase = o.loc.file.split('/').pop()!.replace(/\.ya?ml$/, '');
@@ -70,7 +72,7 @@ export function checkReferences(inv: Inventory): Finding[] {
       else if (!sv.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' is servedBy '${o.servedBy}', which has no connection point`, o.loc, ['servedBy']));
       if (o.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has its own connection point and is also servedBy '${o.servedBy}'; an organisation has exactly one connection point to GGI-Netwerk`, o.loc, ['connectionPoint']));
       if (o.kind === 'leverancier') out.push(s.error('SERVED_BY_NOT_SAMENWERKINGSVERBAND', `supplier '${o.id}' cannot be served by a samenwerkingsverband`, o.loc, ['servedBy']));
-      const hasIpv6 = inv.ledger.entries.some((e) => e.organisation === o.id && e.status !== 'quarantined');
+      const hasIpv6 = holdsIpv6.has(o.id);
       const hasIpv4 = Boolean(o.ipv4 && (o.ipv4.overheid.length || o.ipv4.markt.length));
       if (!hasIpv6 && !hasIpv4) out.push(s.error('SV_MEMBER_NO_PREFIXES', `'${o.id}' is served by '${o.servedBy}' but has no prefixes of its own; its traffic must stay attributable to it behind the shared connection point`, o.loc, ['servedBy']));
     }

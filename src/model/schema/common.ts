@@ -22,7 +22,7 @@ function prefixProblem(s: string): string | null {
   } catch (e) {
     v = e instanceof NetError ? e.message : `'${s}' is not a CIDR prefix`;
   }
-  if (prefixVerdicts.size > 200000) prefixVerdicts.clear();
+  if (prefixVerdicts.size > 1_000_000) prefixVerdicts.clear();
   prefixVerdicts.set(s, v);
   return v;
 }
