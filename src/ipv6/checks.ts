@@ -1,6 +1,7 @@
-import { contains, formatPrefix, parsePrefix, prefixLast, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
+import { contains, formatPrefix, parsePrefix, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, LedgerEntry, Organisation } from '../model/inventory';
+import { sweepOverlaps } from '../validation/overlaps';
 import { entryPrefix, isActive, quarantineEnd } from './ledger';
 import { blockOf, category, locate, planFromSettings, slotCapacity, PLAN_KINDS, type NumberingPlan, type PlanKind } from './plan';
 
@@ -221,17 +222,14 @@ function conflict(outer: LedgerEntry, op: Prefix, inner: LedgerEntry, ip: Prefix
 
 function checkOverlaps(inv: Inventory, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  const sorted = [...entries].sort((x, y) => (x.p.addr < y.p.addr ? -1 : x.p.addr > y.p.addr ? 1 : x.p.len - y.p.len || x.e.index - y.e.index));
-  const stack: Array<{ e: LedgerEntry; p: Prefix; last: bigint }> = [];
-  for (const cur of sorted) {
-    while (stack.length && stack[stack.length - 1].last < cur.p.addr) stack.pop();
-    // Every prefix left on the stack contains `cur` (CIDR prefixes are nested or disjoint).
-    for (const enc of stack) {
+  sweepOverlaps(
+    entries,
+    (enc, cur) => {
       const why = conflict(enc.e, enc.p, cur.e, cur.p);
       if (why) out.push(s.error('IPV6_OVERLAP', why, cur.e.loc, ['prefix']));
-    }
-    stack.push({ ...cur, last: prefixLast(cur.p) });
-  }
+    },
+    (x, y) => x.e.index - y.e.index,
+  );
 }
 
 function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {

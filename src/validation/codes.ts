@@ -24,6 +24,7 @@ const DESCRIPTIONS: Record<string, string> = {
   CONNECTION_POINT_DEVICE: 'The device of a connection point must be a CE of that organisation.',
   SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only.',
   SERVICE_ZONE: 'A service is in the wrong zone for its provider.',
+  IPV4_OVERLAP: 'Two holders (organisations, services, address pools) claim overlapping IPv4 addresses.',
 };
 
 export function describeCode(code: string): string {

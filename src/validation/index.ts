@@ -7,6 +7,7 @@ import { checkIpv6 } from '../ipv6/checks';
 import { checkDiginetwerk } from '../diginetwerk/checks';
 import { checkPolicy } from '../zones/lint';
 import { checkGovroam } from '../govroam/checks';
+import { checkAddressClaims } from './claims';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
@@ -25,6 +26,7 @@ export interface CheckOptions {
 export const CHECKS: readonly CheckGroup[] = [
   { name: 'references', run: (inv) => checkReferences(inv) },
   { name: 'ipv6', run: (inv) => checkIpv6(inv) },
+  { name: 'addresses', run: (inv) => checkAddressClaims(inv) },
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
