@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagInt, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
+import { loadValidForCommand } from '../gate';
 import { table } from '../report/table';
 import type { Finding } from '../../model/finding';
 import type { Inventory, Organisation } from '../../model/inventory';
@@ -113,7 +114,7 @@ async function changeOrgLedger(
   ctx: CommandContext,
   change: (data: LedgerData, org: Organisation, plan: NumberingPlan, now: Date, who: string) => LedgerResult,
 ): Promise<{ org: Organisation; r: Extract<StoreResult, { ok: true }> } | ExitCode> {
-  const { inventory: inv } = loadForCommand(ctx);
+  const { inventory: inv } = loadValidForCommand(ctx);
   const plan = planOf(inv);
   const id = ctx.args.positionals[0];
   const org = findOrg(ctx, inv, id);
@@ -253,7 +254,7 @@ export const commands: Command[] = [
     async run(ctx) {
       const what = ctx.args.positionals[0];
       if (!['ripe', 'arpa', 'csv'].includes(what)) throw new UsageError(`export what? ripe, arpa or csv (got '${what}')`);
-      const { inventory: inv } = loadForCommand(ctx);
+      const { inventory: inv } = loadValidForCommand(ctx);
       const plan = planOf(inv);
       const data = ledgerData(inv);
       if (what === 'ripe') ctx.io.stdout(exportRipe(data, plan, orgInfos(inv)));
