@@ -25,8 +25,22 @@ const fail = (): never => {
   throw new Unsupported();
 };
 
+/**
+ * Scalars already read: a ledger repeats the same few values (organisations, categories, statuses, operators, parents)
+ * hundreds of thousands of times. Filled until it holds SCALAR_CACHE_SIZE values, then only read.
+ */
+const scalarCache = new Map<string, unknown>();
+const SCALAR_CACHE_SIZE = 50_000;
+
 /** One scalar (already cut from its line, comment removed for plain scalars by the caller). */
 function scalar(raw: string): unknown {
+  if (scalarCache.has(raw)) return scalarCache.get(raw);
+  const v = readScalar(raw);
+  if (scalarCache.size < SCALAR_CACHE_SIZE) scalarCache.set(raw, v);
+  return v;
+}
+
+function readScalar(raw: string): unknown {
   const s = raw.trim();
   if (s.startsWith("'")) {
     if (!s.endsWith("'") || s.length < 2) fail();
@@ -52,13 +66,26 @@ function scalar(raw: string): unknown {
 
 /** Splits `key: rest`; the key is a plain word. */
 function keyValue(s: string): [string, string] {
-  const m = /^([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/.exec(s);
-  if (!m) fail();
-  return [m![1], m![2] ?? ''];
+  // As /^([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/ without running it per line: the keys are a handful, judged once.
+  const colon = s.indexOf(':');
+  if (colon < 0) fail();
+  const key = s.slice(0, colon);
+  if (!goodKeys.has(key)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) fail();
+    if (goodKeys.size < 1000) goodKeys.add(key);
+  }
+  if (colon + 1 === s.length) return [key, ''];
+  if (s[colon + 1] !== ' ') fail();
+  const rest = s.slice(colon + 2);
+  // '.' matches no line terminator: a value holding one is left to the full parser.
+  if (/[\n\r\u2028\u2029]/.test(rest)) fail();
+  return [key, rest];
 }
+const goodKeys = new Set<string>();
 
 /** Removes a trailing ` # comment` outside quotes. */
 function stripComment(s: string): string {
+  if (s.indexOf('#') < 0 && s.indexOf("'") < 0 && s.indexOf('"') < 0) return s.trimEnd();
   let q: string | null = null;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];

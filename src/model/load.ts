@@ -6,6 +6,7 @@ import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Or
 import {
   devicesFileSchema,
   govroamSchema,
+  fastLedger,
   ledgerSchema,
   organisationSchema,
   policyFileSchema,
@@ -57,13 +58,15 @@ export function compiledSchema(schema: z.ZodType): z.ZodType {
   return c;
 }
 
-export function checkFile(file: string, text: string, schema: z.ZodType, fastValue?: (text: string) => unknown): CheckedFile & { source: SourceFile } {
+export function checkFile(file: string, text: string, schema: z.ZodType, fastValue?: (text: string) => unknown, fastSchema?: (value: unknown) => unknown): CheckedFile & { source: SourceFile } {
   // A fast reader of a subset gives the same value as the full parser or null; positions stay lazy either way.
   const fast = fastValue?.(text);
   const parsed = fast !== null && fast !== undefined ? { source: new SourceFile(file, text), value: fast, findings: [] } : parseYaml(file, text);
   const findings = [...parsed.findings];
   if (parsed.value === undefined && parsed.findings.some((x) => x.severity === 'error')) return { source: parsed.source, value: null, findings };
   const value = parsed.value === null || parsed.value === undefined ? {} : parsed.value;
+  const fastData = fastSchema?.(value);
+  if (fastData !== null && fastData !== undefined) return { source: parsed.source, value: fastData, findings };
   const res = compiledSchema(schema).safeParse(value);
   if (!res.success) {
     findings.push(...zodFindings(parsed.source, value, res.error.issues));
@@ -92,7 +95,7 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     const text = src.read(rel);
     if (text === null) return null;
     // The ledger as ggi writes it has a reader of its own: the general parser needs seconds for a large one.
-    const checked = checkFile(file, text, schema, rel === 'ipv6/ledger.yaml' ? (t) => fastParseLedger(t)?.value ?? null : undefined);
+    const checked = checkFile(file, text, schema, rel === 'ipv6/ledger.yaml' ? (t) => fastParseLedger(t)?.value ?? null : undefined, rel === 'ipv6/ledger.yaml' ? fastLedger : undefined);
     sources.add(checked.source);
     findings.push(...checked.findings);
     if (checked.value === null) {
@@ -148,7 +151,8 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   const l = load('ipv6/ledger.yaml', ledgerSchema);
   if (l) {
     l.value.slots.forEach((s, i) => slots.push({ ...s, loc: { file: l.file, path: ['slots', i] } }));
-    l.value.entries.forEach((e, i) => entries.push({ ...e, index: i, loc: { file: l.file, path: ['entries', i] } }));
+    // The schema's output is this load's own fresh objects: extended in place (a ledger may hold 250,000 entries).
+    l.value.entries.forEach((e, i) => entries.push(Object.assign(e, { index: i, loc: { file: l.file, path: ['entries', i] } })));
   }
 
   if (schemaFailed || !settingsRes) return { inventory: null, findings };

@@ -13,7 +13,7 @@ export const deviceId = kebabId;
 /** Prefix texts already judged: a national inventory repeats the same prefixes in thousands of rules. */
 const prefixVerdicts = new Map<string, string | null>();
 
-function prefixProblem(s: string): string | null {
+export function prefixProblem(s: string): string | null {
   let v = prefixVerdicts.get(s);
   if (v !== undefined) return v;
   try {
