@@ -63,6 +63,17 @@ function timestampOk(v: unknown): v is string {
   return ok;
 }
 
+const SCHEMA_ORDER = [...ENTRY_KEYS];
+/** Whether the object's keys come in the schema's order (what ggi writes). */
+function sameOrder(x: Record<string, unknown>): boolean {
+  let at = 0;
+  for (const k in x) {
+    while (at < SCHEMA_ORDER.length && SCHEMA_ORDER[at] !== k) at++;
+    if (at === SCHEMA_ORDER.length) return false;
+  }
+  return true;
+}
+
 /** One entry in the plain shape ggi writes, as the schema outputs it; null when the schema must judge it. */
 function fastEntry(e: unknown): LedgerEntryDecl | null {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return null;
@@ -78,7 +89,9 @@ function fastEntry(e: unknown): LedgerEntryDecl | null {
   if (source !== undefined && source !== 'logius' && source !== 'ggi') return null;
   if ((parent !== undefined && !ipv6CidrOk(parent)) || (justification !== undefined && typeof justification !== 'string')) return null;
   if ((internetRouted !== undefined && typeof internetRouted !== 'boolean') || typeof by !== 'string' || by.length < 1 || !timestampOk(at)) return null;
-  // The schema's key order and default (source: ggi).
+  // As written by ggi (the schema's key order, source given) the object is the output itself: no copy of each entry.
+  if (source !== undefined && sameOrder(x)) return x as LedgerEntryDecl;
+  // Else the schema's key order and default (source: ggi).
   const out: Record<string, unknown> = { prefix, organisation, category, status };
   if (purpose !== undefined) out.purpose = purpose;
   out.source = source ?? 'ggi';
