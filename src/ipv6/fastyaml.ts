@@ -139,13 +139,6 @@ function flowMap(s: string): Record<string, unknown> {
   return out;
 }
 
-interface Line {
-  readonly indent: number;
-  readonly body: string;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** Parses the ledger subset; null when the text needs the full YAML parser. */
 export function fastParseLedger(text: string): FastLedgerText | null {
   try {
@@ -158,7 +151,10 @@ export function fastParseLedger(text: string): FastLedgerText | null {
 
 function parse(text: string): FastLedgerText {
   if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) fail();
-  const lines: Line[] = [];
+  // Three parallel arrays, not an object per line: a large ledger has millions of them.
+  const indents: number[] = [];
+  const bodies: string[] = [];
+  const ends: number[] = [];
   let pos = 0;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
@@ -167,17 +163,18 @@ function parse(text: string): FastLedgerText {
     const body = raw.trimStart();
     if (body !== '' && !body.startsWith('#')) {
       if (body.startsWith('---') || body.startsWith('...') || body.startsWith('%')) fail();
-      lines.push({ indent: raw.length - body.length, body: stripComment(body), start: pos, end: Math.min(nl + 1, text.length) });
+      indents.push(raw.length - body.length);
+      bodies.push(stripComment(body));
+      ends.push(Math.min(nl + 1, text.length));
     }
     pos = nl + 1;
   }
   const value: Record<string, unknown> = {};
   const seqTails = new Map<string, { at: number; indent: string }>();
   let i = 0;
-  while (i < lines.length) {
-    const l = lines[i];
-    if (l.indent !== 0) fail();
-    const [key, rest] = keyValue(l.body);
+  while (i < bodies.length) {
+    if (indents[i] !== 0) fail();
+    const [key, rest] = keyValue(bodies[i]);
     if (key in value) fail();
     i++;
     if (rest.trim() !== '') {
@@ -185,16 +182,16 @@ function parse(text: string): FastLedgerText {
       continue;
     }
     // A block sequence below the key (dashes at column >= 0), or nothing (null: unsupported).
-    if (i >= lines.length || !lines[i].body.startsWith('- ') || (lines[i].indent === 0 && key === '')) fail();
-    const dashCol = lines[i].indent;
+    if (i >= bodies.length || !bodies[i].startsWith('- ') || (indents[i] === 0 && key === '')) fail();
+    const dashCol = indents[i];
     const items: unknown[] = [];
     let lastEnd = -1;
-    while (i < lines.length && lines[i].indent === dashCol && lines[i].body.startsWith('- ')) {
-      const first = lines[i];
-      const content = first.body.slice(2).trimStart();
-      const contentCol = first.indent + (first.body.length - content.length);
+    while (i < bodies.length && indents[i] === dashCol && bodies[i].startsWith('- ')) {
+      const firstBody = bodies[i];
+      const content = firstBody.slice(2).trimStart();
+      const contentCol = indents[i] + (firstBody.length - content.length);
       i++;
-      lastEnd = first.end;
+      lastEnd = ends[i - 1];
       if (content.startsWith('{')) {
         items.push(flowMap(content));
         continue;
@@ -209,31 +206,31 @@ function parse(text: string): FastLedgerText {
           return;
         }
         // One nested block mapping of scalars.
-        if (i >= lines.length || lines[i].indent <= col) fail();
-        const nestedCol = lines[i].indent;
+        if (i >= bodies.length || indents[i] <= col) fail();
+        const nestedCol = indents[i];
         const nested: Record<string, unknown> = {};
-        while (i < lines.length && lines[i].indent === nestedCol) {
-          const [nk, nv] = keyValue(lines[i].body);
+        while (i < bodies.length && indents[i] === nestedCol) {
+          const [nk, nv] = keyValue(bodies[i]);
           if (nk in nested || nv.trim() === '' || nv.trim().startsWith('{')) fail();
           nested[nk] = scalar(nv);
-          lastEnd = lines[i].end;
+          lastEnd = ends[i];
           i++;
         }
-        if (i < lines.length && lines[i].indent > col) fail();
+        if (i < bodies.length && indents[i] > col) fail();
         item[k] = nested;
       };
       addPair(content, contentCol);
-      while (i < lines.length && lines[i].indent === contentCol) {
-        if (lines[i].body.startsWith('- ')) fail();
-        const body = lines[i].body;
-        lastEnd = lines[i].end;
+      while (i < bodies.length && indents[i] === contentCol) {
+        if (bodies[i].startsWith('- ')) fail();
+        const body = bodies[i];
+        lastEnd = ends[i];
         i++;
         addPair(body, contentCol);
       }
-      if (i < lines.length && lines[i].indent > dashCol && !(lines[i].indent === dashCol && lines[i].body.startsWith('- '))) fail();
+      if (i < bodies.length && indents[i] > dashCol && !(indents[i] === dashCol && bodies[i].startsWith('- '))) fail();
       items.push(item);
     }
-    if (i < lines.length && lines[i].indent !== 0) fail();
+    if (i < bodies.length && indents[i] !== 0) fail();
     value[key] = items;
     seqTails.set(key, { at: lastEnd, indent: ' '.repeat(dashCol) });
   }
