@@ -37,7 +37,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
   const slotByOrgBlock = new Map<string, number>();
   for (const sl of inv.ledger.slots) slotByOrgBlock.set(`${sl.organisation}\0${blockKey(plan, sl.block)}`, sl.slot);
 
-  const byPrefixOfOrg = new Map<string, LedgerEntry[]>();
+  const byPrefixOfOrg = new PrefixIndex<LedgerEntry>();
   const entries: Array<{ e: LedgerEntry; p: Prefix }> = [];
   for (const e of inv.ledger.entries) {
     const strict = tryParsePrefix(e.prefix);
@@ -52,9 +52,11 @@ export function checkIpv6(inv: Inventory): Finding[] {
       continue;
     }
     entries.push({ e, p });
-    pushTo(byPrefixOfOrg, orgPrefixKey(e.organisation, p), e);
+    byPrefixOfOrg.add(e.organisation, p, e);
   }
 
+  // Sub-allocations name the same few parents many times over: each text is parsed once.
+  const parsedParents = new Map<string, Prefix | NetError>();
   for (const { e, p } of entries) {
     const org = orgs.get(e.organisation);
     const cat = category(plan, e.category);
@@ -84,7 +86,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
         }
       }
     } else {
-      checkParent(inv, e, p, byPrefixOfOrg, out);
+      checkParent(inv, e, p, byPrefixOfOrg, parsedParents, out);
     }
 
     if (e.status === 'assigned') {
@@ -129,9 +131,32 @@ export function checkIpv6(inv: Inventory): Finding[] {
   return out;
 }
 
-/** An organisation's prefix as a map key (cheaper than the prefix's text). */
-function orgPrefixKey(org: string, p: Prefix): string {
-  return `${org}\0${p.family}\0${p.len}\0${p.addr.toString(16)}`;
+/**
+ * Entries by organisation and prefix: a map per organisation, family and length, keyed by the network address itself
+ * (a string key per prefix made building it the slowest part of the IPv6 checks on a large ledger).
+ */
+class PrefixIndex<E> {
+  private readonly maps = new Map<string, Map<string, E[]>>();
+  add(org: string, p: Prefix, e: E): void {
+    const k = `${org}/${p.family}/${p.len}`;
+    let m = this.maps.get(k);
+    if (!m) this.maps.set(k, (m = new Map()));
+    const a = networkBits(p);
+    const list = m.get(a);
+    if (list) list.push(e);
+    else m.set(a, [e]);
+  }
+  get(org: string, p: Prefix): E[] | undefined {
+    return this.maps.get(`${org}/${p.family}/${p.len}`)?.get(networkBits(p));
+  }
+}
+
+/**
+ * The prefix's network bits as a short key. Not the address as a bigint key: V8 hashes a bigint by its low bits, which
+ * are all zero for prefixes, and such a map degrades to a list.
+ */
+function networkBits(p: Prefix): string {
+  return (p.addr >> BigInt((p.family === 4 ? 32 : 128) - p.len)).toString(36);
 }
 
 /** Appends to a list in a map (in place: copying the list on every append made the checks quadratic in the ledger). */
@@ -172,11 +197,12 @@ function checkSlots(inv: Inventory, plan: NumberingPlan, orgs: ReadonlyMap<strin
   }
 }
 
-function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: ReadonlyMap<string, LedgerEntry[]>, out: Finding[]): void {
+function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: PrefixIndex<LedgerEntry>, parsedParents: Map<string, Prefix | NetError>, out: Finding[]): void {
   const s = inv.sources;
-  const parentPrefix = tryParsePrefix(e.parent!, { strict: false });
+  let parentPrefix = parsedParents.get(e.parent!);
+  if (parentPrefix === undefined) parsedParents.set(e.parent!, (parentPrefix = tryParsePrefix(e.parent!, { strict: false })));
   if (parentPrefix instanceof NetError) return;
-  const parents = byPrefixOfOrg.get(orgPrefixKey(e.organisation, parentPrefix)) ?? [];
+  const parents = byPrefixOfOrg.get(e.organisation, parentPrefix) ?? [];
   const parent = parents.find((x) => !x.parent) ?? parents[0];
   if (!parent) {
     out.push(s.error('IPV6_PARENT', `${e.prefix} names parent ${e.parent}, which is not an allocation of ${e.organisation} in the ledger`, e.loc, ['parent']));
@@ -236,11 +262,11 @@ function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, 
   const s = inv.sources;
   // Active entries by organisation, prefix length and network address: the entries holding a segment are found by
   // truncating its prefix to each shorter length (at most 129 lookups), not by scanning the organisation's entries.
-  const active = new Map<string, LedgerEntry[]>();
+  const active = new PrefixIndex<LedgerEntry>();
   const lengths = new Map<string, Set<number>>();
   for (const { e, p } of entries) {
     if (!isActive(e)) continue;
-    pushTo(active, orgPrefixKey(e.organisation, p), e);
+    active.add(e.organisation, p, e);
     const ls = lengths.get(e.organisation);
     if (ls) ls.add(p.len);
     else lengths.set(e.organisation, new Set([p.len]));
@@ -248,7 +274,7 @@ function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, 
   const holdersOf = (org: string, p: Prefix): LedgerEntry[] => {
     const out: LedgerEntry[] = [];
     const ls = [...(lengths.get(org) ?? [])].filter((l) => l <= p.len).sort((a, b) => b - a);
-    for (const l of ls) out.push(...(active.get(orgPrefixKey(org, supernet(p, l))) ?? []));
+    for (const l of ls) out.push(...(active.get(org, supernet(p, l)) ?? []));
     return out;
   };
   const plan = planFromSettings(inv.settings).plan;
