@@ -5,7 +5,7 @@ import { loadValidForCommand } from '../gate';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
 import { LEDGER_REL, ledgerLockPath, ledgerPath, LockError, readLedgerFile, renderLedger, withLock } from '../../ipv6/store';
 import type { LedgerChanges } from '../../ipv6/ledger';
-import { afsprakenSigned } from '../../model/checks';
+import { admittedDerde, afsprakenSigned } from '../../model/checks';
 import { OverlaySource } from '../../validation/overlay';
 import { validateInventory } from '../../validation';
 import { formatAddress, formatPrefix, parsePrefix, prefixFirst, prefixLast, subnet } from '../../net';
@@ -115,7 +115,8 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
   const attached = existing ? Boolean(existing.connectionPoint || existing.servedBy) : !unsignedSupplier;
   const defaults: ZoneName[] = zonesFlag.length ? (zonesFlag as ZoneName[]) : kind === 'leverancier' ? ['markt'] : ['overheid', 'markt'];
   const zones: ZoneName[] = sv?.connectionPoint ? [...sv.connectionPoint.zones] : existing?.connectionPoint ? [...existing.connectionPoint.zones] : attached ? defaults : [];
-  if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
+  // A supplier joins overheid only as a recorded Diginetwerk Derde, which a file written by hand says (DOMAIN.md §2.2).
+  if (kind === 'leverancier' && zones.includes('overheid') && !(existing && admittedDerde(existing, ctx.io.now()))) throw new UsageError('suppliers join the markt zone only (or overheid as a recorded Diginetwerk Derde: diginetwerkDerde in its file)');
 
   // 1. IPv6: one /46 per category of every zone the organisation reaches (idempotent, locked, atomic).
   const plan = planFromSettings(inv.settings).plan;
