@@ -3,28 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { cleanup, fakeIo } from '../helpers/tmp-inventory';
-import { fixtureInventory, GOVROAM, IDP_SECRET_ENV, NAS_SECRET_ENV } from './fixture';
+import { fixtureInventory, GOVROAM, withCbsIds, IDP_SECRET_ENV, NAS_SECRET_ENV } from './fixture';
 
 const SECRETS = { [NAS_SECRET_ENV]: 'nas-Secret-\u00e9#1', [IDP_SECRET_ENV]: 'idp "secret" 42', GOVROAM_NAS_SECRET_GM0003: 'third one' };
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
-/** The fixture's gemeenten under CBS codes in force: commands that hand out files run on an inventory that validates. */
-const CBS: Record<string, string> = { GM0001: 'GM0014', GM0002: 'GM0034', GM0003: 'GM0037' };
-function withCbsIds(dir: string): void {
-  const rename = (t: string) => t.replace(/\b(GM|gm)000([123])\b/g, (m) => (m === m.toUpperCase() ? CBS[m] : CBS[m.toUpperCase()].toLowerCase()));
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        fs.writeFileSync(p, rename(fs.readFileSync(p, 'utf8')));
-        if (rename(e.name) !== e.name) fs.renameSync(p, path.join(d, rename(e.name)));
-      }
-    }
-  };
-  walk(dir);
-}
 function inventory(govroam?: string): string {
   const d = fixtureInventory(govroam ? { govroam } : {});
   withCbsIds(d);
