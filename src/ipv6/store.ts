@@ -8,7 +8,7 @@ import { zodFindings } from '../model/load';
 import { ledgerEntrySchema, ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
 import { displayPath, parseYaml } from '../model/source';
 import { writeFileAtomic as writeAtomic } from '../util/atomic';
-import { fastParseLedger } from './fastyaml';
+import { fastParseLedger } from '../model/fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 import { makeDirectory } from '../util/directory';
 import { comment, flow, listItem } from '../util/yaml';

@@ -17,7 +17,7 @@ import {
 } from './schema';
 import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
 import { applyProfile } from './profile';
-import { fastParseLedger } from '../ipv6/fastyaml';
+import { fastParseLedger } from './fastyaml';
 
 export interface LoadResult {
   /** Null when any file failed to parse or to match its schema: semantic checks would only repeat those errors. */
