@@ -8,8 +8,7 @@ import type { Change, DiffResult, Packet, PolicyModel } from '../../zones';
 import { junitXml, type JunitCase } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
-import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
-import { makeDirectory } from '../../util/directory';
+import { FORMAT_FLAG, printJson, writeOutputFolder } from '../report/output';
 
 /** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -282,13 +281,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
   if (!out) throw new UsageError('policy export capirca needs --out DIR');
   const { policy } = loadPolicy(ctx);
   const e = zones().exportCapirca(policy);
-  const root = path.resolve(ctx.io.cwd, out);
-  writingTo(`to ${out}`, () => {
-    for (const [rel, text] of e.files) {
-      makeDirectory(path.dirname(path.join(root, rel)));
-      fs.writeFileSync(path.join(root, rel), text);
-    }
-  });
+  // Only into a folder of its own (src/util/output-folder): deletes only files an earlier export wrote there.
+  writeOutputFolder(out, [...e.files].map(([rel, text]) => ({ path: rel, content: text })), { command: 'policy export capirca', cwd: ctx.io.cwd, inventory: ctx.global.inventory });
   ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;
 }
