@@ -9,6 +9,7 @@ import { junitXml, type JunitCase } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
 import { FORMAT_FLAG, printJson, writeOutputFolder } from '../report/output';
+import { InputError, inputLines } from '../../util/input';
 
 /** `ggi policy query|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -72,34 +73,43 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   const json = flagString(ctx.args, 'format') === 'json';
   if (batch !== undefined) {
     for (const f of ['src', 'dst', 'proto', 'dport']) if (flagString(ctx.args, f) !== undefined) throw new UsageError(`--batch takes the packets from the file; leave out --${f}`);
-    let text: string;
+    // Streamed line by line with a bounded line length (src/util/input): `-` is standard input; a path must be a
+    // regular file, as everywhere (a FIFO or device named here is refused, never waited on).
+    let lines: AsyncGenerator<string>;
     try {
-      text = batch === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(ctx.io.cwd, batch), 'utf8');
-    } catch {
-      throw new UserError(`cannot read the batch file '${batch}'`);
+      lines = inputLines(batch, path.resolve(ctx.io.cwd, batch));
+    } catch (e) {
+      if (e instanceof InputError) throw new UserError(`cannot read the batch file: ${e.message}`);
+      throw new UserError(`cannot read the batch file '${batch}'${(e as NodeJS.ErrnoException).code ? ` (${(e as NodeJS.ErrnoException).code})` : ''}`);
     }
     const { policy } = loadPolicy(ctx);
     let bad = 0;
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let pk: Packet;
-      try {
-        pk = JSON.parse(line) as Packet;
-        if (!pk || typeof pk !== 'object') throw new Error('not an object');
-      } catch {
-        bad++;
-        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: not a JSON object {"src","dst","proto","dport"}` })}\n`);
-        return;
+    let i = 0;
+    try {
+      for await (const line of lines) {
+        i++;
+        if (!line.trim()) continue;
+        let pk: Packet;
+        try {
+          pk = JSON.parse(line) as Packet;
+          if (!pk || typeof pk !== 'object') throw new Error('not an object');
+        } catch {
+          bad++;
+          ctx.io.stdout(`${JSON.stringify({ error: `line ${i}: not a JSON object {"src","dst","proto","dport"}` })}\n`);
+          continue;
+        }
+        try {
+          ctx.io.stdout(`${JSON.stringify(z.query(policy, pk))}\n`);
+        } catch (e) {
+          if (!(e instanceof z.PacketError)) throw e;
+          bad++;
+          ctx.io.stdout(`${JSON.stringify({ error: `line ${i}: ${e.message}` })}\n`);
+        }
       }
-      try {
-        ctx.io.stdout(`${JSON.stringify(z.query(policy, pk))}\n`);
-      } catch (e) {
-        if (!(e instanceof z.PacketError)) throw e;
-        bad++;
-        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: ${e.message}` })}\n`);
-      }
-    });
+    } catch (e) {
+      if (e instanceof InputError) throw new UserError(`cannot read the batch file: ${e.message}`);
+      throw e;
+    }
     if (bad) ctx.io.stderr(`ggi: ${bad} line(s) of ${batch} are not valid packets\n`);
     return bad ? EXIT.INVALID : EXIT.OK;
   }
