@@ -38,8 +38,12 @@ export interface OutputFolderOptions {
   readonly planned?: ReadonlyMap<string, string | Buffer>;
 }
 
-/** A refusal: the message says which folder and why; nothing was written or deleted. */
-export class OutputFolderError extends Error {}
+/** A refusal: the message says which folder and why (`reason`: why alone); nothing was written or deleted. */
+export class OutputFolderError extends Error {
+  constructor(message: string, readonly reason: string = message) {
+    super(message);
+  }
+}
 
 interface Manifest {
   command: string;
@@ -60,7 +64,7 @@ export function openOutputFolder(dir: string, opts: OutputFolderOptions): Output
   const abs = path.resolve(opts.cwd, dir);
   const where = realish(abs);
   const refuse = (why: string): never => {
-    throw new OutputFolderError(`refusing to write into ${opts.shown}: ${why}`);
+    throw new OutputFolderError(`refusing to write into ${opts.shown}: ${why}`, why);
   };
   const cwd = realish(opts.cwd);
   if (within(cwd, where)) refuse(where === cwd ? 'it is the current folder' : 'it holds the current folder');
@@ -95,13 +99,16 @@ export function openOutputFolder(dir: string, opts: OutputFolderOptions): Output
 /** Writes an output folder opened by openOutputFolder. */
 export class OutputFolder {
   private staging: string | null = null;
-  private existed: boolean;
+  private readonly existed: boolean;
+  /** The manifest as the folder had it before this run (restored when a staged run is discarded). */
+  private readonly initial: Manifest | null;
   constructor(
     readonly dir: string,
     private readonly command: string,
     private old: Manifest | null,
   ) {
     this.existed = fs.existsSync(dir);
+    this.initial = old;
   }
 
   /**
@@ -152,7 +159,8 @@ export class OutputFolder {
     fs.rmSync(this.staging, { recursive: true, force: true });
     this.staging = null;
     const manifest = path.join(this.dir, MANIFEST);
-    if (this.old) writeManifest(this.dir, this.old);
+    this.old = this.initial;
+    if (this.initial) writeManifest(this.dir, this.initial);
     else {
       fs.rmSync(manifest, { force: true });
       if (!this.existed) {

@@ -170,10 +170,18 @@ describe('ggi policy (CLI)', () => {
   });
 
   it('export capirca writes the three files', async () => {
-    const out = path.join(base, 'capirca-out');
-    const r = await run(['policy', 'export', 'capirca', '--inventory', base, '--out', out]);
-    expect(r.code).toBe(0);
-    for (const f of ['policies/pol/ggi.pol', 'def/NETWORK.net', 'def/SERVICES.svc']) expect(fs.existsSync(path.join(out, f))).toBe(true);
-    expect((await run(['policy', 'export', 'aerleon', '--inventory', base, '--out', out])).code).toBe(2);
+    // Beside the inventory: an output folder inside it is refused (docs/cli.md "Output folders").
+    const out = `${base}-capirca-out`;
+    try {
+      const r = await run(['policy', 'export', 'capirca', '--inventory', base, '--out', out]);
+      expect(r.code).toBe(0);
+      for (const f of ['policies/pol/ggi.pol', 'def/NETWORK.net', 'def/SERVICES.svc']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+      expect((await run(['policy', 'export', 'aerleon', '--inventory', base, '--out', out])).code).toBe(2);
+      const inside = await run(['policy', 'export', 'capirca', '--inventory', base, '--out', path.join(base, 'capirca-out')]);
+      expect(inside.code).toBe(1);
+      expect(fs.existsSync(path.join(base, 'capirca-out'))).toBe(false);
+    } finally {
+      cleanup(out);
+    }
   });
 });

@@ -33,7 +33,7 @@ const synth: Command = {
     try {
       result = await synthIntoFolder(ctx.global.inventory, outArg, ctx.io.cwd, { profile: ctx.global.profile, now: ctx.io.now() });
     } catch (e) {
-      if (e instanceof OutputFolderError) throw new UserError(e.message);
+      if (e instanceof OutputFolderError) throw new UserError(`cannot write the synthesized stacks to ${outArg}: ${e.reason}`);
       const code = (e as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !isConstructValidationError(e)) {
         // The output folder cannot be written (permissions, a file in the way, a full disk): the user's to fix.
