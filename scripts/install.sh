@@ -16,7 +16,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The distribution starts these as system services on install; ggi runs its own instances per lab namespace.
-for s in frr freeradius radsecproxy; do (command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null) || true; done
+for s in frr freeradius radsecproxy nfdump; do (command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null) || true; done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 else
