@@ -22,6 +22,8 @@ export interface RadiusIntent {
   server?: string;
   /** RadSec certificate of this device: CA, certificate and key, read at apply time like any secret. */
   tls: { ca: SecretRef; cert: SecretRef; key: SecretRef };
+  /** radsecproxy LogLevel (default 3); the lab's NLRS log every message (5), so a test can see what reached them. */
+  logLevel?: number;
 }
 
 /** Environment variable names of a device's RadSec material: `GGI_RADSEC_CA`, `GGI_RADSEC_CERT_<ID>`, `GGI_RADSEC_KEY_<ID>`. */
@@ -56,7 +58,7 @@ export function labRadiusIntents(inv: Inventory): Array<{ id: string; radius: Ra
   const out: Array<{ id: string; radius: RadiusIntent }> = [];
   for (const n of plan.nlrs) {
     const id = labRadiusDeviceId('nlrs', n.name);
-    out.push({ id, radius: { kind: 'nlrs', plan, name: n.name, address: n.host, tls: radsecTlsRefs(id) } });
+    out.push({ id, radius: { kind: 'nlrs', plan, name: n.name, address: n.host, tls: radsecTlsRefs(id), logLevel: 5 } });
   }
   for (const { participant, server } of homeServers(plan)) {
     const id = labRadiusDeviceId('home', participant.slug, server.name);

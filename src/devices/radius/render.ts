@@ -80,7 +80,7 @@ function idsIn(content: string): string[] {
   return [...new Set([...content.matchAll(/@@ggi-secret:([^@]+?)@@/g)].map((m) => m[1]))].filter((id) => !id.startsWith('derived/')).sort();
 }
 
-export function renderRadius(intent: DeviceIntent & { radius?: RadiusIntent }): Candidate {
+export function renderRadius(intent: Pick<DeviceIntent, 'id'> & { radius?: RadiusIntent }): Candidate {
   const r = intent.radius;
   if (!r) throw new RadiusRenderError(`device ${intent.id} (platform radius) has no govroam part: name it as a participant's device in govroam.yaml`);
   const uses = new Map<string, SecretUse>();
@@ -104,6 +104,7 @@ export function renderRadius(intent: DeviceIntent & { radius?: RadiusIntent }): 
       tls: { caFile: `${ROOT_PLACEHOLDER}/${TLS_DIR}/ca.pem`, certFile: `${ROOT_PLACEHOLDER}/${TLS_DIR}/cert.pem`, keyFile: `${ROOT_PLACEHOLDER}/${TLS_DIR}/key.pem` },
       logDestination: `${ROOT_PLACEHOLDER}/${RADSECPROXY_LOG}`,
       health: { port: HEALTH_PORT.radsecproxy, secret: health },
+      ...(r.logLevel !== undefined ? { logLevel: r.logLevel } : {}),
     };
     let conf: string;
     if (r.kind === 'nlrs') {
