@@ -362,15 +362,24 @@ export async function govroamEapChecks(state: LabState, inv: Inventory, runner: 
   results.push({ name: `govroam wrong password: ${via}`, ok: wrong.reject && !wrong.accept, expected: 'Access-Reject', observed: wrong.accept ? 'Access-Accept' : wrong.reject ? 'Access-Reject' : 'no answer', ...(wrong.reject ? {} : { detail: tailOf(wrong.output) }) });
   const unknownUser = `nobody@unknown-realm.invalid`;
   const unknown = await eapolTest(runner, apNs, a, nasSecret, 'ttls-pap', unknownUser, 'x', tmp);
-  results.push({ name: `govroam unknown realm at ${a.organisation}'s access point`, ok: unknown.reject, expected: 'Access-Reject from the NLRS', observed: unknown.reject ? 'Access-Reject' : unknown.accept ? 'Access-Accept' : 'no answer (silence)', ...(unknown.reject ? {} : { detail: tailOf(unknown.output) }) });
+  // The Reject must come from a national proxy (its log names the realm as unknown), not from a timeout.
+  const byNlrs = new RegExp(`Access-Reject for user anonymous@unknown-realm\\.invalid .*from _self_ \\(unknown realm\\)`).test(nlrsLogText(state, inv));
+  results.push({
+    name: `govroam unknown realm at ${a.organisation}'s access point`,
+    ok: unknown.reject && byNlrs,
+    expected: 'Access-Reject from the NLRS',
+    observed: `${unknown.reject ? 'Access-Reject' : unknown.accept ? 'Access-Accept' : 'no answer (silence)'}${byNlrs ? ' from the NLRS' : ', not logged by an NLRS'}`,
+    ...(unknown.reject ? {} : { detail: tailOf(unknown.output) }),
+  });
 
   const logged = fs.existsSync(authLog) ? fs.readFileSync(authLog, 'utf8').slice(before) : '';
   const accepted = logged.split('\n').filter((l) => l.includes('Access-Accept') && l.includes(`inner="${b.user}"`));
   const op = `1${a.realm}`;
   const withOp = accepted.filter((l) => l.includes(`operator="${op}"`));
-  const cui = withOp.map((l) => /cui="([0-9a-f]{40})"/.exec(l)?.[1]).find((x) => x);
+  // FreeRADIUS logs the CUI (type octets) as hex: 0x followed by the hex of the 40-character SHA-1 text.
+  const cui = withOp.map((l) => /cui="0x((?:[0-9a-f]{2}){40})"/.exec(l)?.[1]).find((x) => x);
   results.push({ name: `govroam ${b.organisation}'s home server logs Operator-Name of ${a.organisation}`, ok: withOp.length > 0, expected: `Operator-Name "${op}"`, observed: withOp.length ? `"${op}" on ${withOp.length} Access-Accept line(s)` : accepted.length ? 'Access-Accept lines without it' : 'no Access-Accept logged' });
-  results.push({ name: `govroam ${b.organisation}'s home server returns a Chargeable-User-Identity`, ok: cui !== undefined, expected: 'a CUI (RFC 4372) on the Access-Accept', observed: cui ? `CUI ${cui.slice(0, 8)}…` : `none (${/cui="[^"]*"/.exec(withOp[0] ?? '')?.[0] ?? 'no line'})` });
+  results.push({ name: `govroam ${b.organisation}'s home server returns a Chargeable-User-Identity`, ok: cui !== undefined, expected: 'a CUI (RFC 4372) on the Access-Accept', observed: cui ? `CUI ${Buffer.from(cui, 'hex').toString('latin1').slice(0, 8)}…` : `none (${/cui="[^"]*"/.exec(withOp[0] ?? '')?.[0] ?? 'no line'})` });
 
   // Accounting: answered by A's proxy, never seen by a national proxy (their log records every message they get).
   const session = `ggi-acct-${randomBytes(4).toString('hex')}`;
@@ -380,16 +389,22 @@ export async function govroamEapChecks(state: LabState, inv: Inventory, runner: 
     input: `User-Name = "${b.user}"\nAcct-Status-Type = Start\nAcct-Session-Id = "${session}"\nCalling-Station-Id = "02-00-00-00-00-01"\n`,
     timeoutMs: 15_000,
   });
-  const nlrsLogs = labRadiusDevices(inv, [])
-    .filter((d) => d.radius.kind === 'nlrs')
-    .map((d) => state.nodes.find((n) => n.id === d.id))
-    .filter((n): n is NonNullable<typeof n> => n !== undefined)
-    .map((n) => path.join(labRadiusRoot(n.namespace), 'var/log/radsecproxy/radsecproxy.log'));
-  const nlrsText = nlrsLogs.map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')).join('\n');
+  const nlrsText = nlrsLogText(state, inv);
   const answered = acct.code === 0;
   const forwarded = /Accounting-Request/.test(nlrsText) || nlrsText.includes(session);
   results.push({ name: `govroam accounting stays at ${a.organisation}`, ok: answered && !forwarded, expected: 'Accounting-Response from the SP proxy; nothing at the NLRS', observed: `${answered ? 'answered' : 'not answered'}; ${forwarded ? 'seen at the NLRS' : 'not at the NLRS'}` });
   return results;
+}
+
+/** Everything the lab's national proxies logged (they log every message they get). */
+function nlrsLogText(state: LabState, inv: Inventory): string {
+  return labRadiusDevices(inv, [])
+    .filter((d) => d.radius.kind === 'nlrs')
+    .map((d) => state.nodes.find((n) => n.id === d.id))
+    .filter((n): n is NonNullable<typeof n> => n !== undefined)
+    .map((n) => path.join(labRadiusRoot(n.namespace), 'var/log/radsecproxy/radsecproxy.log'))
+    .map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : ''))
+    .join('\n');
 }
 
 /** Where a lab IP lies: inside a prefix (for tests of the access point addressing). */

@@ -78,7 +78,6 @@ describeLab('govroam lab through the radius driver', () => {
   });
 
   afterAll(async () => {
-    if (process.env.GGI_DEBUG_KEEP_LAB) return; // TEMP
     await labDown(dir ? { stateDir: dir, name: LAB } : { name: LAB }, runner);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -108,7 +107,15 @@ describeLab('govroam lab through the radius driver', () => {
   test('real EAP through the NLRS: TTLS/PAP and PEAP/MSCHAPv2 accepted, wrong password and unknown realm rejected, Operator-Name and CUI at the IdP, accounting local', async () => {
     const checks = await govroamEapChecks(state, inv, runner);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
-    expect(checks.length).toBe(8);
+    expect(checks.map((c) => c.name.replace(/:.*| at .*|GM\d+'s |of GM\d+|GM\d+/g, '').trim())).toEqual([
+      'govroam EAP-TTLS/PAP',
+      'govroam PEAP/MSCHAPv2',
+      'govroam wrong password',
+      'govroam unknown realm',
+      'govroam home server logs Operator-Name',
+      'govroam home server returns a Chargeable-User-Identity',
+      'govroam accounting stays',
+    ]);
   });
 
   test('a candidate the device refuses is never activated (radsecproxy -p, freeradius -XC)', async () => {
