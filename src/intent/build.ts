@@ -1,6 +1,7 @@
 import type { Finding } from '../model/finding';
 import { indexInventory, type Device, type Inventory, type InventoryIndex, type Organisation } from '../model/inventory';
 import { contains, formatAddress, formatPrefix, isDefaultRoute, parseAddress, parsePrefix, prefixFirst, subnet, type Prefix } from '../net';
+import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
 import { ifName, listName } from './names';
 import { allocateTransfers, linkKey, TransferPoolExhausted, type TransferNet } from './transfer';
@@ -384,12 +385,19 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
       },
       interfaces,
       ...(bgp ? { bgp } : {}),
+      ...radiusPart(inv, d),
       staticRoutes,
       nftables,
       managedFiles,
     });
   }
   return { intents, findings };
+}
+
+/** The govroam part of a RADIUS server's intent: the participant whose radsecproxy it runs. */
+function radiusPart(inv: Inventory, d: Device): { radius?: RadiusIntent } {
+  const r = d.role === 'radius' ? proxyIntentFor(inv, d.id) : null;
+  return r ? { radius: r } : {};
 }
 
 function resolveDeps(partial: Partial<IntentDeps> | undefined): IntentDeps {

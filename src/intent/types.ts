@@ -1,3 +1,4 @@
+import type { RadiusIntent } from '../govroam/intent';
 import type { DeviceRole, SecretRef } from '../model/schema';
 
 /**
@@ -104,6 +105,8 @@ export interface DeviceIntent {
   interfaces: InterfaceIntent[];
   /** Absent for devices that do not route (radius). */
   bgp?: BgpIntent;
+  /** A govroam RADIUS server (role radius): which part of govroam.yaml it runs (src/govroam/intent.ts). */
+  radius?: RadiusIntent;
   staticRoutes: StaticRoute[];
   /** The complete nftables ruleset (from the policy engine, src/zones). */
   nftables: string;
