@@ -24,7 +24,7 @@ import { govroamPlan, type GovroamPlan } from '../govroam/topology';
 import type { DeviceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
 import type { SecretRef } from '../model/schema';
-import { contains, formatAddress, parseAddress, parsePrefix } from '../net';
+import { contains, formatAddress, parseAddress, parsePrefix, prefixLast } from '../net';
 import { writeFileAtomic } from '../util/atomic';
 import { makeDirectory } from '../util/directory';
 import type { Runner } from './exec';
@@ -71,14 +71,39 @@ export interface LabAccessPoint {
   nasSecret: SecretRef;
 }
 
-export function labAccessPoints(inv: Inventory, plan: GovroamPlan): LabAccessPoint[] {
+/**
+ * The access points' network is the first `nas` prefix (often the organisation's beheer segment, which the lab also
+ * gives its CE and LAN host): the proxy and the access point take the highest free addresses of it, so nothing in
+ * the lab has the same address twice. `used`: addresses already in the lab (without prefix length).
+ */
+export function labAccessPoints(inv: Inventory, plan: GovroamPlan, used: ReadonlySet<string> = new Set()): LabAccessPoint[] {
   const out: LabAccessPoint[] = [];
   for (const p of plan.participants) {
     const decl = inv.govroam!.participants.find((x) => x.organisation === p.organisation)!;
     if (!p.isSp || !decl.device || p.nas.length === 0 || !p.nas[0].secret) continue;
     const px = parsePrefix(p.nas[0].host, { strict: false });
-    const at = (n: bigint) => formatAddress(px.family, px.addr + n);
-    out.push({ organisation: p.organisation, slug: p.slug, id: `ap-${p.slug}`, device: decl.device, proxySide: at(1n), apSide: at(2n), len: px.len, realm: p.realms[0], nasSecret: p.nas[0].secret });
+    const free: string[] = [];
+    for (let v = prefixLast(px) - 1n; v > px.addr && free.length < 2; v--) {
+      const a = formatAddress(px.family, v);
+      if (!used.has(a)) free.push(a);
+    }
+    if (free.length < 2) continue;
+    out.push({ organisation: p.organisation, slug: p.slug, id: `ap-${p.slug}`, device: decl.device, proxySide: free[0], apSide: free[1], len: px.len, realm: p.realms[0], nasSecret: p.nas[0].secret });
+  }
+  return out;
+}
+
+/** Every address the lab gives the devices of these intents and the hosts behind them (router side + 1). */
+function labAddresses(intents: readonly DeviceIntent[]): Set<string> {
+  const out = new Set<string>();
+  for (const d of intents) {
+    for (const i of d.interfaces) {
+      for (const c of [...i.addresses, ...(i.peer?.addresses ?? [])]) {
+        const a = parseAddress(c.split('/')[0]);
+        out.add(formatAddress(a.family, a.value));
+        out.add(formatAddress(a.family, a.value + 1n));
+      }
+    }
   }
   return out;
 }
@@ -113,7 +138,7 @@ export function govroamLabNodes(inv: Inventory, intents: readonly DeviceIntent[]
   }));
   const links: LabLink[] = [];
   const ids = new Set(intents.map((i) => i.id));
-  for (const ap of labAccessPoints(inv, plan)) {
+  for (const ap of labAccessPoints(inv, plan, labAddresses(intents))) {
     if (!ids.has(ap.device)) continue;
     nodes.push({ id: ap.id, kind: 'host', namespace: namespaceFor(labName, ap.id), meta: { organisation: ap.organisation, service: null, govroam: 'access-point' } });
     links.push({ a: { node: ap.device, ifname: AP_IFNAME, addresses: [`${ap.proxySide}/${ap.len}`] }, b: { node: ap.id, ifname: 'eth0', addresses: [`${ap.apSide}/${ap.len}`] } });
@@ -339,7 +364,11 @@ export async function govroamEapChecks(state: LabState, inv: Inventory, runner: 
   const secrets = readGovroamLabSecrets(state.stateDir);
   const accounts = readTestAccounts(state.stateDir);
   if (!plan || !secrets) return [{ name: 'govroam lab', ok: false, expected: 'a lab with govroam', observed: 'no govroam in this lab', detail: `no ${GOVROAM_DIR}/${SECRETS_FILE} in ${state.stateDir}` }];
-  const aps = labAccessPoints(inv, plan).filter((ap) => state.nodes.some((n) => n.id === ap.id));
+  // The access point's addresses as the lab made them (its link to the proxy).
+  const aps = labAccessPoints(inv, plan).flatMap((ap) => {
+    const side = state.nodes.find((n) => n.id === ap.device)?.interfaces.find((i) => i.name === AP_IFNAME)?.addresses[0];
+    return state.nodes.some((n) => n.id === ap.id) && side ? [{ ...ap, proxySide: side.split('/')[0] }] : [];
+  });
   const a = aps[0];
   const b = a ? accounts.find((x) => x.organisation !== a.organisation) : undefined;
   if (!a || !b) return [{ name: 'govroam lab', ok: false, expected: 'an SP access point and a test account of another IdP', observed: 'none', detail: 'the inventory has no pair of participants to test with' }];
