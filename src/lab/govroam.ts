@@ -441,3 +441,26 @@ export function inPrefix(address: string, prefix: string): boolean {
   const a = parseAddress(address);
   return contains(parsePrefix(prefix, { strict: false }), { family: a.family, addr: a.value, len: a.family === 4 ? 32 : 128 });
 }
+
+/**
+ * Intents for the lab-only RADIUS devices (NLRS, home servers), so that `ggi plan|apply|drift --target lab` treats them
+ * like inventory devices: platform `radius`, reached through the lab target (management comes from there).
+ */
+export function labOnlyRadiusIntents(inv: Inventory, intents: readonly DeviceIntent[]): DeviceIntent[] {
+  return labRadiusDevices(inv, intents)
+    .filter((d) => d.labOnly)
+    .map(
+      (d) =>
+        ({
+          id: d.id,
+          role: 'radius',
+          platform: 'radius',
+          management: { address: '', port: 22, user: 'root' },
+          interfaces: [],
+          staticRoutes: [],
+          nftables: '',
+          managedFiles: [],
+          radius: d.radius,
+        }) as unknown as DeviceIntent,
+    );
+}
