@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Candidate, ShellTransport, SessionContext } from '../../src/devices/contract';
 import { radiusDriver } from '../../src/devices/radius';
 import { labRadiusRoot } from '../../src/devices/radius/session';
@@ -172,24 +172,49 @@ describeLab('govroam lab through the radius driver', () => {
     expect(fs.readFileSync(confOf(proxy), 'utf8')).toBe(good);
   });
 
-  test('a controller that disappears after activation (no confirm): the device goes back to its previous configuration by itself, never half', async () => {
+  test.each(['activate', 'verify'])('a controller killed (SIGKILL) at %s: the device ends in its previous configuration, never half', async (at) => {
     const proxy = devices.find((d) => d.radius.kind === 'proxy')!;
     const old = fs.readFileSync(confOf(proxy), 'utf8');
-    const changed: LabRadiusDevice = { ...proxy, radius: { ...proxy.radius, logLevel: 4 } };
-    const candidate = radiusDriver.render({ id: changed.id, radius: changed.radius } as never);
-    const t = await transport(proxy.id);
-    const session = radiusDriver.open(t, context(changed, candidate));
-    await session.lock('test (will vanish)');
-    await session.stage();
-    await session.arm(4);
-    await session.activate();
-    // The controller is gone: the connection drops without confirm.
-    await session.close();
+    const changed = { ...proxy.radius, logLevel: 4 };
+    const candidate = radiusDriver.render({ id: proxy.id, radius: changed } as never);
+    const n = node(proxy.id);
+    const input = {
+      device: proxy.id,
+      host: n.sshd!.address,
+      port: n.sshd!.port,
+      hostKey: n.sshd!.hostKeySha256,
+      keyFile: state.controllerKey!.privateKeyFile,
+      namespace: n.namespace,
+      radius: changed,
+      secrets: Object.fromEntries(context(proxy, candidate).secrets),
+      revertInS: 4,
+    };
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures/radius-controller.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const reached = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes(`step ${at}\n`)) resolve();
+      });
+      child.on('exit', () => reject(new Error(`the controller ended before ${at}: ${out} ${err}`)));
+    });
+    child.stdin.end(JSON.stringify(input));
+    await reached;
+    // The step has started; kill the controller while it runs (activation is a rename and a restart).
+    await new Promise((r) => setTimeout(r, 1700));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
     const during = fs.readFileSync(confOf(proxy), 'utf8');
-    expect(during).toMatch(/^LogLevel 4$/m);
-    expect(during.split('\n').length).toBe(old.split('\n').length);
-    await new Promise((r) => setTimeout(r, 7000));
+    // Whole files only: the old one, or the new one (LogLevel 4) complete.
+    expect(during === old || (/^LogLevel 4$/m.test(during) && during.replace('LogLevel 4', 'LogLevel 3') === old)).toBe(true);
+    // The on-device timer restores the previous configuration and restarts it.
+    await new Promise((r) => setTimeout(r, 8000));
     expect(fs.readFileSync(confOf(proxy), 'utf8')).toBe(old);
     expect((await apply(proxy)).outcome).toBe('unchanged');
+    const ro = radiusDriver.openReadOnly(await transport(proxy.id), context(proxy, radiusDriver.render({ id: proxy.id, radius: proxy.radius } as never)));
+    expect((await ro.verify({ deadline: Date.now() + 10_000, excused: new Set() })).map((c) => c.ok)).toEqual([true]);
+    await ro.close();
   });
 });
