@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # --no-install-recommends below, so what the lab needs from a recommended package is named here: frr-pythontools
 # (frr-reload.py, how FRR config is activated) and freeradius-utils (radclient, for the govroam lab tests).
-packages=(frr frr-pythontools nftables openssh-server openssh-client radsecproxy freeradius freeradius-utils python3-capirca iproute2 iputils-ping socat ncat procps openssl graphviz)
+packages=(frr frr-pythontools nftables openssh-server openssh-client radsecproxy freeradius freeradius-utils eapoltest python3-capirca iproute2 iputils-ping socat ncat procps openssl graphviz)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,6 +1,7 @@
 import type { Finding } from '../model/finding';
 import { indexInventory, type Device, type Inventory, type Organisation } from '../model/inventory';
 import { formatPrefix, parsePrefix, type Prefix } from '../net';
+import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
 import { BORDER_ROLE, internetCategoryPrefixes, newDraft, ZONES, type DeviceDraft, type Fleet, type Link } from './fleet';
 import { chooseRouterId, mgmtInterface } from './interfaces';
@@ -251,9 +252,16 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
     },
     interfaces,
     ...(bgp ? { bgp } : {}),
+    ...radiusPart(inv, d),
     staticRoutes,
     ...(filter ? { filter } : {}),
   };
+}
+
+/** The govroam part of a RADIUS server's intent: the participant whose radsecproxy it runs. */
+function radiusPart(inv: Inventory, d: Device): { radius?: RadiusIntent } {
+  const r = d.role === 'radius' ? proxyIntentFor(inv, d.id) : null;
+  return r ? { radius: r } : {};
 }
 
 function resolveDeps(partial: Partial<IntentDeps> | undefined): IntentDeps {

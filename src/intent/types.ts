@@ -1,3 +1,4 @@
+import type { RadiusIntent } from '../govroam/intent';
 import type { DeviceRole, Platform, SecretRef } from '../model/schema';
 import type { DeviceFilter, NftDeviceInput } from '../zones/nftables';
 
@@ -107,6 +108,8 @@ export interface DeviceIntent {
   interfaces: InterfaceIntent[];
   /** Absent for devices that do not route (radius). */
   bgp?: BgpIntent;
+  /** A govroam RADIUS server (role radius): which part of govroam.yaml it runs (src/govroam/intent.ts). */
+  radius?: RadiusIntent;
   staticRoutes: StaticRoute[];
   /** The device's whole packet filter (from the policy engine, src/zones); absent when it cannot be compiled. */
   filter?: DeviceFilter;

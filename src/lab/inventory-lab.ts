@@ -17,6 +17,7 @@ import type { DeviceIntent, InterfaceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
 import { contains, formatAddress, parseAddress, parsePrefix } from '../net';
 import { writeFileAtomic } from '../util/atomic';
+import { govroamLabNodes } from './govroam';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
 
@@ -130,6 +131,11 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
       });
     }
   }
+
+  // govroam: the national proxies, each IdP's home server and each SP's access point (src/lab/govroam.ts).
+  const gv = govroamLabNodes(inv, sorted, name, mgmtPool);
+  nodes.push(...gv.nodes);
+  links.push(...gv.links);
 
   if (problems.length > 0) throw new InventoryLabError(`the inventory cannot become a lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };
