@@ -47,6 +47,11 @@ interface Link {
   net?: TransferNet;
 }
 
+type RouterDevice = Device & { role: Exclude<Device['role'], 'dhcp'>; platform: 'linux-frr' };
+function isRouter(d: Device): d is RouterDevice {
+  return d.platform === 'linux-frr' && d.role !== 'dhcp';
+}
+
 export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): BuildIntentsResult {
   const deps = resolveDeps(opts.deps);
   const findings: Finding[] = [];
@@ -54,7 +59,8 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const s = inv.sources;
   const settings = inv.settings;
 
-  const devices = [...idx.devices.values()].sort((x, y) => cmp(x.id, y.id));
+  // DHCP appliances (platform kea) route nothing and run no ruleset: src/intent/dhcp.ts builds what they serve.
+  const devices = [...idx.devices.values()].filter(isRouter).sort((x, y) => cmp(x.id, y.id));
   const byRole = (role: Device['role']) => devices.filter((d) => d.role === role);
 
   // One border per zone; a second one is reported (redundant pairs are not modelled yet) and ignored.

@@ -7,6 +7,7 @@ import { checkIpv6 } from '../ipv6/checks';
 import { checkDiginetwerk } from '../diginetwerk/checks';
 import { checkPolicy } from '../zones/lint';
 import { checkGovroam } from '../govroam/checks';
+import { checkDhcp } from '../intent/dhcp';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
@@ -28,6 +29,7 @@ export const CHECKS: readonly CheckGroup[] = [
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
+  { name: 'dhcp', run: (inv) => checkDhcp(inv) },
 ];
 
 export interface ValidationResult {

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { deviceId, ipAddress, orgId, secretRef } from './common';
 
 /** A router or appliance that ggi manages. */
-export const deviceRole = z.enum(['ce', 'border-overheid', 'border-markt', 'kps-peer', 'supplier-router', 'radius']);
+export const deviceRole = z.enum(['ce', 'border-overheid', 'border-markt', 'kps-peer', 'supplier-router', 'radius', 'dhcp']);
 export type DeviceRole = z.infer<typeof deviceRole>;
 
 export const deviceSchema = z.strictObject({
   id: deviceId,
   role: deviceRole,
-  platform: z.enum(['linux-frr']).default('linux-frr'),
+  platform: z.enum(['linux-frr', 'kea']).default('linux-frr'),
   /** The organisation that owns the device (CE, supplier router); absent for the backbone's own devices. */
   organisation: orgId.optional(),
   /** Router id / loopback, also the BGP router-id. */
@@ -22,6 +22,8 @@ export const deviceSchema = z.strictObject({
     hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'host keys are pinned as SHA256:<43 base64 characters>, as ssh-keygen -lf prints them' }).optional(),
     /** The controller's private key; never the key itself. */
     privateKey: secretRef.optional(),
+    /** API appliances (platform kea): the basic-auth password of `user` on the management API; never the value itself. */
+    password: secretRef.optional(),
   }),
   site: z.string().optional(),
 });
