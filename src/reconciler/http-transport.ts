@@ -12,7 +12,7 @@ import * as http from 'node:http';
 import { contains, parseAddress, parsePrefix, type Prefix } from '../net';
 import { readSecret, SecretError } from '../secrets';
 import type { SecretRef } from '../model/schema';
-import { TransportError } from './transport';
+import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport } from '../devices/contract';
 
 /** Where the controller may send HTTP requests unless told otherwise: loopback and the lab's documentation ranges. */
 export const DEFAULT_HTTP_ALLOWED: readonly string[] = [
@@ -51,23 +51,6 @@ export interface HttpOptions {
   baseDir?: string;
   /** Largest answer accepted (default 16 MiB; a Kea config-get of a big server is a few MiB). */
   maxBytes?: number;
-}
-
-export interface HttpResponse {
-  status: number;
-  body: string;
-}
-
-/** A JSON API reached over HTTP. */
-export interface HttpTransport {
-  readonly id: string;
-  /** `host:port`, for messages. */
-  readonly where: string;
-  /** POSTs `value` as JSON to `path` and returns the status and the raw answer. */
-  post(path: string, value: unknown, opts?: { timeoutMs?: number }): Promise<HttpResponse>;
-  /** POSTs and parses the answer as JSON; a non-2xx status or a non-JSON answer is a TransportError. */
-  postJson(path: string, value: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
-  close(): Promise<void>;
 }
 
 /** True when `host` is an IP literal inside one of `allowed`. Pure. */
@@ -119,11 +102,12 @@ export function connectHttp(target: HttpTarget, opts: HttpOptions = {}): HttpTra
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
   let closed = false;
+  const endpoint = `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
 
-  const post = (path: string, value: unknown, o: { timeoutMs?: number } = {}): Promise<HttpResponse> => {
+  const request = (r: HttpRequest): Promise<HttpResponse> => {
     if (closed) return Promise.reject(new TransportError('CONNECTION_LOST', `${where}: the transport is closed`));
-    const body = Buffer.from(JSON.stringify(value), 'utf8');
-    const limit = o.timeoutMs ?? timeoutMs;
+    const body = r.body === undefined ? undefined : Buffer.from(JSON.stringify(r.body), 'utf8');
+    const limit = r.timeoutMs ?? timeoutMs;
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       const fail = (e: TransportError): void => {
@@ -137,12 +121,11 @@ export function connectHttp(target: HttpTarget, opts: HttpOptions = {}): HttpTra
         {
           host: target.host,
           port: target.port,
-          path,
-          method: 'POST',
+          path: r.path,
+          method: r.method,
           agent,
           headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': body.length,
+            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}),
             ...(authorization ? { Authorization: authorization } : {}),
           },
         },
@@ -151,7 +134,7 @@ export function connectHttp(target: HttpTarget, opts: HttpOptions = {}): HttpTra
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > maxBytes) return fail(new TransportError('CONNECTION_LOST', `${where}: the answer to ${path} is larger than ${maxBytes} bytes`));
+            if (size > maxBytes) return fail(new TransportError('CONNECTION_LOST', `${where}: the answer to ${r.path} is larger than ${maxBytes} bytes`));
             chunks.push(c);
           });
           res.on('error', (e) => fail(new TransportError('CONNECTION_LOST', `${where}: ${e.message}`)));
@@ -159,36 +142,45 @@ export function connectHttp(target: HttpTarget, opts: HttpOptions = {}): HttpTra
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown = null;
+            try {
+              json = JSON.parse(text) as unknown;
+            } catch {
+              json = null;
+            }
+            resolve({ status: res.statusCode ?? 0, json, text });
           });
         },
       );
       // One deadline for connect and answer: a device that accepts and never answers must not hold the apply.
-      const timer = setTimeout(() => fail(new TransportError('TIMEOUT', `${where}: no answer to ${path} within ${Math.round(limit / 100) / 10} s`)), limit);
+      const timer = setTimeout(() => fail(new TransportError('TIMEOUT', `${where}: no answer to ${r.method} ${r.path} within ${Math.round(limit / 100) / 10} s`)), limit);
       req.on('error', (e: NodeJS.ErrnoException) => fail(classify(e, where)));
       req.end(body);
     });
   };
 
   return {
-    id: target.id,
-    where,
-    post,
-    async postJson(path, value, o) {
-      const res = await post(path, value, o);
-      if (res.status === 401 || res.status === 403) throw new TransportError('AUTH_FAILED', `${where}: the API refused the credentials (HTTP ${res.status})`);
-      if (res.status < 200 || res.status > 299) throw new TransportError('CONNECTION_LOST', `${where}: HTTP ${res.status} from ${path}: ${clip(res.body)}`);
-      try {
-        return JSON.parse(res.body) as unknown;
-      } catch {
-        throw new TransportError('CONNECTION_LOST', `${where}: the answer from ${path} is not JSON: ${clip(res.body)}`);
-      }
-    },
+    kind: 'http-api',
+    endpoint,
+    request,
     async close() {
       closed = true;
       agent.destroy();
     },
   };
+}
+
+/**
+ * A request whose answer must be 2xx JSON: 401/403 is AUTH_FAILED (the transport returns every status; callers that
+ * want JSON or nothing use this). The credentials never appear in the message.
+ */
+export async function requestJson(t: HttpTransport, r: HttpRequest): Promise<unknown> {
+  const res = await t.request(r);
+  if (res.status === 401 || res.status === 403) throw new TransportError('AUTH_FAILED', `${t.endpoint}: the API refused the credentials (HTTP ${res.status})`);
+  if (res.status < 200 || res.status > 299) throw new TransportError('CONNECTION_LOST', `${t.endpoint}: HTTP ${res.status} from ${r.path}: ${clip(res.text)}`);
+  if (res.json === null && res.text.trim() !== 'null') throw new TransportError('CONNECTION_LOST', `${t.endpoint}: the answer from ${r.path} is not JSON: ${clip(res.text)}`);
+  return res.json;
 }
 
 function classify(e: NodeJS.ErrnoException, where: string): TransportError {

@@ -3,8 +3,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { basicAuthHeader, connectHttp, hostAllowed } from '../../src/reconciler/http-transport';
-import { TransportError } from '../../src/reconciler/transport';
+import { TransportError } from '../../src/devices/contract';
+import { basicAuthHeader, connectHttp, hostAllowed, requestJson } from '../../src/reconciler/http-transport';
 
 const PASSWORD = 'p@ss: wörd "1"';
 
@@ -73,10 +73,10 @@ describe('http transport', () => {
     const s = await server();
     const t = connectHttp({ id: 'kea-1', host: '127.0.0.1', port: s.port, auth: { user: 'ggi', password: { env: 'KEA_PW' } } }, { env: { KEA_PW: PASSWORD } });
     try {
-      expect(await t.postJson('/', { command: 'status-get' })).toEqual([{ result: 0, echo: { command: 'status-get' } }]);
-      expect(await t.postJson('/', { command: 'config-get' })).toEqual([{ result: 0, echo: { command: 'config-get' } }]);
+      expect(await requestJson(t, { method: 'POST', path: '/', body: { command: 'status-get' } })).toEqual([{ result: 0, echo: { command: 'status-get' } }]);
+      expect(await requestJson(t, { method: 'POST', path: '/', body: { command: 'config-get' } })).toEqual([{ result: 0, echo: { command: 'config-get' } }]);
       expect(s.seen[0].auth).toBe(`Basic ${Buffer.from(`ggi:${PASSWORD}`).toString('base64')}`);
-      const e = await rejection(t.postJson('/text', {}));
+      const e = await rejection(requestJson(t, { method: 'POST', path: '/text', body: {} }));
       expect(e.code).toBe('CONNECTION_LOST');
       expect(e.message).toContain('not JSON');
     } finally {
@@ -91,7 +91,7 @@ describe('http transport', () => {
     try {
       fs.writeFileSync(path.join(dir, 'pw'), `${PASSWORD}\n`, { mode: 0o600 });
       const t = connectHttp({ id: 'kea-1', host: '127.0.0.1', port: s.port, auth: { user: 'ggi', password: { file: 'pw' } } }, { baseDir: dir });
-      expect(await t.postJson('/', { a: 1 })).toEqual([{ result: 0, echo: { a: 1 } }]);
+      expect(await requestJson(t, { method: 'POST', path: '/', body: { a: 1 } })).toEqual([{ result: 0, echo: { a: 1 } }]);
       await t.close();
 
       fs.chmodSync(path.join(dir, 'pw'), 0o644);
@@ -114,14 +114,16 @@ describe('http transport', () => {
   it('reports a wrong password as AUTH_FAILED without the password, a silent server as TIMEOUT, no server as UNREACHABLE', async () => {
     const s = await server();
     const bad = connectHttp({ id: 'kea-1', host: '127.0.0.1', port: s.port, auth: { user: 'ggi', password: { env: 'KEA_PW' } } }, { env: { KEA_PW: 'wrong-secret' } });
-    const e1 = await rejection(bad.postJson('/', {}));
+    const e1 = await rejection(requestJson(bad, { method: 'POST', path: '/', body: {} }));
     expect(e1.code).toBe('AUTH_FAILED');
     expect(e1.message).not.toContain('wrong-secret');
+    // The transport itself returns every status (the contract); only requestJson turns 401 into an error.
+    expect((await bad.request({ method: 'POST', path: '/', body: {} })).status).toBe(401);
     await bad.close();
 
     const slow = connectHttp({ id: 'kea-1', host: '127.0.0.1', port: s.port }, { timeoutMs: 300 });
     const started = Date.now();
-    const e2 = await rejection(slow.postJson('/hang', {}));
+    const e2 = await rejection(requestJson(slow, { method: 'POST', path: '/hang', body: {} }));
     expect(e2.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(5000);
     await slow.close();
@@ -129,7 +131,7 @@ describe('http transport', () => {
     await s.close();
 
     const gone = connectHttp({ id: 'kea-1', host: '127.0.0.1', port });
-    const e3 = await rejection(gone.postJson('/', {}));
+    const e3 = await rejection(requestJson(gone, { method: 'POST', path: '/', body: {} }));
     expect(e3.code).toBe('UNREACHABLE');
     await gone.close();
   });
