@@ -1,4 +1,5 @@
 import type { DeviceRole, SecretRef } from '../model/schema';
+import type { DhcpSubnet } from './dhcp';
 
 /**
  * A DeviceIntent is the complete desired state of one router or appliance, as plain data (JSON-serialisable, no
@@ -90,6 +91,8 @@ export interface ManagementIntent {
   /** Pinned host key (SHA256:…) from the inventory; absent until the device is onboarded. */
   hostKey?: string;
   privateKey?: SecretRef;
+  /** API appliances: the basic-auth password of `user` (read by the reconciler's HTTP transport, never by drivers). */
+  password?: SecretRef;
 }
 
 /** A file the controller owns on the device, by logical name; renderers decide where it lives. */
@@ -108,6 +111,8 @@ export interface DeviceIntent {
   /** The complete nftables ruleset (from the policy engine, src/zones). */
   nftables: string;
   managedFiles: ManagedFileName[];
+  /** DHCP appliances (platform kea): what they serve (src/intent/dhcp.ts). */
+  dhcp?: { subnets: DhcpSubnet[] };
 }
 
 /** The input the policy engine needs to compile one device's ruleset (contract with src/zones `nftablesForDevice`). */

@@ -1,23 +1,25 @@
 /**
  * Comparing Kea's running configuration (`config-get`) with the candidate. Kea answers with its defaults filled in
- * (dozens of keys the candidate never sets), so the actual document is first projected onto the candidate's shape:
- * objects keep only the keys the candidate declares; arrays keep every element, so an extra subnet, pool, option or
- * hook library is a difference. The candidate declares every list ggi manages (subnets, pools, options, shared
- * networks, hook libraries), so anything added to them is drift; a changed default that ggi does not set is not seen.
- * Pure.
+ * (dozens of keys the candidate never sets), so the running document is first projected onto the candidate's shape:
+ * objects keep only the keys the candidate declares; arrays keep every element, so an extra subnet, pool, option,
+ * reservation or shared network is a difference. The candidate declares every list ggi manages, so anything added to
+ * them by hand is drift; a changed default that ggi does not set is not seen (see docs/drivers.md, "kea"). Pure.
  */
-import type { Json, KeaCandidate, KeaService } from './render';
+import type { ActualState, Candidate, DocumentDiff } from '../contract';
+import { poolRange, type Json, type JsonObject } from './render';
 
 /** `actual` restricted to the keys `desired` declares (recursively); arrays keep their extra elements. */
 export function project(desired: Json, actual: Json | undefined): Json | undefined {
   if (actual === undefined) return undefined;
   if (Array.isArray(desired) && Array.isArray(actual)) {
-    return actual.map((a, i) => (i < desired.length ? project(desired[i], a) ?? null : a));
+    return actual.map((a, i) => (i < desired.length ? (project(desired[i], a) ?? null) : a));
   }
   if (isObject(desired) && isObject(actual)) {
-    const out: { [k: string]: Json } = {};
+    const out: JsonObject = {};
     for (const k of Object.keys(desired)) {
-      const p = project(desired[k], actual[k]);
+      let p = project(desired[k], actual[k]);
+      // Kea may print a pool range as a prefix (or the other way round): the same addresses are the same pool.
+      if (k === 'pool' && typeof p === 'string' && typeof desired[k] === 'string' && samePool(desired[k] as string, p)) p = desired[k];
       if (p !== undefined) out[k] = p;
     }
     return out;
@@ -25,7 +27,13 @@ export function project(desired: Json, actual: Json | undefined): Json | undefin
   return actual;
 }
 
-/** Stable JSON text: keys sorted, two-space indent, one trailing newline (diffs line up across runs). */
+function samePool(a: string, b: string): boolean {
+  const x = poolRange(a);
+  const y = poolRange(b);
+  return x !== null && y !== null && x[0] === y[0] && x[1] === y[1];
+}
+
+/** Stable JSON text: keys sorted, two-space indent, one trailing newline (so diffs line up across runs). */
 export function canonicalJson(v: Json | undefined): string {
   return `${JSON.stringify(sortKeys(v ?? null), null, 2)}\n`;
 }
@@ -33,57 +41,72 @@ export function canonicalJson(v: Json | undefined): string {
 function sortKeys(v: Json): Json {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (isObject(v)) {
-    const out: { [k: string]: Json } = {};
+    const out: JsonObject = {};
     for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
     return out;
   }
   return v;
 }
 
-/** The running configuration per service as read from the appliance (null: the service did not answer with one). */
-export type KeaActual = Record<KeaService, Json | null>;
-
-export interface KeaServiceDiff {
-  service: KeaService;
-  /** Canonical text of the projected running configuration ('' when there is none). */
-  actualText: string;
-  desiredText: string;
-  /** JSON paths that differ, e.g. `Dhcp4.subnet4[0].pools[0].pool: "203.0.113.66-203.0.113.69" -> "203.0.113.70-…"`. */
-  differences: string[];
-}
-
-export function diffKea(candidate: KeaCandidate, actual: KeaActual): KeaServiceDiff[] {
-  return (['dhcp4', 'dhcp6'] as const).map((service) => {
-    const desired = candidate[service] as unknown as Json;
-    const running = actual[service];
-    const projected = running === null ? undefined : project(desired, running);
-    const differences: string[] = [];
-    if (projected === undefined) differences.push(`${service}: no running configuration`);
-    else walk(desired, projected, '', differences);
-    return { service, actualText: projected === undefined ? '' : canonicalJson(projected), desiredText: canonicalJson(desired), differences };
-  });
-}
-
-function walk(desired: Json | undefined, actual: Json | undefined, at: string, out: string[]): void {
+/**
+ * The differences between two documents as lines a person can read, from what the device has to what apply makes:
+ * `Dhcp4.subnet4[0].pools[0].pool: "203.0.113.66-203.0.113.69" -> "203.0.113.66-203.0.113.68"`.
+ */
+export function jsonDifferences(actual: Json | undefined, desired: Json | undefined, at = ''): string[] {
+  const out: string[] = [];
   if (Array.isArray(desired) && Array.isArray(actual)) {
-    const n = Math.max(desired.length, actual.length);
-    for (let i = 0; i < n; i++) walk(desired[i], actual[i], `${at}[${i}]`, out);
-    return;
+    for (let i = 0; i < Math.max(desired.length, actual.length); i++) out.push(...jsonDifferences(actual[i], desired[i], `${at}[${i}]`));
+    return out;
   }
   if (isObject(desired) && isObject(actual)) {
-    for (const k of Object.keys(desired)) walk(desired[k], actual[k], at ? `${at}.${k}` : k, out);
-    return;
+    const keys = [...new Set([...Object.keys(actual), ...Object.keys(desired)])].sort();
+    for (const k of keys) out.push(...jsonDifferences(actual[k], desired[k], at ? `${at}.${k}` : k));
+    return out;
   }
-  if (desired === undefined) out.push(`${at}: not declared, present on the device: ${short(actual)}`);
-  else if (actual === undefined) out.push(`${at}: missing on the device (want ${short(desired)})`);
+  if (desired === undefined && actual === undefined) return out;
+  if (desired === undefined) out.push(`${at}: remove ${short(actual)}`);
+  else if (actual === undefined) out.push(`${at}: add ${short(desired)}`);
   else if (JSON.stringify(sortKeys(desired)) !== JSON.stringify(sortKeys(actual))) out.push(`${at}: ${short(actual)} -> ${short(desired)}`);
+  return out;
+}
+
+/**
+ * `Driver.diff` for Kea: each candidate document against the device's, as a short header and one line per changed
+ * JSON path (a document is one JSON value, so paths say more than a line diff of pretty-printed JSON would).
+ */
+export function keaDiff(candidate: Candidate, actual: ActualState): DocumentDiff[] {
+  const out: DocumentDiff[] = [];
+  for (const d of candidate.documents) {
+    const a = actual.documents.find((x) => x.name === d.name);
+    const location = a?.location ?? d.name;
+    if (a && a.content === d.content) continue;
+    if (!a || a.content === null) {
+      out.push({ path: location, diff: `--- ${location} (no running configuration)\n+++ ${location} (candidate)\n+ the whole ${d.name} configuration\n` });
+      continue;
+    }
+    const lines = jsonDifferences(parse(a.content), parse(d.content));
+    out.push({ path: location, diff: `--- ${location} (running)\n+++ ${location} (candidate)\n${(lines.length ? lines : ['(formatting only)']).map((l) => `~ ${l}`).join('\n')}\n` });
+  }
+  for (const a of actual.documents) {
+    if (!candidate.documents.some((d) => d.name === a.name) && a.content !== null) out.push({ path: a.location, diff: `--- ${a.location} (running)\n+++ ${a.location} (not declared)\n- remove\n` });
+  }
+  if (actual.pendingRollback) out.push({ path: 'state:pending-rollback', diff: 'an earlier apply was never confirmed: its rollback point is restored first\n' });
+  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+}
+
+function parse(text: string): Json | undefined {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return text;
+  }
 }
 
 function short(v: Json | undefined): string {
   const t = JSON.stringify(v);
-  return t === undefined ? 'nothing' : t.length > 80 ? `${t.slice(0, 80)}…` : t;
+  return t === undefined ? 'nothing' : t.length > 100 ? `${t.slice(0, 100)}…` : t;
 }
 
-function isObject(v: Json | undefined): v is { [k: string]: Json } {
+export function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
