@@ -115,16 +115,15 @@ export function emptyConfig(service: KeaService, layout: KeaLayout): JsonObject 
 
 /**
  * A pool as Kea prints it back: a range that is exactly one CIDR block is shown as that prefix (Kea 2.2 does this for
- * DHCPv6 pools), anything else as `first-last`. Rendering it the same way keeps the comparison exact.
+ * both families: 203.0.113.66-203.0.113.67 comes back as 203.0.113.66/31), anything else as `first-last`. Rendering
+ * it the same way keeps the candidate and the running configuration textually equal.
  */
 export function poolText(family: 4 | 6, pool: { first: string; last: string }): string {
   const a = parseAddress(pool.first).value;
   const b = parseAddress(pool.last).value;
-  if (family === 6) {
-    const size = b - a + 1n;
-    const bits = size > 0n && (size & (size - 1n)) === 0n ? size.toString(2).length - 1 : -1;
-    if (bits >= 0 && a % size === 0n) return `${formatAddress(6, a)}/${128 - bits}`;
-  }
+  const size = b - a + 1n;
+  const bits = size > 0n && (size & (size - 1n)) === 0n ? size.toString(2).length - 1 : -1;
+  if (bits >= 0 && a % size === 0n) return `${formatAddress(family, a)}/${(family === 4 ? 32 : 128) - bits}`;
   return `${formatAddress(family, a)}-${formatAddress(family, b)}`;
 }
 
