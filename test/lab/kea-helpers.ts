@@ -20,7 +20,7 @@ export async function transaction(
   driver: Driver,
   transport: Transport,
   ctx: SessionContext,
-  opts: { verifyS?: number; keep?: (p: RollbackPoint | null) => void; breakChecks?: boolean } = {},
+  opts: { verifyS?: number; keep?: (p: RollbackPoint | null) => void } = {},
 ): Promise<TxResult> {
   const s = driver.open(transport, ctx);
   const actual = await s.lock('test');
@@ -44,7 +44,7 @@ export async function transaction(
     return { outcome: 'rolled-back', step: 'activate', reason: `${(e as Error).message}${r.restored ? '' : `; restore failed: ${r.detail}`}` };
   }
   const checks = await s.verify({ deadline: Date.now() + (opts.verifyS ?? 10) * 1000, excused: new Set(), intervalMs: 500 });
-  if (opts.breakChecks || !checks.every((c) => c.ok)) {
+  if (!checks.every((c) => c.ok)) {
     const r = await s.rollback(point);
     opts.keep?.(null);
     return { outcome: 'rolled-back', step: 'verify', reason: r.restored ? 'verification failed' : `verification failed; restore failed: ${r.detail}`, checks };
