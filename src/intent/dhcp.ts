@@ -1,7 +1,7 @@
 /**
  * What each DHCP appliance (platform `kea`, role `dhcp`) serves, from the inventory: per segment with a `dhcp` block,
  * an IPv4 pool (declared in the segment) and an IPv6 pool inside the segment's /64, which must be the organisation's
- * own /64 allocation in the ledger (the visitor allocation: `ggi ipv6 allocate ORG --length 64`). Pure; the checks
+ * own /64 allocation in the ledger (the visitor allocation: `ggi ipv6 allocate ORG --category CAT --length 64`). Pure; the checks
  * (`checkDhcp`) and the intents come from one pass, so what validates is exactly what is rendered.
  *
  * Addresses on a served IPv4 segment: the first usable is the router (the CE, as src/intent/build.ts gives it), the
@@ -185,7 +185,7 @@ function ipv6Subnet(inv: Inventory, o: Organisation, gi: number, findings: Findi
     findings.push(
       s.error(
         'DHCP_IPV6_LEDGER',
-        `segment '${g.name}' of ${o.id} is served by DHCPv6, so ${g.ipv6} must be a /64 allocated to ${o.id} in the ledger (ggi ipv6 allocate ${o.id} --length 64)`,
+        `segment '${g.name}' of ${o.id} is served by DHCPv6, so ${g.ipv6} must be a /64 allocated to ${o.id} in the ledger (ggi ipv6 allocate ${o.id} --category … --length 64)`,
         o.loc,
         at,
       ),
