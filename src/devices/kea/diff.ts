@@ -3,7 +3,7 @@
  * (dozens of keys the candidate never sets), so the running document is first projected onto the candidate's shape:
  * objects keep only the keys the candidate declares; arrays keep every element, so an extra subnet, pool, option,
  * reservation or shared network is a difference. The candidate declares every list ggi manages, so anything added to
- * them by hand is drift; a changed default that ggi does not set is not seen (see docs/drivers.md, "kea"). Pure.
+ * them by hand is drift; a changed default that ggi does not set is not seen (see docs/kea.md). Pure.
  */
 import type { ActualState, Candidate, DocumentDiff } from '../contract';
 import { poolRange, type Json, type JsonObject } from './render';
