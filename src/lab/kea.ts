@@ -290,3 +290,20 @@ function sameAddress(a: string, b: string): boolean {
     return false;
   }
 }
+
+/**
+ * Every lab appliance's lease checks, for `ggi verify`: `connect` opens the API transport of a target (the CLI passes
+ * `connectHttp` from src/reconciler/http-transport.ts with the target's password file), closed again afterwards.
+ */
+export async function labDhcpChecks(runner: Runner, state: LabState, connect: (t: KeaTarget) => HttpTransport): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const t of keaTargets(state)) {
+    const api = connect(t);
+    try {
+      out.push(...(await dhcpLeaseChecks(runner, state, t.id, api)));
+    } finally {
+      await api.close();
+    }
+  }
+  return out;
+}

@@ -24,7 +24,7 @@ import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { buildDhcpIntents } from '../../src/intent/dhcp';
 import { labDown, labUp, localRunner, mapLimit, probeIcmp, probeTcp, type LabState, type Runner } from '../../src/lab';
 import { labDeviceLayout, labSpecFromIntents, labTargetFromState } from '../../src/lab/inventory-lab';
-import { dhcpLeaseChecks, keaTargets, visitorLease, type KeaTarget } from '../../src/lab/kea';
+import { labDhcpChecks, keaTargets, visitorLease, type KeaTarget } from '../../src/lab/kea';
 import type { Inventory } from '../../src/model/inventory';
 import { loadInventory } from '../../src/model/load';
 import { connectHttp } from '../../src/reconciler/http-transport';
@@ -144,7 +144,7 @@ describeKea('platform kea in the lab', () => {
   });
 
   it('a real DHCP client in the visitor namespace gets IPv4 and IPv6 leases from the declared pools', async () => {
-    const checks = await dhcpLeaseChecks(runner, state, target.id, api);
+    const checks = await labDhcpChecks(runner, state, (t) => connectHttp({ id: t.id, host: t.address, port: t.port, auth: { user: t.user, password: t.password } }));
     console.log(`[kea lab] lease checks: ${JSON.stringify(checks)}`);
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
       [`dhcp lease GM0001/govroam-visitor IPv4 (${target.id})`, true],
