@@ -5,7 +5,7 @@
  *     configures it over the Control Agent's API with basic auth, and a second run changes nothing;
  *   - ISC dhclient in the visitor namespace gets an IPv4 and an IPv6 lease from the declared pools, and the appliance
  *     holds them (the `ggi verify` DHCP lease check);
- *   - real packets from the leased address reach neither zone (the CE's nftables, from the policy's guardrails), while
+ *   - real packets from the leased addresses (IPv4 and IPv6) reach neither zone (the CE's nftables, from the guardrails), while
  *     the organisation's own LAN reaches both services over the same CE;
  *   - a configuration changed through the API is drift, and the next transaction puts the declared one back;
  *   - Kea's own check refuses a bad candidate before anything is active; a failed verification restores the previous
@@ -182,6 +182,15 @@ describeKea('platform kea in the lab', () => {
     expect(await probeTcp(runner, visitor.namespace, v4(brp), 443)).toBe(false);
     expect(await probeTcp(runner, visitor.namespace, v4(saas), 443)).toBe(false);
     expect(await probeIcmp(runner, visitor.namespace, v4(brp))).toBe(false);
+    // IPv6 as well, from the DHCPv6 address (visitors get their default route from the CE's router advertisements,
+    // which the lab does not run: the route is added by hand, on-link to the CE's address on the segment).
+    const v6 = (n: LabState['nodes'][number]) => n.interfaces.find((i) => i.name === 'eth0')!.addresses.find((a) => a.includes(':'))!.split('/')[0];
+    const lease6 = await visitorLease(runner, visitor, 6);
+    expect(lease6.address).toMatch(/^3fff:500:2004:100::1[0-9a-f]{3}$/);
+    await runner.run(['ip', '-6', 'route', 'replace', 'default', 'via', '3fff:500:2004:100::1', 'dev', 'eth0', 'onlink'], { netns: visitor.namespace });
+    expect(await probeTcp(runner, lan.namespace, v6(brp), 443)).toBe(true);
+    expect(await probeIcmp(runner, visitor.namespace, '3fff:500:2004:100::1')).toBe(true);
+    expect(await probeTcp(runner, visitor.namespace, v6(brp), 443)).toBe(false);
     // Proof that the drop is the ruleset and not a missing route: the CE routes both destinations.
     const ce = state.nodes.find((n) => n.id === 'ce-gm0001')!;
     for (const dst of [v4(brp), v4(saas)]) {
