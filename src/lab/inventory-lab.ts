@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { govroamLabNodes } from './govroam';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
+import { dhcpServedSegments, keaLabParts } from './kea';
 
 export const DEFAULT_LAB_NAME = 'ggi';
 export const DEFAULT_LAB_STATE_DIR = '.ggi-state/lab';
@@ -92,10 +93,12 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
 
   // One LAN host per organisation: an interface per LAN segment the organisation has on its CE.
   const lanByOrg = new Map<string, Array<{ ce: DeviceIntent; itf: InterfaceIntent }>>();
+  // Segments served by a DHCP appliance join it and a visitor namespace instead (src/lab/kea.ts).
+  const served = dhcpServedSegments(inv);
   for (const d of sorted) {
     if (d.role !== 'ce') continue;
     for (const i of d.interfaces) {
-      if (i.kind !== 'lan' || !i.organisation || i.service) continue;
+      if (i.kind !== 'lan' || !i.organisation || i.service || served.has(`${i.organisation}\0${i.segment}`)) continue;
       const list = lanByOrg.get(i.organisation) ?? [];
       list.push({ ce: d, itf: i });
       lanByOrg.set(i.organisation, list);
@@ -136,6 +139,9 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   const gv = govroamLabNodes(inv, sorted, name, mgmtPool);
   nodes.push(...gv.nodes);
   links.push(...gv.links);
+  const kea = keaLabParts(inv, sorted, name);
+  nodes.push(...kea.nodes);
+  links.push(...kea.links);
 
   if (problems.length > 0) throw new InventoryLabError(`the inventory cannot become a lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };

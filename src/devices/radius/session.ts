@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { unifiedDiff } from '../../reconciler/diff';
-import { activateScript, armScript, confirmScript, lockAndReadScript, parseRead, readScript, rollbackNowScript, stageScript, STATUS, unlockScript, validateScript } from '../../reconciler/scripts';
-import { shq } from '../../reconciler/transport';
-import type { DesiredDevice, DesiredFile } from '../../reconciler/types';
+import { unifiedDiff } from '../../util/diff';
+import { activateScript, armScript, confirmScript, lockAndReadScript, parseRead, readScript, rollbackNowScript, stageScript, STATUS, unlockScript, validateScript } from '../posix-host/scripts';
+import { shq } from '../../util/shell';
+import type { HostFile, HostSpec } from '../posix-host/types';
 import { secretChangedPlaceholder, secretPlaceholder, StepError, type ActualState, type Candidate, type CheckResult, type ConfirmResult, type DeviceLayout, type DocumentDiff, type ReadSession, type RollbackPoint, type RollbackResult, type SecretValues, type Session, type SessionContext, type ShellTransport, type VerifyContext } from '../contract';
 import { deriveSecrets, encodeSecret, FREERADIUS_DIR, HEALTH_SECRET, RADSECPROXY_CONF, RADSECPROXY_LOG, ROOT_PLACEHOLDER, TLS_DIR, type RadiusChecks, type RadiusDocument } from './render';
 
@@ -188,7 +188,7 @@ interface Prepared {
   checks: RadiusChecks;
   root: string;
   /** Paths only (content filled at stage): enough for reading, locking and unlocking. */
-  shape: DesiredDevice;
+  shape: HostSpec;
   cmds: ReturnType<typeof daemonCommands>;
 }
 
@@ -196,13 +196,14 @@ function prepare(ctx: SessionContext): Prepared {
   const checks = ctx.candidate.checks as RadiusChecks;
   const root = radiusRoot(ctx.layout);
   const cmds = daemonCommands(checks, root);
-  const files: DesiredFile[] = checks.documents.map((d) => ({
+  const files: HostFile[] = checks.documents.map((d) => ({
+    name: d.name,
     path: pathOf(root, d.rel),
     content: '',
     mode: d.mode,
     ...(d.rel === RADSECPROXY_CONF || d.rel === `${FREERADIUS_DIR}/clients.conf` ? { deactivate: cmds.deactivate } : {}),
   }));
-  return { checks, root, cmds, shape: { id: ctx.deviceId, files, validate: cmds.validate, activate: cmds.activate, verify: [], live: [] } };
+  return { checks, root, cmds, shape: { files, validate: cmds.validate, activate: cmds.activate, checks: [], live: [] } };
 }
 
 function tail(text: string, lines = 12): string {
@@ -262,7 +263,7 @@ class RadiusReadSession implements ReadSession {
 }
 
 class RadiusSession extends RadiusReadSession implements Session {
-  private desired: DesiredDevice | null = null;
+  private desired: HostSpec | null = null;
 
   async lock(owner: string): Promise<ActualState> {
     const r = await this.t.exec('sh -s', { stdin: lockAndReadScript(this.p.shape, owner, this.ctx.layout) });
@@ -313,7 +314,7 @@ class RadiusSession extends RadiusReadSession implements Session {
     return r.code === 0 ? { restored: true } : { restored: false, detail: tail(r.stderr, 4) };
   }
 
-  private staged(step: 'arm' | 'activate' | 'confirm'): DesiredDevice {
+  private staged(step: 'arm' | 'activate' | 'confirm'): HostSpec {
     // The rollback script (kept at arm) re-runs the activation commands, which name the files, not their content.
     if (!this.desired) throw new StepError(step, `${step} before stage`);
     return this.desired;
