@@ -1,5 +1,5 @@
 /**
- * What each DHCP appliance (platform `kea`, role `dhcp`) serves, from the inventory: per segment with a `dhcp` block,
+ * What each DHCP appliance (role `dhcp`) serves, from the inventory: per segment with a `dhcp` block,
  * an IPv4 pool (declared in the segment) and an IPv6 pool inside the segment's /64, which must be the organisation's
  * own /64 allocation in the ledger (the visitor allocation: `ggi ipv6 allocate ORG --category CAT --length 64`). Pure; the checks
  * (`checkDhcp`) and the intents come from one pass, so what validates is exactly what is rendered.
@@ -10,9 +10,12 @@
 import { createHash } from 'node:crypto';
 import type { Finding } from '../model/finding';
 import { indexInventory, type Device, type Inventory, type Organisation } from '../model/inventory';
-import type { SecretRef } from '../model/schema';
+import { PLATFORM_OF_ROLE, type SecretRef } from '../model/schema';
 import { contains, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixFirst, prefixLast, type Prefix } from '../net';
 import { ifName } from './names';
+
+/** The one platform that serves role dhcp (the inventory schema says which). */
+const DHCP_PLATFORM = PLATFORM_OF_ROLE.dhcp;
 
 export interface DhcpPool {
   first: string;
@@ -37,7 +40,7 @@ export interface DhcpSubnet {
   serverAddress?: string;
 }
 
-/** The desired state of one DHCP appliance: plain data, platform-neutral (the kea driver renders it). */
+/** The desired state of one DHCP appliance: plain data, platform-neutral (its platform's driver renders it). */
 export interface DhcpIntent {
   id: string;
   organisation?: string;
@@ -51,7 +54,7 @@ export interface DhcpBuild {
   findings: Finding[];
 }
 
-/** Kea subnet ids are 1 … 2^32-2; 31 bits of a hash keep them positive and stable. */
+/** DHCP server subnet ids (Kea's) are 1 … 2^32-2; 31 bits of a hash keep them positive and stable. */
 export function subnetId(organisation: string, segment: string, family: 4 | 6): number {
   const h = createHash('sha256').update(`${organisation}\0${segment}\0${family}`).digest();
   return (h.readUInt32BE(0) & 0x7fffffff) || 1;
@@ -71,10 +74,10 @@ export function buildDhcpIntents(inv: Inventory): DhcpBuild {
   const byServer = new Map<string, DhcpSubnet[]>();
 
   for (const d of inv.devices) {
-    if ((d.platform === 'kea') !== (d.role === 'dhcp')) {
-      findings.push(s.error('DHCP_APPLIANCE', `device '${d.id}' has role ${d.role} and platform ${d.platform}: a DHCP appliance has role dhcp and platform kea, and only it`, d.loc, [d.platform === 'kea' ? 'role' : 'platform']));
+    if ((d.platform === DHCP_PLATFORM) !== (d.role === 'dhcp')) {
+      findings.push(s.error('DHCP_APPLIANCE', `device '${d.id}' has role ${d.role} and platform ${d.platform}: a DHCP appliance has role dhcp and platform ${DHCP_PLATFORM}, and only it`, d.loc, [d.platform === DHCP_PLATFORM ? 'role' : 'platform']));
     }
-    if (d.platform === 'kea' && !d.management.password) {
+    if (d.role === 'dhcp' && !d.management.password) {
       findings.push(s.warning('DHCP_API_PASSWORD', `device '${d.id}' has no management.password: its API cannot be reached with basic authentication`, d.loc, ['management']));
     }
   }
@@ -88,8 +91,8 @@ export function buildDhcpIntents(inv: Inventory): DhcpBuild {
         findings.push(s.error('UNKNOWN_REFERENCE', `segment '${g.name}' of ${o.id}: no device '${g.dhcp.server}' to serve DHCP`, o.loc, at('server')));
         return;
       }
-      if (server.platform !== 'kea') {
-        findings.push(s.error('DHCP_SERVER', `segment '${g.name}' of ${o.id}: device '${server.id}' is platform ${server.platform}, not a DHCP appliance (platform kea)`, o.loc, at('server')));
+      if (server.role !== 'dhcp') {
+        findings.push(s.error('DHCP_SERVER', `segment '${g.name}' of ${o.id}: device '${server.id}' is a ${server.role} (platform ${server.platform}), not a DHCP appliance (role dhcp)`, o.loc, at('server')));
         return;
       }
       const list = byServer.get(server.id) ?? [];
@@ -106,7 +109,7 @@ export function buildDhcpIntents(inv: Inventory): DhcpBuild {
 
   const ids = new Map<number, string>();
   const intents: DhcpIntent[] = [];
-  for (const d of [...idx.devices.values()].filter((x) => x.platform === 'kea').sort((a, b) => cmp(a.id, b.id))) {
+  for (const d of [...idx.devices.values()].filter((x) => x.role === 'dhcp').sort((a, b) => cmp(a.id, b.id))) {
     const subnets = (byServer.get(d.id) ?? []).sort((a, b) => cmp(a.organisation, b.organisation) || cmp(a.segment, b.segment) || a.family - b.family);
     for (const sn of subnets) {
       const other = ids.get(sn.id);

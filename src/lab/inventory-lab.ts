@@ -51,7 +51,9 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   const problems: string[] = [];
   const nodes: LabNode[] = [];
   const links: LabLink[] = [];
-  const sorted = [...intents].sort((a, b) => cmp(a.id, b.id));
+  const all = [...intents].sort((a, b) => cmp(a.id, b.id));
+  // DHCP appliances are host namespaces running their server, made below with their visitor segments (src/lab/kea.ts).
+  const sorted = all.filter((i) => i.role !== 'dhcp');
   const byId = new Map(sorted.map((i) => [i.id, i]));
 
   for (const d of sorted) {
@@ -136,10 +138,10 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   }
 
   // govroam: the national proxies, each IdP's home server and each SP's access point (src/lab/govroam.ts).
-  const gv = govroamLabNodes(inv, sorted, name, mgmtPool);
+  const gv = govroamLabNodes(inv, all, name, mgmtPool);
   nodes.push(...gv.nodes);
   links.push(...gv.links);
-  const kea = keaLabParts(inv, sorted, name);
+  const kea = keaLabParts(inv, all, name);
   nodes.push(...kea.nodes);
   links.push(...kea.links);
 

@@ -1,5 +1,5 @@
 /**
- * The reconciler's HTTP edge, for appliances driven by an API (e.g. a Kea Control Agent): a small JSON-over-HTTP
+ * The reconciler's HTTP edge, for appliances driven by an API (e.g. an appliance's control agent): a small JSON-over-HTTP
  * client on node:http. Plain HTTP with basic authentication (RFC 7617) is what such agents speak on a management
  * network; the address is checked before any byte is sent:
  * - only IP literals (no DNS: a management address is pinned in the inventory, a name could be redirected);
@@ -49,7 +49,7 @@ export interface HttpOptions {
   env?: NodeJS.ProcessEnv;
   /** Base folder for relative secret files (default: the working directory). */
   baseDir?: string;
-  /** Largest answer accepted (default 16 MiB; a Kea config-get of a big server is a few MiB). */
+  /** Largest answer accepted (default 16 MiB; the full configuration of a big appliance is a few MiB). */
   maxBytes?: number;
 }
 

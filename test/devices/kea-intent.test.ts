@@ -53,9 +53,13 @@ describe('DHCP intents from the inventory', () => {
     ]);
     expect(d.subnets[0].interface.length).toBeLessThanOrEqual(15);
     expect(d.subnets[0].interface.startsWith('s-')).toBe(true);
-    // The router intents leave the appliance alone; the CE still has its visitor LAN.
+    // The appliance's intent is what it serves (no routing, no packet filter); the CE still has its visitor LAN.
     const built = buildIntents(inv);
-    expect(built.intents.map((i) => i.id)).not.toContain('dhcp-gm0001');
+    const appliance = built.intents.find((i) => i.id === 'dhcp-gm0001')!;
+    expect(appliance).toMatchObject({ role: 'dhcp', platform: 'kea' });
+    expect(appliance.bgp).toBeUndefined();
+    expect(appliance.filter).toBeUndefined();
+    expect(appliance.dhcp!.subnets).toEqual(buildDhcpIntents(inv).intents.find((i) => i.id === 'dhcp-gm0001')!.subnets);
     expect(built.intents.find((i) => i.id === 'ce-gm0001')!.interfaces.some((i) => i.segment === 'govroam-visitor' && i.addresses.includes('203.0.113.65/29'))).toBe(true);
   });
 
@@ -78,7 +82,7 @@ describe('DHCP intents from the inventory', () => {
 
   it('refuses a server that is not an appliance, and an appliance without the dhcp role', () => {
     expect(codes(keaFiles({ 'organisations/gm0001.yaml': gm0001('{ server: nope, ipv4Pool: { first: 203.0.113.66, last: 203.0.113.69 } }') }))).toEqual([expect.stringMatching(/^UNKNOWN_REFERENCE: .*no device 'nope'/)]);
-    expect(codes(keaFiles({ 'organisations/gm0001.yaml': gm0001('{ server: ce-gm0001, ipv4Pool: { first: 203.0.113.66, last: 203.0.113.69 } }') }))).toEqual([expect.stringMatching(/^DHCP_SERVER: .*'ce-gm0001' is platform linux-frr/)]);
+    expect(codes(keaFiles({ 'organisations/gm0001.yaml': gm0001('{ server: ce-gm0001, ipv4Pool: { first: 203.0.113.66, last: 203.0.113.69 } }') }))).toEqual([expect.stringMatching(/^DHCP_SERVER: .*'ce-gm0001' is a ce \(platform linux-frr\), not a DHCP appliance/)]);
     const wrongRole = gm0001().replace('role: dhcp', 'role: radius');
     expect(codes(keaFiles({ 'organisations/gm0001.yaml': wrongRole }))).toContainEqual(expect.stringMatching(/^DHCP_APPLIANCE: device 'dhcp-gm0001' has role radius and platform kea/));
   });

@@ -9,6 +9,9 @@ export type DeviceRole = z.infer<typeof deviceRole>;
 export const platform = z.enum(['linux-frr', 'radius', 'kea']);
 export type Platform = z.infer<typeof platform>;
 
+/** Roles that only one platform can serve: a DHCP appliance is a Kea server driven through its API. */
+export const PLATFORM_OF_ROLE: Partial<Record<DeviceRole, Platform>> = { dhcp: 'kea' };
+
 export const deviceSchema = z.strictObject({
   id: deviceId,
   role: deviceRole,
