@@ -455,12 +455,11 @@ export function labOnlyRadiusIntents(inv: Inventory, intents: readonly DeviceInt
           id: d.id,
           role: 'radius',
           platform: 'radius',
+          managed: true,
           management: { address: '', port: 22, user: 'root' },
           interfaces: [],
           staticRoutes: [],
-          nftables: '',
-          managedFiles: [],
           radius: d.radius,
-        }) as unknown as DeviceIntent,
+        }) satisfies DeviceIntent,
     );
 }

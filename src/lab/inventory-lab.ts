@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { govroamLabNodes } from './govroam';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
-import { dhcpServedSegments, keaLabParts } from './kea';
+import { dhcpServedSegments, keaLabParts, keaTargets } from './kea';
 
 export const DEFAULT_LAB_NAME = 'ggi';
 export const DEFAULT_LAB_STATE_DIR = '.ggi-state/lab';
@@ -239,6 +239,20 @@ export interface LabTargetDevice {
   stateDir?: string;
 }
 
+/** An appliance driven through an HTTP API (a Kea Control Agent): address, port, user and the per-lab password file. */
+export interface LabTargetApi {
+  id: string;
+  role: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Owner-only file holding the API password (generated for each lab). */
+  passwordFile: string;
+  namespace: string;
+  /** Where the driver keeps the appliance's files apart from the other appliances on this machine. */
+  pathspace: string;
+}
+
 export interface LabTarget {
   version: 1;
   name: 'lab';
@@ -247,6 +261,8 @@ export interface LabTarget {
   profile: string;
   stateDir: string;
   devices: LabTargetDevice[];
+  /** API appliances (absent in targets written before they existed). */
+  apis?: LabTargetApi[];
 }
 
 /** The target from the lab's state: every router with sshd. Pure. */
@@ -268,7 +284,11 @@ export function labTargetFromState(state: LabState, from: { inventory: string; p
       stateDir: `/var/run/frr/${n.frr?.pathspace ?? n.namespace}/ggi`,
     });
   }
-  return { version: 1, name: 'lab', inventory: from.inventory, profile: from.profile, stateDir: state.stateDir, devices };
+  const apis: LabTargetApi[] = keaTargets(state).map((k) => {
+    const { file } = k.password as { file: string };
+    return { id: k.id, role: 'dhcp', address: k.address, port: k.port, user: k.user, passwordFile: file, namespace: k.namespace, pathspace: k.namespace };
+  });
+  return { version: 1, name: 'lab', inventory: from.inventory, profile: from.profile, stateDir: state.stateDir, devices, apis };
 }
 
 export function labTargetPath(stateDir: string): string {
