@@ -121,6 +121,7 @@ function policy(cuiKey: string): string {
     'ggi_cui {',
     '\tif (&request:Chargeable-User-Identity && !&reply:Chargeable-User-Identity) {',
     '\t\tupdate reply {',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: FreeRADIUS's own ${…} expansion (the policy's key), not a JavaScript template
     '\t\t\t&Chargeable-User-Identity := "%{sha1:${policy.ggi_cui_key}%{tolower:%{%{session-state:User-Name}:-%{User-Name}}}%{%{Operator-Name}:-}}"',
     '\t\t}',
     '\t}',

@@ -19,7 +19,7 @@ import { labRadiusRoot } from '../devices/radius/session';
 import { FREERADIUS_DIR } from '../devices/radius/render';
 import type { CheckResult } from '../devices/contract';
 import { AUTH_LOG } from '../govroam/freeradius';
-import { homeServers, labRadiusDeviceId, labRadiusIntents, proxyIntentFor, radsecTlsRefs, type RadiusIntent } from '../govroam/intent';
+import { homeServers, labRadiusIntents, proxyIntentFor, radsecTlsRefs, type RadiusIntent } from '../govroam/intent';
 import { govroamPlan, type GovroamPlan } from '../govroam/topology';
 import type { DeviceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
@@ -269,7 +269,7 @@ export async function provisionGovroamLab(state: LabState, inv: Inventory, inten
     await runner.run(['ip', 'netns', 'add', fedNs]);
     await runner.run(['ip', '-n', fedNs, '-batch', '-'], { input: 'link add br0 type bridge\nlink set br0 up\nlink set lo up\n' });
     const root: string[] = [];
-    members.forEach((m, i) => root.push(`link add ${FED_IFNAME} netns ${m.ns} type veth peer name gvp${i} netns ${fedNs}`));
+    for (const [i, m] of members.entries()) root.push(`link add ${FED_IFNAME} netns ${m.ns} type veth peer name gvp${i} netns ${fedNs}`);
     await runner.run(['ip', '-batch', '-'], { input: `${root.join('\n')}\n` });
     await runner.run(['ip', '-n', fedNs, '-batch', '-'], { input: members.map((_, i) => `link set gvp${i} master br0\nlink set gvp${i} up`).join('\n') + '\n' });
     for (const m of members) {
@@ -392,7 +392,7 @@ export async function govroamEapChecks(state: LabState, inv: Inventory, runner: 
   const unknownUser = `nobody@unknown-realm.invalid`;
   const unknown = await eapolTest(runner, apNs, a, nasSecret, 'ttls-pap', unknownUser, 'x', tmp);
   // The Reject must come from a national proxy (its log names the realm as unknown), not from a timeout.
-  const byNlrs = new RegExp(`Access-Reject for user anonymous@unknown-realm\\.invalid .*from _self_ \\(unknown realm\\)`).test(nlrsLogText(state, inv));
+  const byNlrs = /Access-Reject for user anonymous@unknown-realm\.invalid .*from _self_ \(unknown realm\)/.test(nlrsLogText(state, inv));
   results.push({
     name: `govroam unknown realm at ${a.organisation}'s access point`,
     ok: unknown.reject && byNlrs,

@@ -31,7 +31,7 @@ import { connectHttp } from '../../src/reconciler/http-transport';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { keaFiles } from '../devices/kea-fixture';
 import { sessionContext, transaction } from './kea-helpers';
-import { describeLab } from './prereq';
+import { describeWith, labUnavailable, unmet } from '../helpers/prereq';
 
 const NAME = 'ggikea';
 const runner: Runner = localRunner();
@@ -62,12 +62,7 @@ function pools(cfg: JsonObject, svc: 'dhcp4' | 'dhcp6'): string[] {
 
 /** describeLab, and Kea and dhclient must be installed: missing, the suite fails in CI and is skipped elsewhere. */
 function describeKea(name: string, fn: () => void): void {
-  const why = keaMissing();
-  if (why === null) return describeLab(name, fn);
-  describe(name, () => {
-    if (process.env.CI === 'true') test('kea prerequisites', () => { throw new Error(`kea lab tests cannot run in CI: ${why}`); });
-    else test.skip(`SKIPPED (${why})`, () => undefined);
-  });
+  describeWith(unmet(labUnavailable(), keaMissing()), name, fn);
 }
 
 describeKea('platform kea in the lab', () => {
