@@ -11,7 +11,7 @@ import { deriveSecrets, encodeSecret, FREERADIUS_DIR, HEALTH_SECRET, RADSECPROXY
  * tools (`radsecproxy -p`, `freeradius -XC`) before anything is active, activated by restarting the daemon, verified
  * with Status-Server (RFC 5997) sent from the device itself (radclient), and kept under the same commit-confirmed
  * scripts as the other POSIX platforms: a rollback point and a detached on-device timer that restores it unless
- * confirmed (src/reconciler/scripts.ts).
+ * confirmed (src/devices/posix-host/scripts.ts).
  *
  * On a real host the daemons are systemd units and the files sit at their Debian places. A lab device (layout
  * pathspace set) shares this machine's file system, so its files live under a folder of its own
