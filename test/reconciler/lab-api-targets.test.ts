@@ -1,3 +1,5 @@
+import { describeDriver, driverInfo } from '../../src/cli/commands/reconcile';
+import { driverFor } from '../../src/devices';
 import { labTargetFromState } from '../../src/lab/inventory-lab';
 import type { LabState } from '../../src/lab/state';
 import { dhcpLeaseProvider, govroamEapProvider, type VerifyEnv } from '../../src/lab/verify';
@@ -67,5 +69,18 @@ describe('verify providers of appliances and govroam', () => {
 
   it('opens the API of every appliance the lab runs', async () => {
     await expect(dhcpLeaseProvider.checks(env(state.nodes))).rejects.toThrow('no appliance expected');
+  });
+});
+
+describe('plan shows what each registered driver can do', () => {
+  const line = (platform: string) => {
+    const driver = driverFor(platform)!;
+    return describeDriver(driverInfo({ id: 'x', driver, candidate: { deviceId: 'x', platform, documents: [], secrets: [], checks: null }, layout: { stateDir: '/x', lockTtlS: 900, pathspace: null }, managed: true }));
+  };
+
+  it('registers radius and kea next to linux-frr, each with its transport and who rolls back', () => {
+    expect(line('linux-frr')).toBe("linux-frr over ssh; validated on the device; rollback by the device's own timer");
+    expect(line('radius')).toBe("radius over ssh; validated on the device; rollback by the device's own timer");
+    expect(line('kea')).toBe('kea over http-api; validated on the device; the device cannot revert by itself: the controller does the rollback');
   });
 });
