@@ -7,7 +7,7 @@ import { labRadiusRoot } from '../../src/devices/radius';
 import { readLabTarget } from '../../src/lab/inventory-lab';
 import { connectHttp } from '../../src/reconciler/http-transport';
 import { fakeIo } from '../helpers/tmp-inventory';
-import { describeLab } from '../helpers/prereq';
+import { describeWith, labUnavailable, need, unmet } from '../helpers/prereq';
 
 /**
  * The README's main job end to end on the example inventory, on real routers: lab up, apply, verification with real
@@ -15,7 +15,20 @@ import { describeLab } from '../helpers/prereq';
  * proxies, a DHCP lease from the Kea appliance), then a second apply that changes nothing, then drift after tampering
  * with a RADIUS server's radsecproxy.conf and with the Kea configuration through its API, repaired by apply.
  */
-describeLab('ggi quickstart on the example inventory', () => {
+// The example runs govroam (radsecproxy, FreeRADIUS, eapol_test) and a Kea appliance (with dhclient in the visitor).
+const missing = unmet(
+  labUnavailable(),
+  need.command('radsecproxy', 'radsecproxy'),
+  need.command('freeradius', 'freeradius'),
+  need.command('radclient', 'freeradius-utils'),
+  need.command('eapol_test', 'eapoltest'),
+  need.file('/usr/sbin/kea-ctrl-agent', 'kea-ctrl-agent (Debian package kea-ctrl-agent)'),
+  need.file('/usr/sbin/kea-dhcp4', 'kea-dhcp4 (Debian package kea-dhcp4-server)'),
+  need.file('/usr/sbin/kea-dhcp6', 'kea-dhcp6 (Debian package kea-dhcp6-server)'),
+  need.file('/usr/sbin/dhclient', 'dhclient (Debian package isc-dhcp-client)'),
+);
+
+describeWith(missing, 'ggi quickstart on the example inventory', () => {
   const run = it;
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-e2e-'));
   const inventory = path.resolve(__dirname, '../../inventory');
