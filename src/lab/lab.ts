@@ -577,7 +577,7 @@ export function sshArgv(state: LabState, node: string, remote: string): string[]
 
 export { formatCommand };
 
-/** The `ggi lab status --format json` document of CLI.md, from a status (routers are devices, the rest hosts). */
+/** The `ggi lab status --format json` document of CLI.md, from a status (routers and appliances are devices, the rest hosts). */
 export interface LabStatusDocument {
   readonly up: boolean;
   readonly devices: Array<{ id: string; namespace: string; mgmt: string | null }>;
@@ -591,13 +591,18 @@ export interface LabStatusDocument {
   }>;
 }
 
+/** A device of the lab: a router, or an appliance such as a DHCP server (a host namespace that ggi configures). */
+function isDevice(n: { kind: string; meta: Readonly<Record<string, string | null>> }): boolean {
+  return n.kind === 'router' || n.meta.role === 'dhcp';
+}
+
 export function labStatusDocument(status: LabStatus): LabStatusDocument {
   const nodes = status.state?.nodes ?? [];
   return {
     up: status.up,
-    devices: nodes.filter((n) => n.kind === 'router').map((n) => ({ id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null })),
+    devices: nodes.filter(isDevice).map((n) => ({ id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null })),
     hosts: nodes
-      .filter((n) => n.kind === 'host')
+      .filter((n) => !isDevice(n))
       .map((n) => ({
         id: n.id,
         namespace: n.namespace,

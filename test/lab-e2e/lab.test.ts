@@ -5,6 +5,7 @@ import { main } from '../../src/cli/main';
 import { candidatePath, frrLocations, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { labDeviceLayout, readLabTarget, type LabTarget } from '../../src/lab/inventory-lab';
+import { labOnlyRadiusIntents } from '../../src/lab/govroam';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
 import { describeWith, need, unmet } from '../helpers/prereq';
@@ -49,6 +50,8 @@ afterAll(async () => {
 
 describeWith(missing, 'ggi lab on the example inventory', () => {
   let intents: DeviceIntent[] = [];
+  // The lab's own govroam servers (national proxies, home servers): devices of the lab, not of the inventory.
+  let labOnly: DeviceIntent[] = [];
   let target: LabTarget | null = null;
 
   it('brings the lab up and writes the lab target', async () => {
@@ -63,14 +66,16 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.up).toBe(true);
-    expect(doc.devices.map((d: { id: string }) => d.id).sort()).toEqual(intents.map((i) => i.id).sort());
+    // Every device of the inventory, and the lab's own govroam servers (the national proxies and the home servers).
+    labOnly = labOnlyRadiusIntents(loaded.inventory!, intents);
+    expect(doc.devices.map((d: { id: string }) => d.id).sort()).toEqual([...intents, ...labOnly].map((i) => i.id).sort());
 
     target = readLabTarget(stateDir);
     expect(target).not.toBeNull();
     for (const d of target!.devices) {
       expect(d.hostKey).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
       expect(fs.existsSync(d.privateKey)).toBe(true);
-      expect(d.address).toBe(intents.find((i) => i.id === d.id)!.management.address);
+      expect(d.address).toBe([...intents, ...labOnly].find((i) => i.id === d.id)!.management.address);
     }
   });
 
@@ -117,10 +122,11 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
   it('brings up every BGP session with the rendered configs; the KPS learns only registered prefixes', async () => {
     if (!target) throw new Error('the lab did not come up (see the first test)');
     const byId = new Map(intents.map((i) => [i.id, i]));
-    await mapLimit(target.devices, 8, async (d) => {
+    // The routers: every linux-frr device of the inventory (RADIUS servers and appliances have drivers of their own).
+    const routers = target.devices.filter((d) => byId.get(d.id)?.platform === 'linux-frr');
+    await mapLimit(routers, 8, async (d) => {
       const r = linuxFrrHost(linuxFrr.render(byId.get(d.id)!), labDeviceLayout(d));
       for (const f of r.files) {
-        // A device without FRR (radius) has no FRR folder yet; the reconciler makes it the same way.
         fs.mkdirSync(path.dirname(f.path), { recursive: true });
         fs.writeFileSync(candidatePath(f.path), f.content, { mode: f.mode });
       }
@@ -131,7 +137,7 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
 
     // Sessions come up on BGP's own timers: poll (bounded) until every expected session is Established.
     const pending = async (): Promise<string[]> => {
-      const lists = await mapLimit(target!.devices, 8, async (d) => {
+      const lists = await mapLimit(routers, 8, async (d) => {
         const v = linuxFrr.render(byId.get(d.id)!).checks as FrrExpectations;
         if (v.sessions.length === 0) return [];
         const res = await runner.run(vtysh(frrLocations(labDeviceLayout(d)), '-c', 'show bgp neighbors json'), { netns: d.namespace, allowFail: true });
