@@ -14,3 +14,16 @@ export function loadForCommand(ctx: CommandContext): { inventory: Inventory; fin
   }
   return { inventory, findings };
 }
+
+/**
+ * The gate of commands that hand an artefact to the outside world (CLI.md: exports, synth, plan, apply): the full
+ * validation runs first (without the analyses that can only warn), and any error refuses the command with exit 1.
+ */
+export function loadValidated(ctx: CommandContext): { inventory: Inventory; findings: Finding[] } {
+  const { validateInventory } = require('../validation') as typeof import('../validation');
+  const r = validateInventory(ctx.global.inventory, { profile: ctx.global.profile, now: ctx.io.now(), warnings: false });
+  if (!r.inventory || !r.ok) {
+    throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, 1, r.findings.filter((f) => f.severity === 'error'));
+  }
+  return { inventory: r.inventory, findings: r.findings };
+}

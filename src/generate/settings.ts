@@ -81,6 +81,10 @@ diginetwerk:
   maxPrefixToKps: 5000
   allowDefaultRoute: false
 
+# Single points of failure (validate): error or warning.
+resilience:
+  singlePointSeverity: warning
+
 # Point-to-point transfer networks and lab management addresses (RFC 2544 benchmarking space, RFC 3849 documentation).
 transfer:
   ipv4: ${o.transferIpv4}

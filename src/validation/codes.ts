@@ -24,6 +24,12 @@ const DESCRIPTIONS: Record<string, string> = {
   CONNECTION_POINT_DEVICE: 'The device of a connection point must be a CE of that organisation.',
   SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only.',
   SERVICE_ZONE: 'A service is in the wrong zone for its provider.',
+  RESILIENCE_SINGLE_BORDER: 'A zone has one border router: a single point of failure.',
+  RESILIENCE_SINGLE_KPS_PEERING: 'One KPS peering: the KPS sits in two data centres.',
+  RESILIENCE_KPS_ONE_SITE: 'Every KPS peering is in the same data centre.',
+  RESILIENCE_SINGLE_CE: 'A connection point with one CE and no accepted risk.',
+  RESILIENCE_RISK_EXPIRED: 'The accepted risk of a single CE has lapsed.',
+  RESILIENCE_CE_PAIR: 'The second CE of a connection point is not a CE of that organisation.',
 };
 
 export function describeCode(code: string): string {

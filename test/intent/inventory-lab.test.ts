@@ -157,7 +157,7 @@ describe('the lab target', () => {
     const cmd = commands.find((c) => c.spec.name === 'lab status')!;
     const { global, args } = parseCommandArgs(['--state', path.join(dir, 'none'), '--format', 'json'], cmd.spec);
     expect(await cmd.run({ io, global, args, spec: cmd.spec })).toBe(0);
-    expect(JSON.parse(out.join(''))).toEqual({ up: false, devices: [], hosts: [] });
+    expect(JSON.parse(out.join(''))).toEqual({ up: false, devices: [], hosts: [], faults: [] });
   });
 });
 

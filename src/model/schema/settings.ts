@@ -116,6 +116,8 @@ export const settingsSchema = z.strictObject({
   cloud: cloud.optional(),
   profiles: z.record(kebabId, profile).default({}),
   policy: policySettings.optional(),
+  /** Single points of failure (`validate`): how severe a finding they are. */
+  resilience: z.strictObject({ singlePointSeverity: z.enum(['error', 'warning']).default('warning') }).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
