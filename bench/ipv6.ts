@@ -8,7 +8,7 @@ import { fastParseLedger } from '../src/ipv6/fastyaml';
 import { ledgerPath, readLedgerFile, renderFreshLedger, updateLedger, writeFileAtomic } from '../src/ipv6/store';
 
 /**
- * Issue 3's benchmark: allocate every /46 of the full-size synthetic national inventory (482 organisations x 4
+ * The ledger benchmark: allocate every /46 of the full-size synthetic national inventory (482 organisations x 4
  * categories) from an empty ledger in memory; measure single allocations through the locked, atomic store on the
  * full ledger (as separate `ggi ipv6 allocate` runs do); then re-validate the written ledger with checkIpv6.
  */

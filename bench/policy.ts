@@ -6,7 +6,7 @@ import { generateNationalInventory, mutatePolicy, writeInventoryFiles } from '..
 import type { Inventory } from '../src/model/inventory';
 import { loadInventory } from '../src/model/load';
 import { buildPolicy, diffPolicies, exportCapirca, lintPolicy, nftablesForDevice, query, tracePacket, traceTopology, type NftDeviceInput, type PolicyModel } from '../src/zones';
-import { formatAddr } from '../src/zones/addr';
+import { formatAddress } from '../src/net';
 import { reviewPolicy } from '../src/zones/review';
 
 /**
@@ -110,7 +110,7 @@ export async function run(): Promise<Result[]> {
       const s = f === 6 ? r.src.v6 : r.src.v4;
       const d = f === 6 ? r.dst.v6 : r.dst.v4;
       if (!s.length || !d.length) return [];
-      return [{ src: formatAddr(f, s[0].lo), dst: formatAddr(f, d[0].lo), proto: 'tcp' as const, dport: r.ports ? r.ports[0] : 443 }];
+      return [{ src: formatAddress(f, s[0].lo), dst: formatAddress(f, d[0].lo), proto: 'tcp' as const, dport: r.ports ? r.ports[0] : 443 }];
     });
     const tr = timed(() => packets.map((p) => tracePacket(basePolicy, topo, p)));
     const qu = timed(() => packets.map((p) => query(basePolicy, p)));

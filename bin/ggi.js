@@ -11,7 +11,7 @@ for (const s of [process.stdout, process.stderr]) {
 let cli;
 try {
   cli = require('../dist/src/cli/main.js');
-} catch (e) {
+} catch {
   process.stderr.write('ggi: the compiled CLI is missing; run `npm ci` (or `npm run build`) in the repository first\n');
   process.exit(1);
 }

@@ -103,13 +103,13 @@ export function planCloud(inv: Inventory): CloudPlan {
   const orgs = [...inv.organisations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   // Which organisations attach to the hub, and their tunnels (allocated over the whole inventory at once).
-  const attaching = orgs.filter((o) => o.connectionPoint && o.connectionPoint.publicAddress);
+  const attaching = orgs.filter((o) => o.connectionPoint?.publicAddress);
   for (const o of orgs) {
     if (o.connectionPoint && !o.connectionPoint.publicAddress) {
       notes.push(inv.sources.warning('CLOUD_NO_PUBLIC_ADDRESS', `${o.id}: its connection point has no publicAddress, so it is not attached to the cloud hub`, o.loc, ['connectionPoint'], { key: true }));
     }
   }
-  let tunnels;
+  let tunnels: ReturnType<typeof allocateTunnels>;
   try {
     tunnels = allocateTunnels(
       cloud.tunnelInsidePool,
@@ -129,7 +129,7 @@ export function planCloud(inv: Inventory): CloudPlan {
   for (const o of orgs) {
     const cp = o.connectionPoint;
     const connection: ConnectionPlan | null =
-      cp && cp.publicAddress
+      cp?.publicAddress
         ? {
             publicAddress: cp.publicAddress,
             asn: cp.asn,

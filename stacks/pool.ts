@@ -57,7 +57,10 @@ export class SynthPool {
     this.slots = Array.from({ length: count }, (_, i) => {
       const worker = new Worker(workerFile, { workerData: { synthPool: true, origin }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       const slot = { worker, dispatched: false, exited: false } as Slot;
-      slot.exit = new Promise<void>((resolve) => worker.once('exit', () => ((slot.exited = true), resolve())));
+      slot.exit = new Promise<void>((resolve) => worker.once('exit', () => {
+        slot.exited = true;
+        resolve();
+      }));
       slot.outcome = new Promise<ChunksOutput>((resolve) => {
         const internal = (why: string): void => resolve({ done: [], failures: [{ internal: why }] });
         worker.on('message', (m: FromWorker) => {

@@ -18,6 +18,7 @@ export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['onboard'], load: () => require('./commands/onboard') },
   { names: ['quickstart'], load: () => require('./commands/quickstart') },
   { names: ['verify'], load: () => require('./commands/verify') },
+  { names: ['usage report'], load: () => require('./commands/usage') },
 ];
 
 /** Every command name, without loading any command. */

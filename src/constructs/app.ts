@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, LocalBackend, S3Backend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
+import { App, LocalBackend, Manifest, S3Backend, TerraformBackend, TerraformStack, type TerraformRemoteState } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ConstructValidationError } from './errors';
@@ -103,7 +103,7 @@ function removeStaleStacks(outDir: string, keep: readonly string[]): void {
  * with `new Error` keep their stacks). ggi's own refusals are ConstructValidationErrors that carry their location in
  * the inventory instead.
  */
-function withoutTokenStackTraces<T>(f: () => T): T {
+export function withoutTokenStackTraces<T>(f: () => T): T {
   const capture = Error.captureStackTrace;
   Error.captureStackTrace = () => undefined;
   try {
@@ -180,11 +180,10 @@ export function createPartsRoot(outDir: string, threads: number): { root: string
 
 /**
  * Joins the parts of a parallel synth (written under `root` by createPartsRoot's part folders) into one output, as if
- * one app had been synthesized: the stacks are moved in, and manifest.json is written the way cdktf writes it
- * (sorted keys, cdktf's own serializer) from the parts' manifest entries, so the bytes equal a single-app synth.
+ * one app had been synthesized: the stacks are moved in, and manifest.json is written by cdktf's own Manifest from the
+ * parts' manifest entries, so the bytes equal a single-app synth.
  */
 export function mergeSynthParts(outDir: string, root: string, manifests: readonly PartManifest[], order: readonly string[]): void {
-  const stringify = stableStringify();
   const entries = new Map<string, unknown>();
   let version: string | undefined;
   for (const m of manifests) {
@@ -204,13 +203,12 @@ export function mergeSynthParts(outDir: string, root: string, manifests: readonl
     for (const name of order) moveStack(path.join(shared, name), path.join(target, name));
     removeStaleStacks(outDir, order);
   }
-  // Plain data, as cdktf's manifest.json holds it (a JSON round trip drops what JSON has no room for).
-  fs.writeFileSync(path.join(outDir, 'manifest.json'), stringify(JSON.parse(JSON.stringify({ version, stacks })), { space: 2 }));
-}
-
-/** cdktf's own serializer (json-stable-stringify, resolved from cdktf's folder), so merged files match its bytes. */
-function stableStringify(): (v: unknown, o: { space: number }) => string {
-  return require(require.resolve('json-stable-stringify', { paths: [path.dirname(require.resolve('cdktf'))] })) as (v: unknown, o: { space: number }) => string;
+  // cdktf's public Manifest writes the file as a single-app synth does (its serializer, sorted keys). The entries are
+  // plain data, as cdktf's manifest.json holds them (a JSON round trip drops what JSON has no room for); a version
+  // left undefined (no part) is left out of the file, as before.
+  const manifest = new Manifest(version as string, outDir, false);
+  Object.assign(manifest.stacks, JSON.parse(JSON.stringify(stacks)));
+  manifest.writeToFile();
 }
 
 /**

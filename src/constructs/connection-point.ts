@@ -96,7 +96,7 @@ function validateConnection(props: ConnectionPointProps): void {
     const t = props.tunnels.get(zone);
     if (!t) throw new ConstructValidationError('CLOUD_TUNNEL_MISSING', `${org}: no inside-tunnel addresses for zone ${zone}`);
     for (const c of [t.tunnel1, t.tunnel2]) {
-      let p;
+      let p: ReturnType<typeof parsePrefix>;
       try {
         p = parsePrefix(c);
       } catch {

@@ -2,22 +2,11 @@ import { Construct } from 'constructs';
 import { NetworkfirewallRuleGroup } from '@cdktf/provider-aws/lib/networkfirewall-rule-group';
 import { NetworkfirewallFirewallPolicy } from '@cdktf/provider-aws/lib/networkfirewall-firewall-policy';
 import { formatPrefix, parsePrefix } from '../net/prefix';
+import type { FlatRule } from '../zones';
 import { ConstructValidationError } from './errors';
 
-/**
- * One rule of the flattened policy, in precedence order (first match wins), as the policy engine produces it for
- * nftables (`flattenRules` in src/zones/nftables.ts). Declared structurally here so this folder does not depend on
- * the engine's internals.
- */
-export interface FlatRule {
-  readonly ruleId: string;
-  readonly action: 'pass' | 'drop';
-  readonly proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
-  readonly src: readonly string[];
-  readonly dst: readonly string[];
-  /** '443', '1024-65535', '80,443' or null for every port. */
-  readonly dports: string | null;
-}
+/** The flat rules come from the policy engine (src/zones flattenRules), one type for both. */
+export type { FlatRule };
 
 export interface ZonePolicyProps {
   /** The rule groups' name prefix (letters, digits, hyphens). */

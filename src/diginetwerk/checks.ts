@@ -51,7 +51,7 @@ export function checkDiginetwerk(inv: Inventory): Finding[] {
       out.push(s.warning('DIGIKOPPELING_PORT', `rule '${r.id}' allows ${r.proto} to Digikoppeling service ${hit.join(', ')}; Digikoppeling is tcp/443 only (TLS005)`, r.loc, ['proto']));
       continue;
     }
-    const only443 = r.ports !== undefined && r.ports.every((p) => p === 443 || p === '443' || p === '443-443');
+    const only443 = r.ports?.every((p) => p === 443 || p === '443' || p === '443-443');
     if (!only443) out.push(s.warning('DIGIKOPPELING_PORT', `rule '${r.id}' allows ${r.ports ? `ports ${r.ports.join(', ')}` : 'every port'} to Digikoppeling service ${hit.join(', ')}; Digikoppeling is tcp/443 only (TLS005)`, r.loc, [r.ports ? 'ports' : 'proto']));
   }
   return out;

@@ -31,6 +31,7 @@ const PARTS: readonly Part[] = [
   { title: '`policy/10-overheid.yaml`', file: 'policy/10-overheid.yaml' },
   { title: '`policy/20-markt.yaml`', file: 'policy/20-markt.yaml' },
   { title: '`govroam.yaml`', file: 'govroam.yaml', until: /^ {2}- organisation: GM0153$/m },
+  { title: '`veilig.yaml`', file: 'veilig.yaml' },
   { title: '`ipv6/ledger.yaml`: the start', file: 'ipv6/ledger.yaml', until: /^ {2}- \{ organisation: GM0080/m },
   { title: "`ipv6/ledger.yaml`: Leiden's entries", file: 'ipv6/ledger.yaml', from: /^ {2}- prefix: \S+\n {4}organisation: GM0546$/m, until: /^ {2}- prefix: \S+\n {4}organisation: GM0553$/m },
 ];

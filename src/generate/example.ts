@@ -1,3 +1,4 @@
+import { veiligYaml } from './veilig';
 import { loadGemeenten, type Gemeente } from '../model/gemeenten';
 import { hostAt, sub } from './layout';
 import { defaultPlan, settingsYaml } from './settings';
@@ -23,7 +24,7 @@ import {
   type Zone,
   writeFiles,
 } from './world';
-import { comment, listItem } from './emit';
+import { comment, listItem } from '../util/yaml';
 
 /**
  * The example national inventory shipped in inventory/ (the embedded default). It is written by this script so that
@@ -264,6 +265,7 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
   files.set('policy/10-overheid.yaml', policyYaml(overheidRules(dig46), [], 'Zone overheid: gemeenten and Diginetwerk services behind the KPS. First match wins; default deny.', labels));
   files.set('policy/20-markt.yaml', policyYaml(marktRules(bes46), [], 'Zone markt: gemeenten and the SaaS of admitted suppliers.', labels));
   files.set('govroam.yaml', govroamYaml(orgs));
+  files.set('veilig.yaml', veiligYaml({ socAddress: '198.19.255.250' }));
   return files;
 }
 

@@ -1,3 +1,4 @@
+import { veiligYaml } from './veilig';
 import { parse as parseYamlText } from 'yaml';
 import { loadGemeenten, type Gemeente } from '../model/gemeenten';
 import { hostAt, sub } from './layout';
@@ -25,7 +26,7 @@ import {
   type ServiceInput,
   type Zone,
 } from './world';
-import { listItem } from './emit';
+import { listItem } from '../util/yaml';
 
 /**
  * The full-size synthetic national inventory for benchmarks and scale tests: all 342 real gemeenten of
@@ -299,6 +300,7 @@ export function generateNationalInventory(opts: NationalOptions): Map<string, st
   files.set('services/diginetwerk.yaml', servicesYaml(w.kpsServices));
   files.set('services/markt.yaml', servicesYaml(w.marktServices));
   files.set('govroam.yaml', govroamYaml(r, w));
+  files.set('veilig.yaml', veiligYaml({ socAddress: '198.19.255.250' }));
   files.set('policy/00-guardrails.yaml', policyYaml([], guardrails()));
   const rules = makeRules(r, w, opts.rules ?? 20000);
   const perFile = Math.max(1, Math.ceil(rules.length / 20));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { allocationPrefix, sub, type LayoutParams } from './layout';
-import { block, comment, flow, listItem, type Flow } from './emit';
+import { block, comment, flow, listItem, type Flow } from '../util/yaml';
 import { makeDirectory } from '../util/directory';
 
 /**

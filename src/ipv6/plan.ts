@@ -167,14 +167,28 @@ export function slotPrefix(plan: NumberingPlan, kind: PlanKind, slot: number): P
   return subnet(b, b.len + plan.organisationBits, BigInt(slot));
 }
 
+/** How the organisation bits and the category bits follow each other under a block (docs/inventory.md, numberingPlan). */
+export interface AllocationLayout {
+  readonly organisationBits: number;
+  readonly categoryBits: number;
+  readonly order: 'organisation-category' | 'category-organisation';
+}
+
+/**
+ * The numbering-plan formula: the index of (slot, category code) among the allocation-sized subnets of its block,
+ * (slot << categoryBits) | code in organisation-category order, (code << organisationBits) | slot otherwise.
+ */
+export function allocationIndex(layout: AllocationLayout, slot: number, code: number): bigint {
+  return layout.order === 'organisation-category' ? (BigInt(slot) << BigInt(layout.categoryBits)) | BigInt(code) : (BigInt(code) << BigInt(layout.organisationBits)) | BigInt(slot);
+}
+
 /** The allocation (/46) of a slot for one category. */
 export function categoryPrefix(plan: NumberingPlan, kind: PlanKind, slot: number, categoryName: string): Prefix {
   checkSlot(plan, slot);
   const c = category(plan, categoryName);
   if (!c) throw new NetError(`unknown network category '${categoryName}'`);
   const b = blockOf(plan, kind);
-  const index = plan.order === 'organisation-category' ? (BigInt(slot) << BigInt(plan.categoryBits)) | BigInt(c.code) : (BigInt(c.code) << BigInt(plan.organisationBits)) | BigInt(slot);
-  return subnet(b, plan.allocationLength, index);
+  return subnet(b, plan.allocationLength, allocationIndex(plan, slot, c.code));
 }
 
 /** Every allocation a slot can hold (one per category code value, declared or not): what a slot occupies. */
@@ -183,7 +197,7 @@ export function slotFootprint(plan: NumberingPlan, kind: PlanKind, slot: number)
   if (sp) return [sp];
   const b = blockOf(plan, kind);
   const out: Prefix[] = [];
-  for (let code = 0; code < 2 ** plan.categoryBits; code++) out.push(subnet(b, plan.allocationLength, (BigInt(code) << BigInt(plan.organisationBits)) | BigInt(slot)));
+  for (let code = 0; code < 2 ** plan.categoryBits; code++) out.push(subnet(b, plan.allocationLength, allocationIndex(plan, slot, code)));
   return out;
 }
 

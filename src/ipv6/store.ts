@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Document, isMap, isSeq, parseDocument, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type Document, isMap, isSeq, parseDocument, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Finding } from '../model/finding';
 import { zodFindings } from '../model/load';
 import { ledgerEntrySchema, ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
@@ -11,6 +11,7 @@ import { writeFileAtomic as writeAtomic } from '../util/atomic';
 import { fastParseLedger } from './fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 import { makeDirectory } from '../util/directory';
+import { comment, flow, listItem } from '../util/yaml';
 
 /**
  * The imperative shell around the ledger file `inventory/ipv6/ledger.yaml`: read it, and change it atomically under
@@ -133,18 +134,18 @@ function entryNode(doc: Document, e: LedgerEntryDecl): YamlNode {
   return n;
 }
 
-/** The whole ledger as fresh text (used when there is no file yet). */
+/** The whole ledger as fresh text (used when there is no file yet), written by the YAML writer like a generated ledger. */
 export function renderFreshLedger(data: LedgerData): string {
-  const doc = new Document({ version: 1 });
-  doc.commentBefore = HEADER;
-  const slots = doc.createNode([]) as YAMLSeq;
-  for (const s of data.slots) slots.items.push(slotNode(doc, s));
-  const entries = doc.createNode([]) as YAMLSeq;
-  for (const e of data.entries) entries.items.push(entryNode(doc, e));
-  if (entries.items.length) (entries.items[0] as YamlNode).spaceBefore = false;
-  (doc.contents as YAMLMap).set('slots', slots);
-  (doc.contents as YAMLMap).set('entries', entries);
-  return doc.toString({ lineWidth: 0 });
+  const slots = data.slots.map((s) => `  - ${flow({ organisation: s.organisation, block: s.block, slot: s.slot })}`);
+  const entries = data.entries.map((e) => listItem(orderedEntry(e), 2));
+  return [
+    comment(HEADER.replace(/^ /gm, '')),
+    '',
+    'version: 1',
+    slots.length ? `slots:\n${slots.join('\n')}` : 'slots: []',
+    entries.length ? `entries:\n${entries.join('\n\n')}` : 'entries: []',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -208,29 +209,20 @@ function blockSeqTail(text: string, seq: unknown): { at: number; indent: string 
   return { at: last.range[2], indent };
 }
 
-function indentBlock(body: string, indent: string): string {
-  const lines = body.replace(/\n$/, '').split('\n');
-  return lines.map((l, i) => (i === 0 ? `${indent}- ${l}` : l ? `${indent}  ${l}` : '')).join('\n') + '\n';
-}
-
 function appendAsText(text: string, tails: SeqTails, changes: LedgerChanges): string | null {
   const inserts: Array<{ at: number; text: string; expected: unknown[] }> = [];
   if (changes.addedSlots.length) {
     const tail = tails('slots');
     if (!tail) return null;
     const expected = changes.addedSlots.map((sl) => ({ organisation: sl.organisation, block: sl.block, slot: sl.slot }));
-    const lines = expected.map((sl) => {
-      const d = new Document(sl);
-      (d.contents as YAMLMap).flow = true;
-      return `${tail.indent}- ${d.toString({ lineWidth: 0 }).trimEnd()}\n`;
-    });
+    const lines = expected.map((sl) => `${tail.indent}- ${flow(sl)}\n`);
     inserts.push({ at: tail.at, text: lines.join(''), expected });
   }
   if (changes.added.length) {
     const tail = tails('entries');
     if (!tail) return null;
     const expected = changes.added.map(orderedEntry);
-    const blocks = expected.map((e) => `\n${indentBlock(new Document(e).toString({ lineWidth: 0 }), tail.indent)}`);
+    const blocks = expected.map((e) => `\n${listItem(e, tail.indent.length)}\n`);
     inserts.push({ at: tail.at, text: blocks.join(''), expected });
   }
   // The inserted text must read back as exactly the added data, or the document path is taken instead.

@@ -206,7 +206,7 @@ async function runSteps(runner: Runner, steps: readonly FaultStep[]): Promise<vo
 
 function liveState(stateDir: string): LabState {
   const state = readState(path.resolve(stateDir));
-  if (!state || state.phase !== 'up') throw new LabError(`no lab is up in ${stateDir}; run 'ggi lab up' first`);
+  if (state?.phase !== 'up') throw new LabError(`no lab is up in ${stateDir}; run 'ggi lab up' first`);
   return state;
 }
 

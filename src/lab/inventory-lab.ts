@@ -282,7 +282,7 @@ export function readLabTarget(stateDir: string = DEFAULT_LAB_STATE_DIR): LabTarg
     throw new InventoryLabError(`${file} is not valid JSON; run 'ggi lab down' and 'ggi lab up' again`);
   }
   const t = v as Partial<LabTarget>;
-  if (!t || t.version !== 1 || t.name !== 'lab' || !Array.isArray(t.devices)) {
+  if (t?.version !== 1 || t.name !== 'lab' || !Array.isArray(t.devices)) {
     throw new InventoryLabError(`${file} is not a ggi lab target (version 1); run 'ggi lab down' and 'ggi lab up' again`);
   }
   return t as LabTarget;

@@ -175,7 +175,7 @@ export function validateSpec(spec: LabSpec): string[] {
   else if (!/^[A-Za-z0-9_./+@:-]+$/.test(spec.stateDir)) add(`stateDir '${spec.stateDir}' may hold only [A-Za-z0-9_./+@:-] (no spaces or quotes)`);
 
   const mgmtPrefix = tryPrefix(spec.mgmt.bridgeV4);
-  if (!mgmtPrefix || mgmtPrefix.family !== 4 || !contains(MGMT_RANGE, mgmtPrefix) || mgmtPrefix.len > 29) {
+  if (mgmtPrefix?.family !== 4 || !contains(MGMT_RANGE, mgmtPrefix) || mgmtPrefix.len > 29) {
     add(`mgmt.bridgeV4 '${spec.mgmt.bridgeV4}' must be an IPv4 prefix inside 198.18.0.0/15, at most /29`);
   }
 
@@ -200,7 +200,7 @@ export function validateSpec(spec: LabSpec): string[] {
     if (n.mgmtAddress !== undefined) {
       ifnames.get(n.id)!.add(MGMT_IFNAME);
       const a = tryAddress(n.mgmtAddress);
-      if (!a || a.family !== 4) add(`${where}: mgmtAddress '${n.mgmtAddress}' is not an IPv4 address`);
+      if (a?.family !== 4) add(`${where}: mgmtAddress '${n.mgmtAddress}' is not an IPv4 address`);
       else if (mgmtPrefix) {
         const host = { family: 4 as const, addr: a.value, len: 32 };
         if (!contains(mgmtPrefix, host) || a.value <= prefixFirst(mgmtPrefix) + 1n || a.value >= prefixLast(mgmtPrefix)) {

@@ -97,7 +97,9 @@ json.dump(res, sys.stdout)
 export async function runProbes(runner: Runner, probes: readonly FlowProbe[], opts: { timeoutMs?: number; threads?: number; hostsAtOnce?: number; progress?: (done: number, total: number) => void } = {}): Promise<Array<{ ok: boolean; src: string | null }>> {
   const timeout = (opts.timeoutMs ?? 1000) / 1000;
   const byNs = new Map<string, number[]>();
-  probes.forEach((p, i) => byNs.set(p.fromNamespace, [...(byNs.get(p.fromNamespace) ?? []), i]));
+  probes.forEach((p, i) => {
+    byNs.set(p.fromNamespace, [...(byNs.get(p.fromNamespace) ?? []), i]);
+  });
   const results: Array<{ ok: boolean; src: string | null }> = new Array(probes.length);
   const groups = [...byNs.entries()];
   let next = 0;
@@ -108,7 +110,9 @@ export async function runProbes(runner: Runner, probes: readonly FlowProbe[], op
       const input = JSON.stringify(idxs.map((i) => ({ proto: probes[i].proto, dst: probes[i].dst, port: probes[i].port })));
       const r = await runner.run(['/usr/bin/python3', '-c', BATCH_PY, String(timeout), String(opts.threads ?? 32)], { netns: ns, input, timeoutMs: 600000 });
       const parsed = JSON.parse(r.stdout) as Array<{ ok: boolean; src: string | null }>;
-      idxs.forEach((i, k) => (results[i] = parsed[k]));
+      idxs.forEach((i, k) => {
+        results[i] = parsed[k];
+      });
       done += idxs.length;
       opts.progress?.(done, probes.length);
     }

@@ -76,7 +76,7 @@ export class GitSource implements InventorySource {
     const pre = this.prefix ? `${this.prefix}/` : '';
     this.files = listing
       .split('\0')
-      .filter((f) => f && f.startsWith(pre))
+      .filter((f) => f?.startsWith(pre))
       .map((f) => f.slice(pre.length))
       .sort();
     this.repoDir = top;

@@ -9,6 +9,7 @@ import type {
   RuleDecl,
   ServiceDecl,
   Settings,
+  VeiligDecl,
 } from './schema';
 
 /**
@@ -26,6 +27,7 @@ export type Guardrail = Located<GuardrailDecl>;
 export type LedgerEntry = Located<LedgerEntryDecl> & { readonly index: number };
 export type LedgerSlot = Located<LedgerSlotDecl>;
 export type Govroam = Located<GovroamDecl>;
+export type Veilig = Located<VeiligDecl>;
 
 export interface Ledger {
   /** The ledger file as shown in findings (it may not exist yet). */
@@ -46,6 +48,8 @@ export interface Inventory {
   readonly rules: PolicyRule[];
   readonly guardrails: Guardrail[];
   readonly govroam: Govroam | null;
+  /** `veilig.yaml` (GGI-Veilig); absent in inventories that predate it (validate warns). */
+  readonly veilig?: Veilig | null;
   readonly ledger: Ledger;
   readonly sources: SourceIndex;
 }
@@ -84,7 +88,7 @@ export function connectingOrganisation(idx: InventoryIndex, org: Organisation): 
   if (org.connectionPoint) return org;
   if (org.servedBy) {
     const sv = idx.orgs.get(org.servedBy);
-    if (sv && sv.connectionPoint) return sv;
+    if (sv?.connectionPoint) return sv;
   }
   return null;
 }

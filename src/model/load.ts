@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Finding } from './finding';
 import type { InventorySource } from './files';
 import { DirectorySource } from './files';
-import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service } from './inventory';
+import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service, Veilig } from './inventory';
 import {
   devicesFileSchema,
   govroamSchema,
@@ -12,8 +12,9 @@ import {
   servicesFileSchema,
   settingsSchema,
   type Settings,
+  veiligSchema,
 } from './schema';
-import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
+import { type NodePath, parseYaml, type SourceFile, SourceIndex } from './source';
 import { applyProfile } from './profile';
 
 export interface LoadResult {
@@ -22,12 +23,13 @@ export interface LoadResult {
   findings: Finding[];
 }
 
-const KNOWN = /^(ggi\.yaml|govroam\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
+const KNOWN = /^(ggi\.yaml|govroam\.yaml|veilig\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
 
 /** The schema of an inventory file, by its path relative to the inventory folder; null for files outside the layout. */
 export function schemaFor(rel: string): z.ZodType | null {
   if (rel === 'ggi.yaml') return settingsSchema;
   if (rel === 'govroam.yaml') return govroamSchema;
+  if (rel === 'veilig.yaml') return veiligSchema;
   if (rel === 'ipv6/ledger.yaml') return ledgerSchema;
   const m = /^(organisations|services|policy|devices)\/[^/]+\.ya?ml$/.exec(rel);
   if (!m) return null;
@@ -114,37 +116,40 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     const r = load(rel, organisationSchema);
     if (!r) continue;
     organisations.push({ ...r.value, loc: { file: r.file, path: [] } });
-    (r.value.devices ?? []).forEach((d, i) => devices.push({ ...d, organisation: d.organisation ?? r.value.id, loc: { file: r.file, path: ['devices', i] } }));
+    for (const [i, d] of (r.value.devices ?? []).entries()) devices.push({ ...d, organisation: d.organisation ?? r.value.id, loc: { file: r.file, path: ['devices', i] } });
   }
   for (const rel of files.filter((f) => /^devices\/[^/]+\.ya?ml$/.test(f))) {
     const r = load(rel, devicesFileSchema);
     if (!r) continue;
-    r.value.devices.forEach((d, i) => devices.push({ ...d, loc: { file: r.file, path: ['devices', i] } }));
+    for (const [i, d] of r.value.devices.entries()) devices.push({ ...d, loc: { file: r.file, path: ['devices', i] } });
   }
   for (const rel of files.filter((f) => /^services\/[^/]+\.ya?ml$/.test(f))) {
     const r = load(rel, servicesFileSchema);
     if (!r) continue;
-    r.value.services.forEach((s, i) => services.push({ ...s, loc: { file: r.file, path: ['services', i] } }));
+    for (const [i, s] of r.value.services.entries()) services.push({ ...s, loc: { file: r.file, path: ['services', i] } });
   }
   // Files in name order, rules in file order: the order the network evaluates them in (CLI.md).
   for (const rel of files.filter((f) => /^policy\/[^/]+\.ya?ml$/.test(f)).sort()) {
     const r = load(rel, policyFileSchema);
     if (!r) continue;
     // The schema's output is this load's own fresh object: extended in place, since copying 20,000 rules costs more.
-    r.value.rules.forEach((x, i) => rules.push(Object.assign(x, { order: rules.length, loc: { file: r.file, path: ['rules', i] } })));
-    r.value.guardrails.forEach((g, i) => guardrails.push({ ...g, loc: { file: r.file, path: ['guardrails', i] } }));
+    for (const [i, x] of r.value.rules.entries()) rules.push(Object.assign(x, { order: rules.length, loc: { file: r.file, path: ['rules', i] } }));
+    for (const [i, g] of r.value.guardrails.entries()) guardrails.push({ ...g, loc: { file: r.file, path: ['guardrails', i] } });
   }
   let govroam: Govroam | null = null;
   const g = load('govroam.yaml', govroamSchema);
   if (g) govroam = { ...g.value, loc: { file: g.file, path: [] } };
+  let veilig: Veilig | null = null;
+  const v = load('veilig.yaml', veiligSchema);
+  if (v) veilig = { ...v.value, loc: { file: v.file, path: [] } };
 
   const ledgerFile = src.display('ipv6/ledger.yaml');
   const slots: LedgerSlot[] = [];
   const entries: LedgerEntry[] = [];
   const l = load('ipv6/ledger.yaml', ledgerSchema);
   if (l) {
-    l.value.slots.forEach((s, i) => slots.push({ ...s, loc: { file: l.file, path: ['slots', i] } }));
-    l.value.entries.forEach((e, i) => entries.push({ ...e, index: i, loc: { file: l.file, path: ['entries', i] } }));
+    for (const [i, s] of l.value.slots.entries()) slots.push({ ...s, loc: { file: l.file, path: ['slots', i] } });
+    for (const [i, e] of l.value.entries.entries()) entries.push({ ...e, index: i, loc: { file: l.file, path: ['entries', i] } });
   }
 
   if (schemaFailed || !settingsRes) return { inventory: null, findings };
@@ -160,6 +165,7 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     rules,
     guardrails,
     govroam,
+    veilig,
     ledger: { file: ledgerFile, slots, entries },
     sources,
   };

@@ -168,7 +168,7 @@ function locateIn(doc: Document.Parsed, lines: LineCounter, p: NodePath, opts: {
       if (pair) {
         next = pair.value;
         const k = pair.key as YamlNode | null;
-        keyOffset = k && k.range ? k.range[0] : undefined;
+        keyOffset = k?.range ? k.range[0] : undefined;
         if (i === p.length - 1 && opts.key && keyOffset !== undefined) return at(keyOffset);
         if (!next && keyOffset !== undefined) return at(keyOffset);
       }

@@ -107,24 +107,37 @@ export function formatAddress(family: Family, value: bigint): string {
     const n = Number(value);
     return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
-  const fields: number[] = [];
-  for (let i = 7; i >= 0; i--) fields.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  // Hot (every prefix the policy engine prints): split the value with a few bigint operations into plain numbers and
+  // build the text directly, instead of one bigint shift per field and intermediate arrays.
+  const hi = value >> 64n;
+  const lo = BigInt.asUintN(64, value);
+  const w0 = Number(hi >> 32n);
+  const w1 = Number(BigInt.asUintN(32, hi));
+  const w2 = Number(lo >> 32n);
+  const w3 = Number(BigInt.asUintN(32, lo));
+  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
   let bestStart = -1;
   let bestLen = 1; // runs of one field are never compressed
   for (let i = 0; i < 8; ) {
-    if (fields[i] !== 0) {
+    if (g[i] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && fields[j] === 0) j++;
+    while (j < 8 && g[j] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(fields);
-  return `${hex(fields.slice(0, bestStart))}::${hex(fields.slice(bestStart + bestLen))}`;
+  let out = '';
+  if (bestStart < 0) {
+    for (let i = 0; i < 8; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
+    return out;
+  }
+  for (let i = 0; i < bestStart; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
+  out += '::';
+  for (let i = bestStart + bestLen; i < 8; i++) out += i > bestStart + bestLen ? `:${g[i].toString(16)}` : g[i].toString(16);
+  return out;
 }

@@ -1,5 +1,5 @@
 import { checkLength, familyBits, NetError, type Family } from './address';
-import { comparePrefix, formatPrefix, prefixLast, type Prefix } from './prefix';
+import { formatPrefix, prefixLast, type Prefix } from './prefix';
 import { IntervalSet } from './intervalset';
 
 /**

@@ -1,8 +1,13 @@
 import { checkFamily, checkValue, familyBits, formatAddress, NetError, type Family } from './address';
 import type { Prefix } from './prefix';
 
-function bitLength(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
+/** The number of bits of a non-negative value (0 for 0). */
+function bitLength(x: bigint): number {
+  // Most values fit a double exactly: count bits there, not in a 128-digit binary string (the policy engine's
+  // nftables output decomposes every address range it prints).
+  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+  const h = x.toString(16);
+  return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Family } from './address';
+import type { Family } from './address';
 import { contains, overlaps, parsePrefix, type Prefix } from './prefix';
 
 /** A special-purpose range (IANA IPv4/IPv6 Special-Purpose Address Registries plus multicast, RFC 6890 and later). */

@@ -186,7 +186,7 @@ export async function verifyAndConfirm(a: Activated, opts: ReconcileOptions, fai
 }
 
 function shellWord(s: string): string {
-  return /^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 async function failed(t: Transport, layout: DeviceLayout, desired: DesiredDevice, opts: ReconcileOptions, actual: ActualState | null, plan: DevicePlan, current: string, e: unknown, armed: boolean, locked: boolean): Promise<DeviceResult> {

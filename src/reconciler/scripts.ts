@@ -50,7 +50,7 @@ export function readScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LA
     `S=${S}`,
     `f() { if [ -f "$1" ]; then printf '%s %s ' "$2" "$3"; base64 -w0 < "$1"; echo; else echo "$2 $3 -"; fi; }`,
   ];
-  sorted(dev.files).forEach((f, i) => lines.push(`f ${shq(f.path)} F ${i}`));
+  for (const [i, f] of sorted(dev.files).entries()) lines.push(`f ${shq(f.path)} F ${i}`);
   dev.live.forEach((p, i) => {
     lines.push(`printf 'L ${i} '; { ${argv(p.argv)}; } 2>&1 | base64 -w0; echo`);
     lines.push(`f "$S/live/${probeKey(p.name)}" R ${i}`);

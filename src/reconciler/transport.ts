@@ -97,7 +97,7 @@ export function loadPrivateKey(ref: SecretRef, env: NodeJS.ProcessEnv = process.
 
 /** POSIX shell quoting of one word. */
 export function shq(s: string): string {
-  return /^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Opens an SSH connection with the host key checked against the pin before any authentication happens. */

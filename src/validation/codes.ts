@@ -30,6 +30,11 @@ const DESCRIPTIONS: Record<string, string> = {
   RESILIENCE_SINGLE_CE: 'A connection point with one CE and no accepted risk.',
   RESILIENCE_RISK_EXPIRED: 'The accepted risk of a single CE has lapsed.',
   RESILIENCE_CE_PAIR: 'The second CE of a connection point is not a CE of that organisation.',
+  VEILIG_NOT_CONFIGURED: 'GGI-Veilig is not configured: nothing exports telemetry to the SOC.',
+  VEILIG_POINT_DARK: 'A connection point or border exports no telemetry to the SOC and is not exempt.',
+  VEILIG_COLLECTOR_UNREACHABLE: 'A SOC collector or log receiver is not reachable from the devices.',
+  VEILIG_EXEMPTION_EXPIRED: 'A monitoring exemption has ended.',
+  VEILIG_DETECTION_INCOMPLETE: 'A detection rule lacks what its kind needs.',
 };
 
 export function describeCode(code: string): string {

@@ -8,6 +8,7 @@ import { checkDiginetwerk } from '../diginetwerk/checks';
 import { checkResilience } from '../diginetwerk/resilience';
 import { checkPolicy } from '../zones/lint';
 import { checkGovroam } from '../govroam/checks';
+import { checkVeilig } from '../veilig/checks';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
@@ -30,6 +31,7 @@ export const CHECKS: readonly CheckGroup[] = [
   { name: 'resilience', run: (inv, now) => checkResilience(inv, now) },
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
+  { name: 'veilig', run: (inv, now) => checkVeilig(inv, now) },
 ];
 
 export interface ValidationResult {

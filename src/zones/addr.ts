@@ -1,10 +1,12 @@
+import { type Family, formatPrefix, hostMask, parsePrefix, rangeToPrefixes } from '../net';
+
 /**
- * Address arithmetic the policy engine needs, on BigInt: parse/format addresses and prefixes, and sorted disjoint
- * inclusive range lists (exact address sets) with union, intersection, difference and CIDR decomposition.
- * Kept local to the engine so its hot paths stay small and allocation-light.
+ * The exact address sets of the policy engine: sorted disjoint inclusive range lists on bigint with union,
+ * intersection, difference and CIDR decomposition, kept allocation-light for the engine's hot paths. Addresses and
+ * prefixes are parsed and formatted by src/net.
  */
 
-export type Family = 4 | 6;
+export type { Family };
 
 /** An inclusive range of addresses. */
 export interface Range {
@@ -24,116 +26,10 @@ export interface AddrSet {
 export const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 export const MAX: Record<Family, bigint> = { 4: (1n << 32n) - 1n, 6: (1n << 128n) - 1n };
 
-export class AddrError extends Error {}
-
-export function parseAddr(s: string): { family: Family; value: bigint } {
-  const t = s.trim();
-  if (t.includes(':')) return { family: 6, value: parseV6(t) };
-  if (t.includes('.')) return { family: 4, value: parseV4(t) };
-  throw new AddrError(`'${s}' is not an IP address`);
-}
-
-function parseV4(s: string): bigint {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw new AddrError(`'${s}' is not an IPv4 address`);
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new AddrError(`'${s}' is not an IPv4 address`);
-    v = (v << 8n) | BigInt(Number(p));
-  }
-  return v;
-}
-
-function parseV6(s: string): bigint {
-  let text = s;
-  // An embedded IPv4 tail (::ffff:192.0.2.1) is rewritten as two hex groups.
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    const v4 = parseV4(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const tail: bigint[] = [];
-  const dbl = text.split('::');
-  if (dbl.length > 2) throw new AddrError(`'${s}' is not an IPv6 address`);
-  const groups = (x: string): bigint[] =>
-    x === ''
-      ? []
-      : x.split(':').map((g) => {
-          if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new AddrError(`'${s}' is not an IPv6 address`);
-          return BigInt(parseInt(g, 16));
-        });
-  const head = groups(dbl[0]);
-  const rest = dbl.length === 2 ? groups(dbl[1]) : [];
-  const total = head.length + rest.length + tail.length;
-  let all: bigint[];
-  if (dbl.length === 2) {
-    if (total > 7) throw new AddrError(`'${s}' is not an IPv6 address`);
-    all = [...head, ...new Array<bigint>(8 - total).fill(0n), ...rest, ...tail];
-  } else {
-    if (total !== 8) throw new AddrError(`'${s}' is not an IPv6 address`);
-    all = [...head, ...tail];
-  }
-  let v = 0n;
-  for (const g of all) v = (v << 16n) | g;
-  return v;
-}
-
-/** Parses `addr/len` (or a bare address as a host prefix) into its range. Host bits are masked away. */
+/** Parses `addr/len` (or a bare address as a host prefix) into its range (src/net parses it). Host bits are masked away. */
 export function parseCidr(s: string): { family: Family; len: number; range: Range } {
-  const [a, l, extra] = s.trim().split('/');
-  if (extra !== undefined) throw new AddrError(`'${s}' is not a CIDR prefix`);
-  const { family, value } = parseAddr(a);
-  const bits = BITS[family];
-  const len = l === undefined ? bits : /^\d{1,3}$/.test(l) ? Number(l) : NaN;
-  if (!(len >= 0 && len <= bits)) throw new AddrError(`'${s}' has an invalid prefix length`);
-  const host = (1n << BigInt(bits - len)) - 1n;
-  const lo = value & ~host & MAX[family];
-  return { family, len, range: { lo, hi: lo | host } };
-}
-
-export function formatAddr(family: Family, v: bigint): string {
-  // Hot (every CIDR the policy engine prints): split the value with a few BigInt operations into plain numbers and
-  // build the text directly, instead of one BigInt shift per byte or group and intermediate arrays.
-  if (family === 4) {
-    const n = Number(v & 0xffffffffn);
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-  }
-  const hi = v >> 64n;
-  const lo = BigInt.asUintN(64, v);
-  const w0 = Number(BigInt.asUintN(32, hi >> 32n));
-  const w1 = Number(BigInt.asUintN(32, hi));
-  const w2 = Number(lo >> 32n);
-  const w3 = Number(BigInt.asUintN(32, lo));
-  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first on a tie.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  let out = '';
-  if (best < 0) {
-    for (let i = 0; i < 8; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
-    return out;
-  }
-  for (let i = 0; i < best; i++) out += i ? `:${g[i].toString(16)}` : g[i].toString(16);
-  out += '::';
-  for (let i = best + bestLen; i < 8; i++) out += i > best + bestLen ? `:${g[i].toString(16)}` : g[i].toString(16);
-  return out;
-}
-
-export function formatCidr(family: Family, lo: bigint, len: number): string {
-  return `${formatAddr(family, lo)}/${len}`;
+  const p = parsePrefix(s, { strict: false });
+  return { family: p.family, len: p.len, range: { lo: p.addr, hi: p.addr | hostMask(p.family, p.len) } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -253,29 +149,11 @@ export function containsAddr(list: RangeList, v: bigint): boolean {
   return false;
 }
 
-/** The minimal list of CIDR prefixes covering a range list exactly. */
+/** The minimal list of CIDR prefixes covering a range list exactly (src/net's decomposition, printed). */
 export function toCidrs(family: Family, list: RangeList): string[] {
   const out: string[] = [];
-  const bits = BITS[family];
-  for (const r of list) {
-    let lo = r.lo;
-    while (lo <= r.hi) {
-      // The largest aligned block at lo that fits: limited by lo's lowest set bit and by the room left.
-      const room = bitLength(r.hi - lo + 1n) - 1;
-      const align = lo === 0n ? bits : bitLength(lo & -lo) - 1;
-      const k = Math.min(room, align);
-      out.push(formatCidr(family, lo, bits - k));
-      lo += 1n << BigInt(k);
-    }
-  }
+  for (const r of list) for (const p of rangeToPrefixes(family, r.lo, r.hi)) out.push(formatPrefix(p));
   return out;
-}
-
-function bitLength(x: bigint): number {
-  // Most values the policy handles fit a double exactly: count bits there, not in a 128-digit binary string.
-  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
-  const h = x.toString(16);
-  return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));
 }
 
 export const EMPTY_SET: AddrSet = Object.freeze({ v4: [], v6: [] }) as AddrSet;

@@ -1,5 +1,6 @@
 import type { Loc } from '../model/source';
-import { type AddrSet, EMPTY_SET, type Family, formatAddr, normalize, type RangeList, setEquals, setFromCidrs, setIntersect, setIsEmpty, setSubtract, setUnion, toCidrs } from './addr';
+import { formatAddress } from '../net';
+import { type AddrSet, EMPTY_SET, type Family, normalize, type RangeList, setEquals, setFromCidrs, setIntersect, setIsEmpty, setSubtract, setUnion, toCidrs } from './addr';
 import {
   bitName,
   compileFamily,
@@ -185,7 +186,7 @@ interface Entry extends RuleLike {
 function mergeVersions(base: ZoneRule[], head: ZoneRule[]): Entry[] {
   const key = (z: ZoneRule) => `${z.rule.id}\u0000${z.zone}`;
   const headByKey = new Map<string, number>();
-  head.forEach((z, i) => headByKey.set(key(z), i));
+  for (let i = 0; i < head.length; i++) headByKey.set(key(head[i]), i);
   const candA: number[] = [];
   const candB: number[] = [];
   base.forEach((z, i) => {
@@ -334,7 +335,7 @@ function group(pieces: RawPiece[], spaces: Map<Family, ReturnType<typeof compile
     const fr = spaces.get(family)!;
     const src = toCidrs(family, fr.space.ranges(list[0].src));
     const dst = toCidrs(family, fr.space.ranges(list[0].dst));
-    const ex = { src: formatAddr(family, fr.space.lo(list[0].src[0])), dst: formatAddr(family, fr.space.lo(list[0].dst[0])) };
+    const ex = { src: formatAddress(family, fr.space.lo(list[0].src[0])), dst: formatAddress(family, fr.space.lo(list[0].dst[0])) };
     const sort = `${list[0].p.rule.order.toString().padStart(8, '0')}|${family}|${ex.src}|${ex.dst}`;
     if (full(TCP) && full(UDP) && full(ICMP) && full(OTHER)) {
       out.push({ src, dst, proto: 'any', dports: null, example: { ...ex, proto: 'any' }, rules: [list[0].p.rule.id], sort });

@@ -661,7 +661,7 @@ class SetGrouper {
       const ri = ris[i];
       const r = this.rules[ri];
       const key = side === 'dst' ? r.dstKey : r.srcKey;
-      let gi = this.slot[key];
+      const gi = this.slot[key];
       if (gi < 0) {
         this.slot[key] = groups.length;
         ids.push(groups.length);

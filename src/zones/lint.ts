@@ -1,7 +1,8 @@
 import type { Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
 import type { SourceIndex } from '../model/source';
-import { type Family, formatAddr, type RangeList } from './addr';
+import { formatAddress } from '../net';
+import type { Family, RangeList } from './addr';
 import {
   bitName,
   compileFamily,
@@ -250,8 +251,8 @@ function guardrailViolations({ fr, classes }: FamilyCells, g: GuardrailModel): A
         if (!hit.length) continue;
         const proto = bitName(bit, fr.family);
         found.set(r.ref, {
-          src: formatAddr(fr.family, fr.space.lo(sseg[0])),
-          dst: formatAddr(fr.family, fr.space.lo(dseg[0])),
+          src: formatAddress(fr.family, fr.space.lo(sseg[0])),
+          dst: formatAddress(fr.family, fr.space.lo(dseg[0])),
           proto: proto === 'other' ? 'any' : proto,
           ...(hasPorts(bit) ? { dport: hit[0] } : {}),
         });

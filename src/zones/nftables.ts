@@ -177,7 +177,7 @@ function carriedBy(policy: PolicyModel, prep: Prepared, org: string | undefined,
 /** A LAN interface that names its organisation carries only that organisation's addresses. */
 function lanSet(policy: PolicyModel, prep: Prepared, org: string, zone: ZoneName): AtomSet {
   const o = policy.orgs.find((x) => x.id === org);
-  return o && o.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
+  return o?.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
 }
 
 function kpsSet(policy: PolicyModel, prep: Prepared): AtomSet {
@@ -467,14 +467,15 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
 // ---------------------------------------------------------------------------------------------------------------
 // Flat rules for the cloud hub firewall
 
+/** One rule of the flattened policy, in precedence order (first match wins): what the cloud hub's firewall takes. */
 export interface FlatRule {
-  ruleId: string;
-  action: 'pass' | 'drop';
-  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
-  src: string[];
-  dst: string[];
-  /** "443" or "1024-65535"; null for every port or a protocol without ports. */
-  dports: string | null;
+  readonly ruleId: string;
+  readonly action: 'pass' | 'drop';
+  readonly proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
+  readonly src: readonly string[];
+  readonly dst: readonly string[];
+  /** '443', '1024-65535', '80,443'; null for every port or a protocol without ports. */
+  readonly dports: string | null;
 }
 
 const FAMILIES: readonly Family[] = [4, 6];

@@ -1,4 +1,5 @@
-import { AddrError, containsAddr, type Family, parseAddr, type RangeList } from './addr';
+import { NetError, parseAddress } from '../net';
+import { containsAddr, type Family, type RangeList } from './addr';
 import { ALL_PORTS, AtomSpace, bitName, ICMP, OTHER, protoMask, sweep, TCP, UDP } from './engine';
 import type { OrgModel, Packet, PacketProto, PolicyModel, RuleModel, Verdict, ZoneName } from './types';
 import { ZONES } from './types';
@@ -21,14 +22,14 @@ export function parsePacket(p: Packet): ParsedPacket {
   let s: { family: Family; value: bigint };
   let d: { family: Family; value: bigint };
   try {
-    s = parseAddr(String(p.src));
+    s = parseAddress(String(p.src));
   } catch (e) {
-    throw new PacketError(e instanceof AddrError ? `src: ${e.message}` : `src '${p.src}' is not an address`);
+    throw new PacketError(e instanceof NetError ? `src: ${e.message}` : `src '${p.src}' is not an address`);
   }
   try {
-    d = parseAddr(String(p.dst));
+    d = parseAddress(String(p.dst));
   } catch (e) {
-    throw new PacketError(e instanceof AddrError ? `dst: ${e.message}` : `dst '${p.dst}' is not an address`);
+    throw new PacketError(e instanceof NetError ? `dst: ${e.message}` : `dst '${p.dst}' is not an address`);
   }
   if (s.family !== d.family) throw new PacketError(`src ${p.src} and dst ${p.dst} are of different address families`);
   const family = s.family;

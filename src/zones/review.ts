@@ -1,7 +1,8 @@
 import type { Finding } from '../model/finding';
 import type { SelectorDecl } from '../model/schema';
 import type { SourceIndex } from '../model/source';
-import { type AddrSet, type Family, formatAddr, parseCidr, type Range, type RangeList, setIntersect, setIsEmpty, setSubtract, setUnion } from './addr';
+import { formatAddress } from '../net';
+import { type AddrSet, type Family, parseCidr, type Range, type RangeList, setIntersect, setIsEmpty, setSubtract, setUnion } from './addr';
 import { parsePortList } from './model';
 import { protoMask } from './engine';
 import { partyOf, endpointOf } from './scope';
@@ -130,7 +131,7 @@ function firstMeet(mask: number): { zone: ZoneName; family: Family } {
 
 function firstAddr(s: AddrSet, f: Family): string | null {
   const l = pick(s, f);
-  return l.length ? formatAddr(f, l[0].lo) : null;
+  return l.length ? formatAddress(f, l[0].lo) : null;
 }
 
 function countPorts(p: PortSet | null): number {

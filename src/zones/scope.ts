@@ -1,4 +1,5 @@
-import { containsAddr, type Family, parseAddr, type RangeList } from './addr';
+import { parseAddress } from '../net';
+import { containsAddr, type Family, type RangeList } from './addr';
 import { AtomSpace } from './engine';
 import type { PolicyModel, ZoneName } from './types';
 import { ZONES } from './types';
@@ -131,8 +132,8 @@ export function flowIsGgi(policy: PolicyModel, src: string, dst: string): boolea
   let s: { family: Family; value: bigint };
   let d: { family: Family; value: bigint };
   try {
-    s = parseAddr(src);
-    d = parseAddr(dst);
+    s = parseAddress(src);
+    d = parseAddress(dst);
   } catch {
     return true;
   }

@@ -14,6 +14,7 @@ import { cleanup, fakeIo, MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-
 
 const EXAMPLE = path.resolve(__dirname, '../../inventory');
 /** Every C0/C1 control, DEL and bidi override that must never reach an output raw. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these characters.
 const RAW_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const HOSTILE = 'Gron<img src=x onerror=alert(1)>\u001b]0;pwn\u0007\u001b[31m|`x`#\u009b2J\u202e';
 
@@ -47,7 +48,7 @@ describe('ggi GROUP --help', () => {
   it('a group without a command, or with an unknown one, is a usage error naming the commands', async () => {
     const bare = await run(['policy']);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/query, lint, diff, export/);
+    expect(bare.stderr).toMatch(/query, trace, lint, diff, export/);
     const unknown = await run(['ipv6', 'frobnicate', '--inventory', EXAMPLE]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'ggi ipv6 frobnicate'");

@@ -1,7 +1,7 @@
 import { XMLValidator, XMLParser } from 'fast-xml-parser';
 import { main } from '../../src/cli/main';
 import { cleanup, fakeIo, MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// The package has no type declarations, so it is required rather than imported.
 const sarifMatchers = require('@microsoft/jest-sarif');
 
 expect.extend(sarifMatchers);

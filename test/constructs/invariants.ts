@@ -22,7 +22,7 @@ function deref(tf: TfJson, expr: unknown): { data: boolean; type: string; id: st
 /** The zone a route-table reference points at, or null when it is not one of the hub's zone tables. */
 function tableZone(tf: TfJson, expr: unknown): string | null {
   const r = deref(tf, expr);
-  if (r && r.data && r.type === 'aws_ssm_parameter' && r.attr === 'value') {
+  if (r?.data && r.type === 'aws_ssm_parameter' && r.attr === 'value') {
     const m = /\/hub\/route-table\/(overheid|markt)$/.exec(String(r.body.name));
     return m ? m[1] : null;
   }
@@ -52,7 +52,7 @@ export function checkIsolation(stacks: Map<string, TfJson>): { violations: strin
     for (const [kind, list] of [['association', assocs], ['propagation', props]] as const) {
       for (const [id, body] of list) {
         const a = deref(tf, body.transit_gateway_attachment_id);
-        if (!a || a.type !== 'aws_vpn_connection' || a.attr !== 'transit_gateway_attachment_id') violations.push(`${name}: ${kind} ${id} does not name a VPN attachment of this stack`);
+        if (a?.type !== 'aws_vpn_connection' || a.attr !== 'transit_gateway_attachment_id') violations.push(`${name}: ${kind} ${id} does not name a VPN attachment of this stack`);
         if (tableZone(tf, body.transit_gateway_route_table_id) === null) violations.push(`${name}: ${kind} ${id} does not name a zone route table`);
       }
     }

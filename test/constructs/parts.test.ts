@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { synthesize } from '../../stacks/main';
-import { buildStacks } from '../../stacks/build';
 import { chunkOrganisations } from '../../stacks/parts';
 import { createStack, synthApp } from '../../src/constructs/app';
 import { GgiHub } from '../../src/constructs/hub';

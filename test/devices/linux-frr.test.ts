@@ -7,7 +7,7 @@ import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { localRunner, mapLimit } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
 import { baseFiles, loadFiles } from '../intent/fixture';
-import { prerequisites } from './prereq';
+import { need, testWith, unmet } from '../helpers/prereq';
 
 const GOLDEN = path.join(__dirname, 'golden');
 const runner = localRunner();
@@ -55,27 +55,25 @@ describe('linux-frr renderer', () => {
     }
   });
 
-  it('has FRR accept every golden file', async () => {
-    if (!prerequisites('vtysh --dryrun on golden files', ['vtysh'])) return;
+  const vtysh = need.command('vtysh', 'frr');
+  const parsers = unmet(vtysh, need.command('nft', 'nftables'), need.root('root for nft -c'));
+  testWith(vtysh, 'has FRR accept every golden file', async () => {
     const golden = fs.readdirSync(GOLDEN).filter((f) => f.endsWith('.frr.conf'));
     expect(golden.length).toBeGreaterThan(0);
     expect(await checkAll(golden.map((f) => ({ cmd: ['vtysh', '--dryrun', '-f'], content: fs.readFileSync(path.join(GOLDEN, f), 'utf8'), name: `golden-${f}` })))).toEqual([]);
   });
 
-  it('has the real parsers reject a broken file (the check can fail)', () => {
-    if (!prerequisites('vtysh/nft negative check', ['vtysh', 'nft', 'root'])) return;
+  testWith(parsers, 'has the real parsers reject a broken file (the check can fail)', () => {
     const ce = byId.get('ce-gm0001')!;
     expect(check(['vtysh', '--dryrun', '-f'], renderFrrConf(ce).replace('maximum-prefix', 'maximum-prefx'), 'broken.conf')).toContain('Unknown command');
     expect(check(['nft', '-c', '-f'], ce.nftables.replace('policy drop', 'policy dorp'), 'broken.nft')).not.toBeNull();
   });
 
-  it('renders files that FRR and nft accept, for every device of the test inventory', async () => {
-    if (!prerequisites('vtysh/nft checks', ['vtysh', 'nft', 'root'])) return;
+  testWith(parsers, 'renders files that FRR and nft accept, for every device of the test inventory', async () => {
     expect(await parserProblems(built.intents, 'fixture')).toEqual([]);
   });
 
-  it('renders files that FRR and nft accept, for every device of the example inventory (lab profile)', async () => {
-    if (!prerequisites('vtysh/nft checks on the example inventory', ['vtysh', 'nft', 'root'])) return;
+  testWith(parsers, 'renders files that FRR and nft accept, for every device of the example inventory (lab profile)', async () => {
     const r = loadInventory('inventory', { profile: 'lab' });
     expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
     const example = buildIntents(r.inventory!);

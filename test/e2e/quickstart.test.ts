@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { fakeIo } from '../helpers/tmp-inventory';
-import { describeLab } from '../lab/prereq';
+import { describeLab } from '../helpers/prereq';
 
 /**
  * The README's main job end to end on the example inventory, on real routers: lab up, apply, verification with real

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkGovroam, renderGovroam } from '../../src/govroam';
 import { loadInventory } from '../../src/model/load';
-import { haveCommand, makePki, prerequisite } from './prereq';
+import { makePki } from './pki';
+import { need, testWith, unmet } from '../helpers/prereq';
 
 /** The example national inventory in inventory/: its govroam part checks clean and renders files the tools accept. */
 const EXAMPLE = path.join(__dirname, '../../inventory');
@@ -32,8 +33,7 @@ describe('the example inventory', () => {
     expect(checkGovroam(inv).filter((f) => f.severity === 'error')).toEqual([]);
   });
 
-  it('renders radsecproxy files that radsecproxy -p accepts', () => {
-    if (!prerequisite('radsecproxy and openssl', haveCommand('radsecproxy') && haveCommand('openssl'))) return;
+  testWith(unmet(need.command('radsecproxy'), need.command('openssl')), 'renders radsecproxy files that radsecproxy -p accepts', () => {
     const inv = example();
     const pki = makePki(tmp, ['192.0.2.1']);
     fs.copyFileSync(pki.certs.get('192.0.2.1')!.cert, path.join(tmp, 'cert.pem'));

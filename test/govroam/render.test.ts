@@ -7,7 +7,8 @@ import { loadInventory } from '../../src/model/load';
 import type { Inventory } from '../../src/model/inventory';
 import { cleanup } from '../helpers/tmp-inventory';
 import { ADDR, fixtureInventory, IDP_SECRET_ENV, NAS_SECRET_ENV } from './fixture';
-import { haveCommand, makePki, prerequisite } from './prereq';
+import { makePki } from './pki';
+import { need, testWith, unmet } from '../helpers/prereq';
 
 const SECRETS: Record<string, string> = {
   [IDP_SECRET_ENV]: 'idp s3cr#t "x" %41 \'q\'',
@@ -162,8 +163,7 @@ describe('radsecproxy rendering', () => {
 });
 
 describe('rendered files pass the real tools', () => {
-  it('radsecproxy -c FILE -p accepts every rendered radsecproxy.conf (and rejects a broken one)', () => {
-    if (!prerequisite('radsecproxy and openssl', haveCommand('radsecproxy') && haveCommand('openssl'))) return;
+  testWith(unmet(need.command('radsecproxy'), need.command('openssl')), 'radsecproxy -c FILE -p accepts every rendered radsecproxy.conf (and rejects a broken one)', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-govroam-'));
     dirs.push(tmp);
     const pki = makePki(tmp, ['198.51.100.1']);
@@ -186,9 +186,9 @@ describe('rendered files pass the real tools', () => {
     expect(broken.status).not.toBe(0);
   });
 
-  it('freeradius -C accepts the FreeRADIUS pieces in a copy of Debian\'s /etc/freeradius/3.0 (and rejects a broken one)', () => {
-    const debian = '/etc/freeradius/3.0';
-    if (!prerequisite('freeradius and a readable /etc/freeradius/3.0', haveCommand('freeradius') && fs.existsSync(path.join(debian, 'radiusd.conf')) && readable(path.join(debian, 'radiusd.conf')))) return;
+  const debian = '/etc/freeradius/3.0';
+  const freeradiusReady = unmet(need.command('freeradius'), need.that(fs.existsSync(path.join(debian, 'radiusd.conf')) && readable(path.join(debian, 'radiusd.conf')), 'a readable /etc/freeradius/3.0'));
+  testWith(freeradiusReady, 'freeradius -C accepts the FreeRADIUS pieces in a copy of Debian\'s /etc/freeradius/3.0 (and rejects a broken one)', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-freeradius-'));
     dirs.push(tmp);
     // FreeRADIUS drops to user freerad before it checks module files: it must be able to walk into the copy.

@@ -37,7 +37,7 @@ function v4(s: string): { lo: number; hi: number } | null {
 }
 function v6(s: string): { lo: bigint; hi: bigint } | null {
   const m = /^([0-9a-f:]+:[0-9a-f:]*)(?:\/(\d{1,3}))?$/i.exec(s);
-  if (!m || !m[1].includes(':')) return null;
+  if (!m?.[1].includes(':')) return null;
   const [head, tail = ''] = m[1].split('::');
   const h = head ? head.split(':') : [];
   const t = m[1].includes('::') ? (tail ? tail.split(':') : []) : [];

@@ -89,7 +89,7 @@ describe('generateNationalInventory', () => {
     const policy = [...full].filter(([k]) => k.startsWith('policy/') && k !== 'policy/00-guardrails.yaml');
     expect(policy.length).toBeGreaterThanOrEqual(20);
     // Counting ids in the text is enough for the total; the mix is checked on a full parse of two files.
-    const ids = policy.flatMap(([, t]) => [...t.matchAll(/^  - id: (\S+)$/gm)].map((m) => m[1]));
+    const ids = policy.flatMap(([, t]) => [...t.matchAll(/^ {2}- id: (\S+)$/gm)].map((m) => m[1]));
     expect(ids).toHaveLength(20000);
     expect(new Set(ids).size).toBe(20000);
     const rules = policy.slice(0, 2).flatMap(([, t]) => ((parse(t) as { rules?: Array<{ id: string; action: string; proto: string; ports?: unknown[]; from: Record<string, unknown> }> }).rules ?? []));

@@ -9,7 +9,7 @@ import { cleanup } from '../helpers/tmp-inventory';
 import { gemeenteId, inventoryDir, load } from './fixtures';
 
 /**
- * The acceptance of issue 3: real `ggi ipv6 allocate` processes running at the same time. Each child runs the CLI from
+ * Concurrent allocation (docs/cli.md, `ggi ipv6 allocate`: idempotent, locked, atomic): real `ggi ipv6 allocate` processes running at the same time. Each child runs the CLI from
  * the TypeScript sources (test/ipv6/harness/cli-child.js compiles them with @swc/core, cached between children).
  */
 const HARNESS = path.join(__dirname, 'harness', 'cli-child.js');

@@ -7,7 +7,7 @@ import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { labDeviceLayout, readLabTarget, type LabTarget } from '../../src/lab/inventory-lab';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
-import { prerequisites } from '../devices/prereq';
+import { describeWith, need, unmet } from '../helpers/prereq';
 
 /**
  * `ggi lab up|status|down` on the example inventory (lab profile): every device and host exists, service hosts listen,
@@ -20,7 +20,7 @@ const INVENTORY = path.resolve(__dirname, '../../inventory');
 const NAME = 'ggie2e';
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-lab-e2e-'));
 const runner: Runner = localRunner();
-const ok = prerequisites('lab e2e (ggi lab up on the example inventory)', ['root', 'ip', 'vtysh', 'nft']);
+const missing = unmet(need.root(), need.command('ip', 'iproute2'), need.command('vtysh', 'frr'), need.command('nft', 'nftables'));
 
 /** Runs `ggi lab …` in-process through the real CLI entry point. */
 async function lab(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,16 +43,15 @@ function leftovers(): string[] {
 }
 
 afterAll(async () => {
-  if (ok) await labDown({ stateDir, name: NAME }, runner).catch(() => undefined);
+  if (missing === null) await labDown({ stateDir, name: NAME }, runner).catch(() => undefined);
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
-describe('ggi lab on the example inventory', () => {
+describeWith(missing, 'ggi lab on the example inventory', () => {
   let intents: DeviceIntent[] = [];
   let target: LabTarget | null = null;
 
   it('brings the lab up and writes the lab target', async () => {
-    if (!ok) return;
     const loaded = loadInventory(INVENTORY, { profile: 'lab' });
     expect(loaded.inventory).not.toBeNull();
     const built = buildIntents(loaded.inventory!);
@@ -76,7 +75,6 @@ describe('ggi lab on the example inventory', () => {
   });
 
   it('reports every device and host with the CLI.md status shape, and the namespaces exist', async () => {
-    if (!ok) return;
     const r = await lab('status', '--state', stateDir, '--format', 'json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -109,7 +107,7 @@ describe('ggi lab on the example inventory', () => {
   });
 
   it('refuses a second lab up on the same state folder and keeps the running lab and its target', async () => {
-    if (!ok || !target) return;
+    if (!target) throw new Error('the lab did not come up (see the first test)');
     const r = await lab('up', '--inventory', INVENTORY, '--state', stateDir, '--name', NAME);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('already up');
@@ -117,7 +115,7 @@ describe('ggi lab on the example inventory', () => {
   });
 
   it('brings up every BGP session with the rendered configs; the KPS learns only registered prefixes', async () => {
-    if (!ok || !target) return;
+    if (!target) throw new Error('the lab did not come up (see the first test)');
     const byId = new Map(intents.map((i) => [i.id, i]));
     await mapLimit(target.devices, 8, async (d) => {
       const r = renderLinuxFrr(byId.get(d.id)!, labDeviceLayout(d));
@@ -193,7 +191,6 @@ describe('ggi lab on the example inventory', () => {
   });
 
   it('takes everything down and leaves nothing behind', async () => {
-    if (!ok) return;
     const r = await lab('down', '--state', stateDir, '--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ down: true, remaining: [] });

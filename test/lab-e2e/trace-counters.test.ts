@@ -6,7 +6,8 @@ import { main } from '../../src/cli/main';
 import { readState, type NodeState } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
 import { buildPolicy, tracePacket, traceTopology, type Packet } from '../../src/zones';
-import { containsAddr, parseAddr } from '../../src/zones/addr';
+import { parseAddress } from '../../src/net';
+import { containsAddr } from '../../src/zones/addr';
 import { fakeIo } from '../helpers/tmp-inventory';
 import { describeLab } from '../lab/prereq';
 
@@ -56,7 +57,7 @@ describeLab('policy trace against nftables counters in the lab', () => {
   /** The LAN host of an organisation and its IPv4 address in the zone; a service host and its IPv4 address. */
   function hostAddr(n: NodeState, inSet?: { v4: Array<{ lo: bigint; hi: bigint }> }): string {
     const addrs = n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])).filter((a) => !a.includes(':') && !a.startsWith('198.19.'));
-    const hit = addrs.find((a) => !inSet || containsAddr(inSet.v4, parseAddr(a).value));
+    const hit = addrs.find((a) => !inSet || containsAddr(inSet.v4, parseAddress(a).value));
     if (!hit) throw new Error(`no suitable address on ${n.id}`);
     return hit;
   }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { labDown, labStatus, labUp, LabError, localRunner, namespaceFor, readState, type LabSpec, type Runner } from '../../src/lab';
-import { describeLab } from './prereq';
+import { describeLab } from '../helpers/prereq';
 
 const NAME = 'ggilc';
 

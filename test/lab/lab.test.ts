@@ -27,7 +27,7 @@ import {
   type Runner,
 } from '../../src/lab';
 import { waitFor } from '../../src/lab/frr';
-import { describeLab } from './prereq';
+import { describeLab } from '../helpers/prereq';
 
 const NAME = 'ggilt';
 const ns = (id: string): string => namespaceFor(NAME, id);

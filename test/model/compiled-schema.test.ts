@@ -40,7 +40,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Every path to a node of a plain value, the root included. */
 function paths(v: unknown, at: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
   out.push(at);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) paths(x, [...at, i], out);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out);
   return out;
 }

@@ -35,7 +35,10 @@ async function ggi(name: string, argv: string[], env: NodeJS.ProcessEnv = {}, an
     env: { GGI_OPERATOR: 'cli-test', ...env },
     cwd: process.cwd(),
     now: () => new Date(),
-    ...(answer !== undefined ? { prompt: async (q: string) => (out.push(q), answer) } : {}),
+    ...(answer !== undefined ? { prompt: async (q: string) => {
+      out.push(q);
+      return answer;
+    } } : {}),
   };
   try {
     const { global, args } = parseCommandArgs(argv, cmd.spec);

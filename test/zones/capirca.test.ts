@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPolicy, exportCapirca } from '../../src/zones';
 import { loadFixture } from './fixture';
-import { prerequisite } from './prereq';
+import { need, testWith } from '../helpers/prereq';
 
 const POLICY = `rules:
   - { id: brp, from: { zone: overheid }, to: { services: [brp] }, proto: tcp, ports: [443, "8000-8080"], action: allow, owner: netwerk, reason: "BRP \\"bevraging\\"", expires: 2027-06-30 }
@@ -39,9 +39,8 @@ describe('capirca export', () => {
     expect(e.files.get('def/SERVICES.svc')).toMatch(/443\/tcp\n\s+8000-8080\/tcp/);
   });
 
-  it("Debian's aclgen accepts the export", () => {
-    const aclgen = '/usr/bin/aclgen';
-    if (!prerequisite(fs.existsSync(aclgen), 'python3-capirca (/usr/bin/aclgen)')) return;
+  const aclgen = '/usr/bin/aclgen';
+  testWith(need.file(aclgen, 'python3-capirca (/usr/bin/aclgen)'), "Debian's aclgen accepts the export", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-capirca-'));
     try {
       for (const [rel, text] of e.files) {

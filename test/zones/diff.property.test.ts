@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { parseCidr, parseAddr } from '../../src/zones/addr';
+import { parseAddress as parseAddr } from '../../src/net';
+import { parseCidr } from '../../src/zones/addr';
 import { diffPolicies, query, type Change } from '../../src/zones';
 import { buildModel, idsFor, samplePackets, specPair } from './gen';
 

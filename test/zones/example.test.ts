@@ -24,9 +24,10 @@ describe('the example inventory', () => {
     const p = built!.policy;
     const brp = p.services.find((s) => s.name === 'diginetwerk-brp');
     const org = p.orgs.find((o) => o.via === o.id && o.joins.includes('overheid') && o.zones.overheid.v4.length);
-    if (!brp || !org) return;
+    expect(brp).toBeDefined();
+    expect(org).toBeDefined();
     const hex = (v: bigint) => [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.');
-    const v = query(p, { src: hex(org.zones.overheid.v4[0].lo), dst: hex(brp.set.v4[0].lo), proto: 'tcp', dport: 443 });
+    const v = query(p, { src: hex(org!.zones.overheid.v4[0].lo), dst: hex(brp!.set.v4[0].lo), proto: 'tcp', dport: 443 });
     expect(v).toMatchObject({ allowed: true, rule: 'brp-bevraging' });
   });
 

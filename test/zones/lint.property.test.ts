@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { analyseRules, checkGuardrails, parsePacket, rulesVerdict } from '../../src/zones';
-import { type Family, MAX, parseAddr, type RangeList } from '../../src/zones/addr';
+import { parseAddress as parseAddr } from '../../src/net';
+import { type Family, MAX, type RangeList } from '../../src/zones/addr';
 import type { GuardrailModel, PolicyModel, RuleModel } from '../../src/zones/types';
 import { buildModel, policySpec, type RuleSpec, ruleSpec, SELECTORS } from './gen';
 
@@ -85,9 +86,15 @@ function bruteForce(m: PolicyModel): Expected {
   }
   const out: Expected = { empty: [], shadowed: [], redundant: [], conflicts: [], violations: [] };
   rules.forEach((r, i) => {
-    if (!hasBox[i]) return void out.empty.push(r.id);
+    if (!hasBox[i]) {
+      out.empty.push(r.id);
+      return;
+    }
     const cs = [...culprits[i]].sort((a, b) => a - b);
-    if (!live[i]) return void out.shadowed.push([r.id, cs.map((c) => rules[c].id)]);
+    if (!live[i]) {
+      out.shadowed.push([r.id, cs.map((c) => rules[c].id)]);
+      return;
+    }
     if (!notRedundant[i]) out.redundant.push(r.id);
     const conflicting = cs.filter((c) => rules[c].action !== r.action);
     if (conflicting.length) out.conflicts.push([r.id, conflicting.map((c) => rules[c].id)]);

@@ -12,6 +12,14 @@ import { loadFixture } from './fixture';
 
 const R = (id: string, from: string, to: string) => `  - { id: ${id}, from: ${from}, to: ${to}, proto: tcp, ports: [443], action: allow, owner: netwerk, reason: test }\n`;
 
+describe('address sets', () => {
+  it('refuse what src/net refuses (leading zeros, whitespace) and mask host bits', () => {
+    expect(() => setFromCidrs(['010.0.0.0/8'])).toThrow(/not an IPv4 address/);
+    expect(() => setFromCidrs([' 192.0.2.0/24'])).toThrow(/not an IP address/);
+    expect(setEquals(setFromCidrs(['192.0.2.7/24']), setFromCidrs(['192.0.2.0/24']))).toBe(true);
+  });
+});
+
 describe('selector resolution with caches', () => {
   const inv = loadFixture(
     'rules:\n' +
@@ -110,13 +118,16 @@ function portsReference(specs: Array<number | string>): { ports: number[]; errs:
       hi = p;
     } else {
       const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p);
-      if (!m) return void errs.push(`range:${i}`);
+      if (!m) {
+        errs.push(`range:${i}`);
+        return;
+      }
       lo = Number(m[1]);
       hi = m[2] === undefined ? lo : Number(m[2]);
     }
-    if (lo > 65535 || hi > 65535) return void errs.push(`above:${i}`);
-    if (lo > hi) return void errs.push(`backwards:${i}`);
-    pairs.push([lo, hi]);
+    if (lo > 65535 || hi > 65535) errs.push(`above:${i}`);
+    else if (lo > hi) errs.push(`backwards:${i}`);
+    else pairs.push([lo, hi]);
   });
   pairs.sort((a, b) => a[0] - b[0]);
   const out: number[] = [];

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPolicy, flattenRules, nftablesForDevice, type NftDeviceInput } from '../../src/zones';
 import { loadFixture } from './fixture';
-import { have, isRoot, prerequisite } from './prereq';
+import { need, testWith, unmet } from '../helpers/prereq';
 
 const POLICY = `rules:
   - { id: brp, from: { zone: overheid }, to: { services: [brp] }, proto: tcp, ports: [443, "8000-8080"], action: allow, owner: netwerk, reason: BRP }
@@ -86,8 +86,7 @@ describe('nftables compilation', () => {
     expect(out.get('border-m')!).not.toMatch(/downlinks_to_downlinks/);
   });
 
-  it('every generated ruleset passes nft -c -f', () => {
-    if (!prerequisite(have('nft', ['--version']) && isRoot(), 'nft (Debian nftables) and root for nft -c')) return;
+  testWith(unmet(need.command('nft', 'nftables'), need.root('root for nft -c')), 'every generated ruleset passes nft -c -f', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-nft-'));
     try {
       for (const [id, text] of out) {

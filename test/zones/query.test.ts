@@ -14,6 +14,10 @@ describe('query', () => {
   const inv = loadFixture(POLICY);
   const { policy, findings } = buildPolicy(inv);
   it('builds without findings', () => expect(findings).toEqual([]));
+  it('parses packet addresses as src/net does: no leading zeros, no surrounding whitespace', () => {
+    expect(() => query(policy, { src: '192.0.2.010', dst: '192.0.2.129', proto: 'tcp', dport: 443 })).toThrow(/src: '192\.0\.2\.010' is not an IPv4 address/);
+    expect(() => query(policy, { src: '192.0.2.1', dst: ' 192.0.2.129', proto: 'tcp', dport: 443 })).toThrow(/dst: ' 192\.0\.2\.129' is not an IP address/);
+  });
   it('allows BRP from a gemeente', () => {
     expect(query(policy, { src: '192.0.2.1', dst: '192.0.2.129', proto: 'tcp', dport: 443 })).toMatchObject({ allowed: true, rule: 'brp' });
     expect(query(policy, { src: '192.0.2.1', dst: '192.0.2.129', proto: 'tcp', dport: 80 })).toMatchObject({ allowed: false, rule: null });

@@ -3,7 +3,8 @@ import { generateNationalInventory, writeInventoryFiles } from '../../src/genera
 import { loadInventory } from '../../src/model/load';
 import type { Inventory } from '../../src/model/inventory';
 import { buildPolicy, query, tracePacket, traceTopology, type Packet, type PolicyModel } from '../../src/zones';
-import { formatAddr, type Family, type Range } from '../../src/zones/addr';
+import { formatAddress } from '../../src/net';
+import type { Family, Range } from '../../src/zones/addr';
 import { cleanup } from '../helpers/tmp-inventory';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +23,7 @@ function rng(seed: number): () => number {
 }
 
 /** Random packets: mostly addresses of declared organisations and services (so most reach the rules), some of nobody. */
-export function randomPackets(policy: PolicyModel, n: number, seed: number): Packet[] {
+function randomPackets(policy: PolicyModel, n: number, seed: number): Packet[] {
   const rand = rng(seed);
   const pools: Record<Family, Range[]> = { 4: [], 6: [] };
   for (const o of policy.orgs) for (const z of ['overheid', 'markt'] as const) {
@@ -35,11 +36,11 @@ export function randomPackets(policy: PolicyModel, n: number, seed: number): Pac
   }
   const addr = (f: Family): string => {
     const pool = pools[f];
-    if (!pool.length || rand() < 0.05) return formatAddr(f, BigInt(Math.floor(rand() * 2 ** 32)) << (f === 6 ? 96n : 0n));
+    if (!pool.length || rand() < 0.05) return formatAddress(f, BigInt(Math.floor(rand() * 2 ** 32)) << (f === 6 ? 96n : 0n));
     const r = pool[Math.floor(rand() * pool.length)];
     const size = r.hi - r.lo + 1n;
     const off = size > 2n ** 40n ? BigInt(Math.floor(rand() * 256)) : BigInt(Math.floor(rand() * Number(size)));
-    return formatAddr(f, r.lo + off);
+    return formatAddress(f, r.lo + off);
   };
   const ports = [22, 53, 80, 123, 389, 443, 445, 3389, 8080, 8443];
   const pickIn = (l: Range[]): bigint => {
@@ -53,7 +54,7 @@ export function randomPackets(policy: PolicyModel, n: number, seed: number): Pac
     const r = policy.rules.length && rand() < 0.33 ? policy.rules[Math.floor(rand() * policy.rules.length)] : undefined;
     const rf: Family | undefined = r ? ([4, 6] as Family[]).find((x) => (x === 4 ? r.src.v4 : r.src.v6).length && (x === 4 ? r.dst.v4 : r.dst.v6).length) : undefined;
     if (r && rf && (r.proto === 'tcp' || r.proto === 'udp')) {
-      const pick = (s: { v4: Range[]; v6: Range[] }) => formatAddr(rf, pickIn(rf === 4 ? s.v4 : s.v6));
+      const pick = (s: { v4: Range[]; v6: Range[] }) => formatAddress(rf, pickIn(rf === 4 ? s.v4 : s.v6));
       out.push({ src: pick(r.src), dst: pick(r.dst), proto: r.proto, dport: r.ports ? r.ports[0] : 443 });
       continue;
     }

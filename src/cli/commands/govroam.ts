@@ -59,7 +59,7 @@ export const commands: Command[] = [
       if (!inventory.govroam) throw new UserError('the inventory has no govroam.yaml: nothing to render');
       const tlsDir = flagString(ctx.args, 'tls-dir')!;
       const out = path.resolve(ctx.io.cwd, flagString(ctx.args, 'out')!);
-      let files;
+      let files: ReturnType<typeof renderGovroam>;
       try {
         files = renderGovroam(inventory, (ref) => trySecret(ref, ctx.io.env, ctx.io.cwd), {
           tls: { caFile: `${tlsDir}/ca.pem`, certFile: `${tlsDir}/cert.pem`, keyFile: `${tlsDir}/key.pem` },

@@ -57,14 +57,14 @@ function problemFinding(inv: Inventory, p: LedgerProblem): Finding {
   return { severity: 'error', code: p.code, message: p.message, file: inv.ledger.file, line: 1, column: 1 };
 }
 
-function findOrg(ctx: CommandContext, inv: Inventory, id: string): Organisation | null {
+function findOrg(inv: Inventory, id: string): Organisation | null {
   const org = inv.organisations.find((o) => o.id === id.toUpperCase());
   if (org) return org;
   return null;
 }
 
 /** An argument error: it has no place in a file, so no location (and said once). */
-function unknownOrg(ctx: CommandContext, inv: Inventory, id: string): ExitCode {
+function unknownOrg(_ctx: CommandContext, inv: Inventory, id: string): ExitCode {
   throw new UserError(`unknown organisation '${id}': no such file in ${inv.dir}/organisations`, EXIT.INVALID, [], 'IPV6_UNKNOWN_ORGANISATION');
 }
 
@@ -118,7 +118,7 @@ async function changeOrgLedger(
   const { inventory: inv } = loadForCommand(ctx);
   const plan = planOf(inv);
   const id = ctx.args.positionals[0];
-  const org = findOrg(ctx, inv, id);
+  const org = findOrg(inv, id);
   if (!org) return unknownOrg(ctx, inv, id);
   const who = operatorName(ctx.io.env, ctx.io.cwd);
   const now = ctx.io.now();
@@ -157,7 +157,7 @@ export const commands: Command[] = [
     async run(ctx) {
       const { inventory: inv } = loadForCommand(ctx);
       const id = ctx.args.positionals[0];
-      const org = findOrg(ctx, inv, id);
+      const org = findOrg(inv, id);
       if (!org) return unknownOrg(ctx, inv, id);
       const entries = inv.ledger.entries.filter((e) => e.organisation === org.id);
       if (ctx.args.flags.format === 'json') {
@@ -220,7 +220,7 @@ export const commands: Command[] = [
       const prefix = flagString(ctx.args, 'prefix');
       const reason = flagString(ctx.args, 'reason');
       if (!prefix) throw new UsageError('--prefix is required');
-      if (!reason || !reason.trim()) throw new UsageError('--reason is required (it is kept in the ledger)');
+      if (!reason?.trim()) throw new UsageError('--reason is required (it is kept in the ledger)');
       const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => release(data, { organisation: org.id, prefix, reason }, plan, now, who));
       if (typeof done === 'number') return done;
       const { org, r } = done;

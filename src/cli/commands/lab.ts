@@ -44,7 +44,7 @@ async function up(ctx: CommandContext): Promise<ExitCode> {
   if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);
 
   const stateDir = stateDirOf(ctx);
-  let spec;
+  let spec: ReturnType<typeof il.labSpecFromIntents>;
   try {
     spec = il.labSpecFromIntents(inv, built.intents, { stateDir, name: String(ctx.args.flags.name) });
   } catch (e) {

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { stringify } from 'yaml';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
@@ -9,6 +8,7 @@ import type { Inventory, Organisation } from '../../model/inventory';
 import type { OrgKind, ZoneName } from '../../model/schema';
 import { ORG_ID } from '../../model/schema';
 import { writeFileAtomic } from '../../util/atomic';
+import { block } from '../../util/yaml';
 import { operatorName } from '../../util/operator';
 import { loadGemeenten } from '../../model/gemeenten';
 import { FORMAT_FLAG, printJson } from '../report/output';
@@ -57,7 +57,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   let sv: Organisation | undefined;
   if (servedBy) {
     sv = inv.organisations.find((o) => o.id === servedBy);
-    if (!sv || sv.kind !== 'samenwerkingsverband') throw new UserError(`--served-by ${servedBy}: no samenwerkingsverband with that id in the inventory`);
+    if (sv?.kind !== 'samenwerkingsverband') throw new UserError(`--served-by ${servedBy}: no samenwerkingsverband with that id in the inventory`);
     if (!sv.connectionPoint) throw new UserError(`--served-by ${servedBy}: that samenwerkingsverband has no connection point`);
     if (kind === 'leverancier') throw new UsageError('a supplier is not served by a samenwerkingsverband');
   }
@@ -107,7 +107,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   if (!existing) {
     const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site, hostKey, allocated });
     makeDirectory(path.dirname(path.resolve(ctx.io.cwd, orgFile)));
-    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${stringify(doc, { lineWidth: 0 })}`);
+    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${block(doc)}\n`);
     wrote = true;
   }
 

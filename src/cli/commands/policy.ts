@@ -17,16 +17,14 @@ import { markdownCode, markdownText } from '../../util/escape/markdown';
 
 const PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
 
+// The policy engine and the loader are required on first use, so `ggi --help` and other commands start without them.
 function zones(): typeof import('../../zones') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('../../zones');
 }
 
 /** Loads an inventory (a folder or a git revision of the --inventory folder) and builds its policy; errors exit 1. */
 function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; policy: PolicyModel; findings: Finding[]; label: string } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DirectorySource, GitSource } = require('../../model/files') as typeof import('../../model/files');
   const invDir = path.resolve(ctx.io.cwd, ctx.global.inventory);
   let source: import('../../model/files').InventorySource;
@@ -44,8 +42,8 @@ function loadPolicy(ctx: CommandContext, where?: string): { inv: Inventory; poli
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       const msg = /does not exist/.test(why) ? `'${where}' is neither an inventory folder nor a git revision that exists` : `cannot read git revision '${where}': ${why}`;
-      const f: Finding = { severity: 'error', code: 'POLICY_DIFF_SOURCE', message: msg, file: ctx.global.inventory, line: 1, column: 1 };
-      throw new UserError(msg, EXIT.INVALID, [f]);
+      // An argument error: no place in a file to point at.
+      throw new UserError(msg, EXIT.INVALID, [], 'POLICY_DIFF_SOURCE');
     }
     label = where;
   }
@@ -121,7 +119,7 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   const dport = dportFlag(ctx);
   const packet: Packet = { src, dst, proto: proto as Packet['proto'], ...(dport !== undefined ? { dport } : {}) };
   const { policy } = loadPolicy(ctx);
-  let v;
+  let v: ReturnType<typeof z.query>;
   try {
     v = z.query(policy, packet);
   } catch (e) {
@@ -183,13 +181,11 @@ function todayFlag(ctx: CommandContext): Date | undefined {
 
 async function runLint(ctx: CommandContext): Promise<ExitCode> {
   const z = zones();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
   const { inventory, findings: loadFindings } = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile: ctx.global.profile });
   if (!inventory || hasErrors(loadFindings)) {
     throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loadFindings.filter((f) => f.severity === 'error'));
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compareFindings } = require('../../model/finding') as typeof import('../../model/finding');
   const findings = z.checkPolicy(inventory, todayFlag(ctx) ?? ctx.io.now()).sort(compareFindings);
   const ok = !hasErrors(findings);
@@ -446,7 +442,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
       fs.writeFileSync(path.join(root, rel), text);
     }
   });
-  ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
+  if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok: true, out, files: [...e.files.keys()].map((f) => path.join(out, f)), terms: e.terms });
+  else ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;
 }
 
@@ -513,7 +510,7 @@ export const commands: Command[] = [
       name: 'policy export',
       summary: 'export the policy for other tools (capirca: .pol, NETWORK.net, SERVICES.svc)',
       positionals: ['FORMAT'],
-      flags: { out: { type: 'string', help: 'output folder' } },
+      flags: { out: { type: 'string', help: 'output folder' }, format: FORMAT_FLAG },
     },
     run: runExport,
   },

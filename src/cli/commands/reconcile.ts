@@ -221,7 +221,7 @@ async function cloudPlan(ctx: CommandContext): Promise<{ added: string[]; remove
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
   const { cloudChanges } = require('../../../stacks/changes') as typeof import('../../../stacks/changes');
   const inv = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory)).inventory;
-  if (!inv || !inv.settings.cloud) return undefined;
+  if (!inv?.settings.cloud) return undefined;
   return cloudChanges(inv, path.resolve(ctx.io.cwd, baseline));
 }
 

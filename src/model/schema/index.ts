@@ -6,3 +6,4 @@ export * from './service';
 export * from './policy';
 export * from './govroam';
 export * from './ledger';
+export * from './veilig';

@@ -20,6 +20,7 @@ export function terminalText(s: string): string {
 }
 
 // The only escape sequences ggi itself writes (src/cli/report/colour.ts, progress lines), allowed on a terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC and CR are exactly the sequences ggi writes itself.
 const OWN = /\r\x1b\[K|\x1b\[K|\x1b\[(?:0|1|2|31|32|33|36)m/y;
 
 /**

@@ -1,6 +1,8 @@
 /**
- * A small YAML writer for generated inventories: block style for structure, flow style for short leaves, so the
- * output reads like a hand-written inventory. Every value written here is re-read by the real loader in tests.
+ * The YAML writer of ggi: every inventory file it writes (generated inventories, onboarded organisations, ledger
+ * entries) is written here, block style for structure and flow style for short leaves, so the output reads like a
+ * hand-written inventory. Every value written here is re-read by the real loader in tests. (Edits that must keep an
+ * existing file's comments go through the `yaml` library's document, src/ipv6/store.ts.)
  */
 
 export type Scalar = string | number | boolean;

@@ -1,24 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
-/** True when `cmd` can be run (found on PATH and executable). */
-export function haveCommand(cmd: string): boolean {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() !== '';
-}
-
-/**
- * Decides at run time whether a test's real prerequisite is there. In CI (CI=true) a missing prerequisite fails the
- * test; elsewhere the test returns early with a visible message (never a silent pass, never `.skip`).
- */
-export function prerequisite(what: string, ok: boolean): boolean {
-  if (ok) return true;
-  if (process.env.CI === 'true') throw new Error(`missing prerequisite in CI: ${what}`);
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED (not in CI): missing prerequisite: ${what}`);
-  return false;
-}
-
 /** Self-signed CA and one certificate per IP address (CN and subjectAltName IP), as radsecproxy checks them. */
 export function makePki(dir: string, addresses: readonly string[]): { ca: string; certs: Map<string, { cert: string; key: string }> } {
   const run = (args: string[]) => {

@@ -1,0 +1,116 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeNetflowV9, type FlowRecord } from '../../bench/lib/netflow9';
+import { FlowFileError, flowFiles, readFlowFile } from '../../src/veilig/nfcapd';
+import { formatAddress } from '../../src/net';
+
+/** nfcapd and nfdump (Debian nfdump) are real prerequisites: missing, this fails in CI and is skipped elsewhere. */
+const haveNfdump = !spawnSync('nfcapd', ['-V']).error && !spawnSync('nfdump', ['-V']).error;
+if (!haveNfdump && process.env.CI === 'true') throw new Error('nfcapd/nfdump (Debian nfdump) are needed for these tests in CI');
+const describeNf = haveNfdump ? describe : describe.skip;
+
+/** Runs a real nfcapd on loopback, exports `records` to it as NetFlow v9, and returns the file it wrote. */
+async function capture(dir: string, records: FlowRecord[], extra: string[] = []): Promise<string> {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((res) => probe.bind(0, '127.0.0.1', () => res()));
+  const port = (probe.address() as { port: number }).port;
+  probe.close();
+  const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600', '-P', path.join(dir, 'pid'), ...extra], { stdio: 'ignore' });
+  try {
+    await new Promise((res) => setTimeout(res, 400));
+    const out = dgram.createSocket('udp4');
+    for (const p of encodeNetflowV9(records)) await new Promise<void>((res, rej) => out.send(p, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+    out.close();
+    await new Promise((res) => setTimeout(res, 600));
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((res) => child.once('exit', res));
+  }
+  const files = flowFiles(dir);
+  expect(files).toHaveLength(1);
+  return files[0];
+}
+
+function records(n: number): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const v6 = i % 3 === 0;
+    out.push({
+      family: v6 ? 6 : 4,
+      src: v6 ? 0x3fff0001000200000000000000000000n + BigInt(i) : 0xc0000200n + BigInt(i % 256),
+      dst: v6 ? 0x20010db8000000d10000000000000010n : 0xc6336400n + BigInt(i % 7),
+      proto: i % 2 ? 6 : 17,
+      srcPort: 1024 + i,
+      dstPort: 443,
+      bytes: 1000 + i * 37,
+      packets: 1 + (i % 50),
+    });
+  }
+  return out;
+}
+
+describeNf('reading nfcapd files (real nfcapd and nfdump)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-nfcapd-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('every record nfcapd stored is read with the addresses, ports and counters nfdump prints', async () => {
+    const sent = records(500);
+    const file = await capture(dir, sent);
+    const ours: string[] = [];
+    const stats = readFlowFile(file, (f) => {
+      const src = f.family === 4 ? formatAddress(4, BigInt(f.src4)) : formatAddress(6, f.src6.reduce((v, w) => (v << 32n) | BigInt(w), 0n));
+      const dst = f.family === 4 ? formatAddress(4, BigInt(f.dst4)) : formatAddress(6, f.dst6.reduce((v, w) => (v << 32n) | BigInt(w), 0n));
+      ours.push(`${src} ${dst} ${f.proto} ${f.srcPort} ${f.dstPort} ${f.bytes} ${f.packets}`);
+    });
+    expect(stats.records).toBe(500);
+    const theirs = execFileSync('nfdump', ['-r', file, '-q', '-N', '-6', '-o', 'fmt:%sa %da %pr %sp %dp %byt %pkt'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().replace(/\s+/g, ' '))
+      .filter(Boolean)
+      .map((l) => l.replace(/ TCP /, ' 6 ').replace(/ UDP /, ' 17 '));
+    expect(ours.sort()).toEqual(theirs.sort());
+    const expected = sent.map((r) => `${formatAddress(r.family, r.src)} ${formatAddress(r.family, r.dst)} ${r.proto} ${r.srcPort} ${r.dstPort} ${r.bytes} ${r.packets}`);
+    expect(ours.sort()).toEqual(expected.sort());
+  });
+
+  test('a compressed file is refused with what to do, not misread', async () => {
+    const file = await capture(dir, records(20), ['-y']);
+    expect(() => readFlowFile(file, () => undefined)).toThrow(/LZ4-compressed; run nfcapd without compression/);
+  });
+
+  test('a truncated file, a foreign file and a device are refused', async () => {
+    const file = await capture(dir, records(200));
+    const cut = path.join(dir, 'nfcapd.202612060001');
+    fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 700));
+    expect(() => readFlowFile(cut, () => undefined)).toThrow(FlowFileError);
+    const foreign = path.join(dir, 'nfcapd.202612060002');
+    fs.writeFileSync(foreign, 'not a flow file at all, but long enough for a header\n');
+    expect(() => readFlowFile(foreign, () => undefined)).toThrow(/not an nfdump file/);
+    expect(() => readFlowFile('/dev/zero', () => undefined)).toThrow(/not a regular file/);
+  });
+
+  test('ggi usage report reads the collector folder (JSON contract, totals equal what was sent)', async () => {
+    const sent = records(300);
+    await capture(dir, sent);
+    const bin = path.resolve(__dirname, '..', '..', 'bin', 'ggi.js');
+    const inventory = path.resolve(__dirname, '..', '..', 'inventory');
+    const r = spawnSync(process.execPath, [bin, 'usage', 'report', '--inventory', inventory, '--flows', dir, '--by', 'member', '--format', 'json'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { rows: Array<{ bytes: number; packets: number }>; unattributed: { bytes: number; packets: number }; records: number };
+    expect(j.records).toBe(300);
+    const bytes = j.rows.reduce((n, x) => n + x.bytes, 0) + j.unattributed.bytes;
+    const packets = j.rows.reduce((n, x) => n + x.packets, 0) + j.unattributed.packets;
+    expect(bytes).toBe(sent.reduce((n, x) => n + x.bytes, 0));
+    expect(packets).toBe(sent.reduce((n, x) => n + x.packets, 0));
+    const bad = spawnSync(process.execPath, [bin, 'usage', 'report', '--inventory', inventory, '--flows', dir, '--since', 'yesterday'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--since must be a duration/);
+  });
+});
