@@ -135,6 +135,8 @@ export interface BgpSession {
   readonly peer: string;
   readonly state: string;
   readonly prefixesReceived: number | null;
+  /** FRR's reason a session is down, when it gives one: `PfxCt` (max-prefix tripped), `Admin` (shut down), `Policy`. */
+  readonly peerState?: string;
 }
 
 /** Every BGP neighbor of every router that runs FRR, as FRR reports it. */
@@ -145,7 +147,7 @@ export async function bgpSessions(runner: Runner, state: LabState): Promise<BgpS
     routers.map(async (n) => {
       const r = await runner.run(['vtysh', '-N', n.namespace, '-c', 'show bgp summary json'], { netns: n.namespace, allowFail: true, timeoutMs: 30000 });
       if (r.code !== 0) return;
-      let doc: Record<string, { peers?: Record<string, { state?: string; pfxRcd?: number }> }>;
+      let doc: Record<string, { peers?: Record<string, { state?: string; pfxRcd?: number; peerState?: string }> }>;
       try {
         doc = JSON.parse(r.stdout || '{}');
       } catch {
@@ -156,7 +158,7 @@ export async function bgpSessions(runner: Runner, state: LabState): Promise<BgpS
         for (const [peer, info] of Object.entries(af?.peers ?? {})) {
           if (seen.has(peer)) continue;
           seen.add(peer);
-          out.push({ device: n.id, peer, state: info.state ?? 'unknown', prefixesReceived: info.pfxRcd ?? null });
+          out.push({ device: n.id, peer, state: info.state ?? 'unknown', prefixesReceived: info.pfxRcd ?? null, ...(info.peerState ? { peerState: info.peerState } : {}) });
         }
       }
     }),
@@ -406,5 +408,97 @@ export const flowProvider: CheckProvider = {
   },
 };
 
+/** Whether FRR stopped a session because the peer sent more prefixes than its maximum-prefix allows. */
+export function maxPrefixTripped(s: BgpSession): boolean {
+  return s.peerState === 'PfxCt' || /PfxCt/.test(s.state);
+}
+
+/** The addresses of `peer` on its links to `node` (what `node`'s BGP sessions name as the neighbour). */
+function peerAddresses(node: NodeState, peer: NodeState): string[] {
+  const mine = new Set(node.interfaces.filter((i) => i.peer?.node === peer.id).map((i) => i.peer!.ifname));
+  return peer.interfaces.filter((i) => mine.has(i.name)).flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
+}
+
+/**
+ * Redundancy from the lab's sessions (pure): every KPS peering of every border up (one per KPS data centre), every CE of
+ * every CE pair with all its uplinks up, and no session stopped by max-prefix.
+ */
+export function redundancyChecks(state: LabState, sessions: readonly BgpSession[], pairs: ReadonlyArray<{ organisation: string; devices: readonly string[] }>): Check[] {
+  const node = new Map(state.nodes.map((n) => [n.id, n]));
+  const role = (n: NodeState) => String(n.meta.role ?? '');
+  const established = (device: string, addrs: readonly string[]) => sessions.filter((s) => s.device === device && addrs.includes(s.peer));
+  const checks: Check[] = [];
+
+  const kps = state.nodes.filter((n) => role(n) === 'kps-peer');
+  const borders = state.nodes.filter((n) => role(n) === 'border-overheid');
+  if (kps.length && borders.length) {
+    const lines: string[] = [];
+    let up = 0;
+    let total = 0;
+    for (const b of borders) {
+      for (const k of kps) {
+        const addrs = peerAddresses(b, k);
+        if (!addrs.length) continue;
+        total++;
+        const ss = established(b.id, addrs);
+        const ok = ss.length > 0 && ss.every((s) => s.state === 'Established');
+        if (ok) up++;
+        lines.push(`${b.id} - ${k.id}${k.meta.site ? ` (${k.meta.site})` : ''}: ${ss.length ? ss.map((s) => `${s.peer} ${s.state}`).join(', ') : 'no session'}`);
+      }
+    }
+    checks.push({
+      name: 'redundancy kps sessions',
+      ok: total > 0 && up === total,
+      expected: `every KPS peering Established (${kps.length} KPS peer${kps.length === 1 ? ': one data centre, validate reports it as a single point of failure' : 's, one per data centre'})`,
+      observed: `${up} of ${total} peerings up`,
+      detail: lines.join('\n'),
+    });
+  }
+
+  for (const p of pairs) {
+    const lines: string[] = [];
+    let ok = true;
+    for (const id of p.devices) {
+      const ce = node.get(id);
+      if (!ce) {
+        ok = false;
+        lines.push(`${id}: not in the lab`);
+        continue;
+      }
+      const uplinks = state.nodes.filter((n) => role(n).startsWith('border-')).flatMap((b) => peerAddresses(ce, b));
+      const ss = established(id, uplinks);
+      const up = ss.length > 0 && ss.every((s) => s.state === 'Established');
+      ok &&= up;
+      lines.push(`${id}: ${ss.length ? ss.map((s) => `${s.peer} ${s.state}`).join(', ') : 'no uplink session'}`);
+    }
+    checks.push({ name: `redundancy ce pair ${p.organisation}`, ok, expected: `both CEs (${p.devices.join(', ')}) with every uplink Established`, observed: ok ? 'both up' : 'an uplink is down', detail: lines.join('\n') });
+  }
+
+  const tripped = sessions.filter(maxPrefixTripped);
+  checks.push({
+    name: 'redundancy max-prefix',
+    ok: tripped.length === 0,
+    expected: 'no session stopped by max-prefix',
+    observed: tripped.length ? `${tripped.length} session(s) tripped` : 'none tripped',
+    detail: tripped.map((s) => `${s.device} ${s.peer}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed`).join('\n'),
+  });
+  return checks;
+}
+
+/** CE pairs of the inventory (connection points with a secondDevice), typed loosely like VerifyEnv.inventory. */
+export function cePairs(inventory: unknown): Array<{ organisation: string; devices: string[] }> {
+  const orgs = (inventory as { organisations?: Array<{ id: string; connectionPoint?: { device: string; secondDevice?: string } }> })?.organisations ?? [];
+  return orgs.filter((o) => o.connectionPoint?.secondDevice).map((o) => ({ organisation: o.id, devices: [o.connectionPoint!.device, o.connectionPoint!.secondDevice!] }));
+}
+
+/** Redundancy: both KPS sessions, every CE pair with both uplinks, and max-prefix trips (after the sessions settle). */
+export const redundancyProvider: CheckProvider = {
+  name: 'redundancy',
+  summary: 'redundancy (KPS peerings, CE pairs, max-prefix)',
+  async checks(env) {
+    return redundancyChecks(env.state, await bgpSessions(env.runner, env.state), cePairs(env.inventory));
+  },
+};
+
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, kpsRouteProvider, flowProvider];
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, kpsRouteProvider, flowProvider];
