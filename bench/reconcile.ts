@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pool, reconcileAll, type ReconcileOptions } from '../src/reconciler/apply';
+import { reconcileAll, type ReconcileOptions } from '../src/reconciler/apply';
 import { openJournal } from '../src/reconciler/journal';
 import { connectSsh } from '../src/reconciler/transport';
-import { testbedMissing, testbedNftDevice, testbedUp, type Testbed } from '../src/reconciler/testbed';
+import { mapLimit } from '../src/util/pool';
+import { hostJob } from '../test/reconciler/harness';
+import { testbedMissing, testbedNftDevice, testbedUp, type Testbed } from '../test/reconciler/testbed';
 
 /**
  * The reconciler on a lab of N routers (sshd + nftables in network namespaces; GGI_BENCH_ROUTERS, default 100):
@@ -100,10 +102,9 @@ export async function run(): Promise<Figure[]> {
         const d = byId.get(id)!;
         return connectSsh({ id, host: d.address, port: d.port, user: d.user, hostKey: d.hostKey, privateKey: tb.privateKey });
       },
-      layoutFor: (id) => ({ stateDir: `${byId.get(id)!.root}/state`, lockTtlS: 900 }),
       journal: openJournal(path.join(work, 'journal.jsonl')),
     });
-    const desired = (port: number) => tb.devices.map((d) => testbedNftDevice(d.id, d.root, port, RULES));
+    const desired = (port: number) => tb.devices.map((d) => hostJob(d.id, testbedNftDevice(d.id, d.root, port, RULES), { stateDir: `${d.root}/state` }));
 
     const full = await timed(() => reconcileAll(desired(2000), opts('apply')));
     const applied = full.value.filter((r) => r.outcome === 'applied').length;
@@ -114,7 +115,7 @@ export async function run(): Promise<Figure[]> {
     // other work, and alternating keeps both measured under the same conditions.
     const floorOnce = () =>
       timed(() =>
-        pool(tb.devices, CONCURRENCY, async (d) => {
+        mapLimit(tb.devices, CONCURRENCY, async (d) => {
           const t = await connectSsh({ id: d.id, host: d.address, port: d.port, user: d.user, hostKey: d.hostKey, privateKey: tb.privateKey });
           try {
             const r = await t.exec(`cat ${d.root}/ggi.nft`);

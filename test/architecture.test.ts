@@ -14,6 +14,7 @@ const ROOT = path.resolve(__dirname, '..');
  */
 const SANCTIONED: ReadonlyArray<{ file: string; rule: Violation['rule']; why: string }> = [
   { file: 'src/zones/nftables.ts', rule: 'platform', why: 'the module table gives src/zones the nftables compilation of the policy' },
+  { file: 'src/zones/trace.ts', rule: 'platform', why: 'policy trace names the nftables chain src/zones compiles for each hop, so a hop can be checked against that device\'s counters' },
   { file: 'src/zones/index.ts', rule: 'platform', why: 're-exports the nftables compiler of src/zones' },
   { file: 'src/govroam/render.ts', rule: 'platform', why: 'the module table gives src/govroam the radsecproxy / FreeRADIUS configuration' },
   { file: 'src/govroam/checks.ts', rule: 'platform', why: 'govroam findings name the radsecproxy that a participant runs (DOMAIN.md)' },

@@ -1,15 +1,19 @@
-/** src/devices: one renderer per platform, DeviceIntent -> files plus the commands that validate, activate and verify them. */
-import type { DeviceIntent } from '../intent/types';
-import { DEVICE_LAYOUT, type DeviceLayout } from './layout';
-import { renderLinuxFrr, type RenderedDevice } from './linux-frr';
+/**
+ * src/devices: the driver contract (./contract.ts) and one folder per platform. The registry below is the only place
+ * that lists platforms; the reconciler asks it for a device's driver and knows nothing else about platforms.
+ */
+import type { Driver } from './contract';
+import { linuxFrr } from './linux-frr/index';
 
-export * from './layout';
-export { renderLinuxFrr, renderFrrConf, routeMapName, parseFrrReloadTest, type RenderedDevice, type RenderedFile, type LiveProbe, type RouteExpectation, type VerifySpec } from './linux-frr';
+export * from './contract';
+export { standardDiff, livePath, PENDING_ROLLBACK } from './diff';
 
-/** Renders a device for its platform. */
-export function renderDevice(intent: DeviceIntent, layout: DeviceLayout = DEVICE_LAYOUT): RenderedDevice {
-  switch (intent.platform) {
-    case 'linux-frr':
-      return renderLinuxFrr(intent, layout);
-  }
+/** Every platform ggi can drive, by the name the inventory uses (`platform:` of a device). */
+export const DRIVERS: Readonly<Record<string, Driver>> = {
+  [linuxFrr.platform]: linuxFrr,
+};
+
+/** The driver of a platform, or undefined when ggi has none. */
+export function driverFor(platform: string): Driver | undefined {
+  return Object.prototype.hasOwnProperty.call(DRIVERS, platform) ? DRIVERS[platform] : undefined;
 }

@@ -2,7 +2,7 @@ import { ceAnnouncements, kpsRoutingPolicy } from '../diginetwerk';
 import { addressesInZone } from '../ipv6/addresses';
 import type { Finding } from '../model/finding';
 import { buildPolicy } from '../zones/model';
-import { nftablesForDevice } from '../zones/nftables';
+import { deviceFilter, type DeviceFilter } from '../zones/nftables';
 import type { Inventory } from '../model/inventory';
 import type { Prefix } from '../net';
 import type { IntentZone, NftDeviceInput } from './types';
@@ -28,10 +28,10 @@ export interface IntentDeps {
   /** Announce/accept towards the KPS (src/diginetwerk). */
   kpsRoutingPolicy(inv: Inventory): KpsRouting;
   /**
-   * Compiles the nftables ruleset of one device; called once per device after `prepareNftables` (src/zones).
-   * Returns the ruleset text.
+   * Compiles the packet filter of one device (platform-neutral data; drivers render it); called once per device after
+   * `prepareFilters` (src/zones).
    */
-  prepareNftables(inv: Inventory): { compile: (input: NftDeviceInput) => string; findings: Finding[] };
+  prepareFilters(inv: Inventory): { compile: (input: NftDeviceInput) => DeviceFilter; findings: Finding[] };
 }
 
 /** The real domain modules. */
@@ -40,9 +40,9 @@ export function defaultDeps(): IntentDeps {
     addressesInZone: (inv, orgId, zone) => addressesInZone(inv, orgId, zone),
     ceAnnouncements: (inv, orgId, zone) => ceAnnouncements(inv, orgId, zone),
     kpsRoutingPolicy: (inv) => kpsRoutingPolicy(inv),
-    prepareNftables: (inv) => {
+    prepareFilters: (inv) => {
       const { policy, findings } = buildPolicy(inv);
-      return { compile: (input) => nftablesForDevice(policy, input), findings };
+      return { compile: (input) => deviceFilter(policy, input), findings };
     },
   };
 }

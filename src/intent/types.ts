@@ -1,9 +1,12 @@
-import type { DeviceRole, SecretRef } from '../model/schema';
+import type { DeviceRole, Platform, SecretRef } from '../model/schema';
+import type { DeviceFilter, NftDeviceInput } from '../zones/nftables';
+
+export type { DeviceFilter, NftDeviceInput };
 
 /**
- * A DeviceIntent is the complete desired state of one router or appliance, as plain data (JSON-serialisable, no
- * classes, no functions). Renderers (src/devices) turn it into native configuration; the lab (src/lab) builds
- * namespaces from it; the reconciler compares rendered files with what a device has.
+ * A DeviceIntent is the complete desired state of one router or appliance, as plain, platform-neutral data
+ * (JSON-serialisable, no classes, no functions, no configuration text). Drivers (src/devices/<platform>) render it
+ * into native configuration; the lab (src/lab) builds namespaces from it.
  */
 
 export type IntentZone = 'overheid' | 'markt';
@@ -92,28 +95,19 @@ export interface ManagementIntent {
   privateKey?: SecretRef;
 }
 
-/** A file the controller owns on the device, by logical name; renderers decide where it lives. */
-export type ManagedFileName = 'frr.conf' | 'ggi.nft';
-
 export interface DeviceIntent {
   id: string;
   role: DeviceRole;
-  platform: 'linux-frr';
+  /** Which driver renders and pushes it (src/devices). */
+  platform: Platform;
+  /** false: observed only (planned and drift-checked read-only, never written), e.g. the KPS side or a supplier's own router. */
+  managed: boolean;
   organisation?: string;
   management: ManagementIntent;
   interfaces: InterfaceIntent[];
   /** Absent for devices that do not route (radius). */
   bgp?: BgpIntent;
   staticRoutes: StaticRoute[];
-  /** The complete nftables ruleset (from the policy engine, src/zones). */
-  nftables: string;
-  managedFiles: ManagedFileName[];
-}
-
-/** The input the policy engine needs to compile one device's ruleset (contract with src/zones `nftablesForDevice`). */
-export interface NftDeviceInput {
-  deviceId: string;
-  role: 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius';
-  organisation?: string;
-  interfaces: Array<{ name: string; kind: InterfaceKind; zone?: IntentZone; organisation?: string }>;
+  /** The device's whole packet filter (from the policy engine, src/zones); absent when it cannot be compiled. */
+  filter?: DeviceFilter;
 }

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { shArgv } from '../util/shell';
 
 export interface RunOptions {
   /** Written to the command's stdin, then stdin is closed. */
@@ -50,9 +51,9 @@ export class CommandError extends Error {
   }
 }
 
-/** Renders argv for messages, quoting only where needed. */
+/** Renders argv as one sh command line (for messages and for running over SSH), quoting only where needed. */
 export function formatCommand(cmd: readonly string[]): string {
-  return cmd.map((a) => (/^[A-Za-z0-9_@%+=:,./\-[\]]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return shArgv(cmd);
 }
 
 function indent(s: string): string {

@@ -35,6 +35,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Runner } from './exec';
 import { makeDirectory } from '../util/directory';
+import { frrLocations, vtysh as vtyshArgv, vtyshCommands } from '../devices/linux-frr/paths';
 
 export const FRR_DAEMONS = ['zebra', 'bgpd', 'staticd'] as const;
 const FRR_BIN = '/usr/lib/frr';
@@ -76,14 +77,15 @@ export interface FrrCommands {
 }
 
 export function frrCommands(pathspace: string): FrrCommands {
-  const vtysh = ['vtysh', '-N', pathspace];
+  // The one FRR command-list helper (src/devices/linux-frr): the lab calls FRR as the driver does.
+  const where = frrLocations({ pathspace });
   return {
-    vtysh,
-    check: (file) => [...vtysh, '-C', '-f', file],
+    vtysh: vtyshArgv(where),
+    check: (file) => vtyshArgv(where, '-C', '-f', file),
     reloadTest: (file) => [FRR_RELOAD, '--test', '--pathspace', pathspace, file],
     reload: (file) => [FRR_RELOAD, '--reload', '--pathspace', pathspace, file],
-    showRunning: () => [...vtysh, '-c', 'show running-config'],
-    showBgpSummaryJson: () => [...vtysh, '-c', 'show bgp summary json'],
+    showRunning: () => vtyshCommands(where, ['show running-config']),
+    showBgpSummaryJson: () => vtyshCommands(where, ['show bgp summary json']),
   };
 }
 

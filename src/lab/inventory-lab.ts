@@ -11,8 +11,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderFrrConf } from '../devices/linux-frr';
-import { pathspaceLayout, type DeviceLayout } from '../devices/layout';
+import { renderFrrConf } from '../devices/linux-frr/index';
+import type { DeviceLayout } from '../devices/contract';
 import type { DeviceIntent, InterfaceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
 import { contains, formatAddress, parseAddress, parsePrefix } from '../net';
@@ -219,8 +219,10 @@ export interface LabTargetDevice {
   /** The controller's private key file. */
   privateKey: string;
   namespace: string;
-  /** FRR pathspace of the device (= namespace): pass `pathspaceLayout(pathspace)` to the renderer. */
+  /** FRR pathspace of the device (= namespace): see `labDeviceLayout`. */
   pathspace: string;
+  /** ggi's state folder on the device (lock, rollback point): in the device's runtime folder, removed by `ggi lab down`. */
+  stateDir?: string;
 }
 
 export interface LabTarget {
@@ -249,6 +251,7 @@ export function labTargetFromState(state: LabState, from: { inventory: string; p
       privateKey: state.controllerKey.privateKeyFile,
       namespace: n.namespace,
       pathspace: n.frr?.pathspace ?? n.namespace,
+      stateDir: `/var/run/frr/${n.frr?.pathspace ?? n.namespace}/ggi`,
     });
   }
   return { version: 1, name: 'lab', inventory: from.inventory, profile: from.profile, stateDir: state.stateDir, devices };
@@ -288,9 +291,9 @@ export function readLabTarget(stateDir: string = DEFAULT_LAB_STATE_DIR): LabTarg
   return t as LabTarget;
 }
 
-/** The renderer layout of a lab device. */
-export function labDeviceLayout(d: Pick<LabTargetDevice, 'pathspace'>): DeviceLayout {
-  return pathspaceLayout(d.pathspace);
+/** Where a lab device's driver keeps its files: apart from the other devices on this machine, by pathspace. */
+export function labDeviceLayout(d: Pick<LabTargetDevice, 'pathspace'>): Pick<DeviceLayout, 'pathspace'> {
+  return { pathspace: d.pathspace };
 }
 
 export function removeLabTarget(stateDir: string): void {

@@ -45,25 +45,9 @@ const SSH_PORT = 22;
 const DEFAULT_NAME = 'ggi';
 const NETNS_DIR = '/run/netns';
 
-/** Runs fn over items with at most `limit` in flight; rejects with the first error after the in-flight ones settle. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async (): Promise<void> => {
-    while (failure === null && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i], i);
-      } catch (e) {
-        failure ??= { error: e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
-  return results;
-}
+/** The bounded parallel map shared with the reconciler (src/util/pool). */
+export { mapLimit } from '../util/pool';
+import { mapLimit } from '../util/pool';
 
 /** Runs `ip [-n ns] -batch -`; a failing line is reported with its text, not only its number. */
 async function ipBatch(runner: Runner, lines: readonly string[], netns?: string): Promise<void> {

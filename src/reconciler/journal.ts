@@ -8,14 +8,18 @@ export interface JournalEntry {
   at: string;
   operator: string;
   device: string;
+  /** The device's platform (its driver). */
+  platform?: string;
   outcome: Outcome;
   step?: string;
   reason?: string;
-  /** sha256 of each managed file before and after (null: absent). */
+  /** sha256 of each managed document before and after, by location (null: absent); secrets stand as placeholders. */
   before: Record<string, string | null>;
   after: Record<string, string | null>;
   /** sha256 of each live probe's output (e.g. the kernel's ruleset) as recorded at confirmation. */
   live?: Record<string, string>;
+  /** sha256 of each secret value the applied candidate used, by secret id: never the value. */
+  secrets?: Record<string, string>;
   files: Array<{ path: string; diff: string }>;
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEVICE_LAYOUT, pathspaceLayout, type DeviceLayout as RenderLayout } from '../devices';
+import type { DeviceLayout } from '../devices/contract';
 import type { DeviceIntent } from '../intent/types';
 import type { SecretRef } from '../model/schema';
 import { writeFileAtomic } from '../util/atomic';
@@ -19,25 +19,28 @@ export interface DeviceTarget {
   hostKey?: string;
   /** The controller's key; null: none configured (the device is reported, not contacted). */
   privateKey: SecretRef | null;
-  /** ggi's folder on the device (lock, staging, rollback point, recorded live state). */
-  stateDir: string;
-  /** Where the renderer puts the device's files and how it calls FRR there. */
-  render: RenderLayout;
+  /** ggi's folder on the device, and (in the lab) the pathspace that keeps its files apart from other devices'. */
+  layout: DeviceLayout;
 }
+
+/** The lock TTL when nothing else is said: longer than any apply's confirm timeout. */
+export const DEFAULT_LOCK_TTL_S = 900;
 
 /** The shape of the lab target (`.ggi-state/lab/target.json`) that this module reads; written by src/lab. */
 export interface LabTargetLike {
-  devices: Array<{ id: string; address: string; port: number; user: string; hostKey: string; privateKey: string; pathspace: string }>;
+  stateDir: string;
+  devices: Array<{ id: string; address: string; port: number; user: string; hostKey: string; privateKey: string; pathspace: string; stateDir?: string }>;
 }
 
 /**
- * Lab devices share this machine's file system, so each keeps its files in its FRR pathspace folders (renderer
- * layout) and ggi's state in its own runtime folder, which `ggi lab down` removes with the pathspace.
+ * Lab devices share this machine's file system, so each keeps its files apart by pathspace (its namespace name) and
+ * ggi's state in its own runtime folder (named by the lab), which `ggi lab down` removes.
  */
 export function labTargets(lab: LabTargetLike): Map<string, DeviceTarget> {
   const out = new Map<string, DeviceTarget>();
   for (const d of lab.devices) {
-    out.set(d.id, { id: d.id, host: d.address, port: d.port, user: d.user, hostKey: d.hostKey, privateKey: { file: d.privateKey }, stateDir: `/var/run/frr/${d.pathspace}/ggi`, render: pathspaceLayout(d.pathspace) });
+    const stateDir = d.stateDir ?? path.join(lab.stateDir, 'device-state', d.id);
+    out.set(d.id, { id: d.id, host: d.address, port: d.port, user: d.user, hostKey: d.hostKey, privateKey: { file: d.privateKey }, layout: { stateDir, lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: d.pathspace } });
   }
   return out;
 }
@@ -52,7 +55,7 @@ export function inventoryTargets(intents: readonly DeviceIntent[], env: NodeJS.P
   const out = new Map<string, DeviceTarget>();
   for (const i of intents) {
     const m = i.management;
-    out.set(i.id, { id: i.id, host: m.address, port: m.port, user: m.user, hostKey: m.hostKey ?? known[i.id], privateKey: m.privateKey ?? fallback, stateDir: '/var/lib/ggi', render: DEVICE_LAYOUT });
+    out.set(i.id, { id: i.id, host: m.address, port: m.port, user: m.user, hostKey: m.hostKey ?? known[i.id], privateKey: m.privateKey ?? fallback, layout: { stateDir: '/var/lib/ggi', lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: null } });
   }
   return out;
 }

@@ -1,40 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TransportError, type ExecOptions, type ExecResult, type ShellTransport } from '../devices/contract';
 import { readSecret, SecretError } from '../secrets';
 import type { SecretRef } from '../model/schema';
+import { shq, wrap64 } from '../util/shell';
 
-/** The result of one command on a device. */
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  /** Fed to the command's standard input (scripts go here, not on the command line, so size is no issue). */
-  stdin?: string;
-  /** Gives up (and closes the connection) after this long. */
-  timeoutMs?: number;
-}
-
-/** How the reconciler talks to one device. The SSH implementation is below; tests may use others. */
-export interface Transport {
-  /** The device's host key fingerprint as seen on this connection (`SHA256:…`). */
-  readonly hostKey: string;
-  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
-  /** A file's content, or null when it does not exist. */
-  readFile(path: string): Promise<string | null>;
-  writeFile(path: string, content: string, mode: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-export type TransportErrorCode = 'HOST_KEY_UNKNOWN' | 'HOST_KEY_MISMATCH' | 'UNREACHABLE' | 'AUTH_FAILED' | 'TIMEOUT' | 'PRIVATE_KEY' | 'CONNECTION_LOST';
-
-/** A failure talking to a device, with a stable code and a message fit for users (no secrets, no stack). */
-export class TransportError extends Error {
-  constructor(readonly code: TransportErrorCode, message: string) {
-    super(message);
-  }
-}
+export { TransportError, type ExecOptions, type ExecResult, type ShellTransport, type TransportErrorCode } from '../devices/contract';
+export { shq } from '../util/shell';
 
 export interface SshTarget {
   /** Device id, for messages. */
@@ -95,13 +67,8 @@ export function loadPrivateKey(ref: SecretRef, env: NodeJS.ProcessEnv = process.
   }
 }
 
-/** POSIX shell quoting of one word. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Opens an SSH connection with the host key checked against the pin before any authentication happens. */
-export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Promise<Transport> {
+export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Promise<ShellTransport> {
   // node-ssh (and ssh2) are heavy; load them only when a command really talks to devices.
   const { NodeSSH } = require('node-ssh') as typeof import('node-ssh');
   const ssh = new NodeSSH();
@@ -168,6 +135,7 @@ export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Prom
   };
 
   return {
+    kind: 'ssh',
     hostKey,
     exec: (cmd, o) => exec(sudo + cmd, o),
     async readFile(path) {
@@ -192,14 +160,23 @@ export async function connectSsh(target: SshTarget, opts: SshOptions = {}): Prom
 export const SSH_END_GRACE_MS = 2000;
 
 /**
+ * The TCP socket under an ssh2 connection. ssh2 has no public handle on it; this is the one place that reads its
+ * private `_sock` (tested against the installed ssh2 in test/reconciler/plan.test.ts), so an ssh2 upgrade that
+ * renames it fails one test instead of silently leaving sockets open.
+ */
+export function sshSocket(connection: unknown): Socket | undefined {
+  const sock = (connection as { _sock?: unknown } | null | undefined)?._sock;
+  return sock && typeof (sock as Socket).destroy === 'function' ? (sock as Socket) : undefined;
+}
+
+/**
  * Ends an SSH session: politely first (ssh2's end(): a disconnect message, then a TCP FIN), and when the device has
  * not closed its side within `graceMs`, the TCP connection is dropped. A device that hung or vanished mid-goodbye must
  * not keep ggi from exiting: an open socket keeps Node running until TCP gives up, many minutes later. Resolves once
- * the socket is closed. ssh2 has no public handle on its socket, and its destroy() does nothing once end() has been
- * called: hence `_sock`.
+ * the socket is closed. ssh2's destroy() does nothing once end() has been called: hence the socket itself.
  */
 function endSsh(ssh: import('node-ssh').NodeSSH, graceMs = SSH_END_GRACE_MS): Promise<void> {
-  const sock = (ssh.connection as unknown as { _sock?: import('node:net').Socket } | null)?._sock;
+  const sock = sshSocket(ssh.connection);
   ssh.dispose();
   if (!sock || sock.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
@@ -209,14 +186,6 @@ function endSsh(ssh: import('node-ssh').NodeSSH, graceMs = SSH_END_GRACE_MS): Pr
       resolve();
     });
   });
-}
-
-/** base64 in 76-column lines, for here-documents. */
-export function wrap64(content: string): string {
-  const b = Buffer.from(content, 'utf8').toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b.length; i += 76) lines.push(b.slice(i, i + 76));
-  return lines.join('\n');
 }
 
 function msg(e: unknown): string {
@@ -233,45 +202,4 @@ function classifyConnectError(e: unknown, where: string): TransportError {
   if (code === 'ECONNREFUSED') return new TransportError('UNREACHABLE', `${where}: connection refused (is sshd running?)`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new TransportError('UNREACHABLE', `${where}: no route to the device`);
   return new TransportError('UNREACHABLE', `${where}: ${m}`);
-}
-
-/**
- * A transport that runs commands on this machine (sh -c), for managing the controller host itself and for testing
- * the reconciler's device-side scripts without SSH. `hostKey` is 'local'.
- */
-export function localTransport(): Transport {
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const exec = (cmd: string, o: ExecOptions = {}) =>
-    new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => reject(new TransportError('UNREACHABLE', `local: ${e.message}`)));
-      child.on('close', (code) => {
-        if (timer) clearTimeout(timer);
-        if (code === null) return reject(new TransportError('TIMEOUT', 'local: the command was killed'));
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(o.stdin ?? '');
-    });
-  return {
-    hostKey: 'local',
-    exec,
-    async readFile(path) {
-      const r = await exec(`if [ -e ${shq(path)} ]; then base64 -w0 < ${shq(path)}; else exit 3; fi`);
-      if (r.code === 3) return null;
-      if (r.code !== 0) throw new TransportError('CONNECTION_LOST', `local: reading ${path} failed: ${r.stderr.trim()}`);
-      return Buffer.from(r.stdout.trim(), 'base64').toString('utf8');
-    },
-    async writeFile(path, content, mode) {
-      const tmp = `${path}.ggi-new`;
-      const r = await exec('sh -s', { stdin: `set -e\nbase64 -d > ${shq(tmp)} <<'GGI_EOF'\n${wrap64(content)}\nGGI_EOF\nchmod ${mode.toString(8)} ${shq(tmp)}\nmv -f ${shq(tmp)} ${shq(path)}\n` });
-      if (r.code !== 0) throw new TransportError('CONNECTION_LOST', `local: writing ${path} failed: ${r.stderr.trim()}`);
-    },
-    async close() {},
-  };
 }

@@ -20,7 +20,7 @@ export * from './types';
 export { buildPolicy, describeSelector, formatPorts } from './model';
 export { query, queryBatch, queryParsed, parsePacket, rulesVerdict, structuralDenial, PacketError, type ParsedPacket } from './query';
 export { analyseRules, checkGuardrails, checkPolicy, lintPolicy, type ExamplePacket, type GuardrailViolation, type LintOptions, type RuleAnalysis } from './lint';
-export { nftablesForDevice, flattenRules, NftInputError, type NftDeviceInput, type FlatRule, type NftRole, type NftInterfaceKind } from './nftables';
+export { nftablesForDevice, deviceFilter, nftablesTable, flattenRules, NftInputError, type NftDeviceInput, type DeviceFilter, type FilterRule, type FilterPair, type FilterService, type FlatRule, type NftRole, type NftInterfaceKind } from './nftables';
 export { describeAddresses, diffPolicies, type Change, type ChangeExample, type DiffResult } from './diff';
 export { exportCapirca, type CapircaExport } from './capirca';
 export { traceParsed, tracePacket, traceTopology, type Trace, type TraceHop, type TraceTopology } from './trace';

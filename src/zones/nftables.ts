@@ -177,7 +177,7 @@ function carriedBy(policy: PolicyModel, prep: Prepared, org: string | undefined,
 /** A LAN interface that names its organisation carries only that organisation's addresses. */
 function lanSet(policy: PolicyModel, prep: Prepared, org: string, zone: ZoneName): AtomSet {
   const o = policy.orgs.find((x) => x.id === org);
-  return o?.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
+  return o && o.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
 }
 
 function kpsSet(policy: PolicyModel, prep: Prepared): AtomSet {
@@ -341,9 +341,10 @@ class SetNamer {
   }
 }
 
-function ruleLines(r: RuleModel, family: Family, srcCidrs: string[], dstCidrs: string[], sets: SetNamer): string[] {
+function ruleLines(r: FilterRule, sets: SetNamer): string[] {
+  const family = r.family;
   const ip = family === 4 ? 'ip' : 'ip6';
-  const match = `${ip} saddr ${sets.ref(family, srcCidrs)} ${ip} daddr ${sets.ref(family, dstCidrs)}`;
+  const match = `${ip} saddr ${sets.ref(family, r.src)} ${ip} daddr ${sets.ref(family, r.dst)}`;
   // A counter on every policy rule: which device's filter took a packet is read off the rule's counter (policy trace).
   const verdict = `counter ${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
   switch (r.proto) {
@@ -363,13 +364,54 @@ function chainName(a: string, b: string): string {
   return `fwd_${a}_to_${b}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/** The complete ruleset of one device. Deterministic: the same policy and input give the same text. */
-export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): string {
+/** One policy rule cut to one interface pair and one address family: plain data, for any platform's packet filter. */
+export interface FilterRule {
+  id: string;
+  action: 'allow' | 'deny';
+  proto: RuleModel['proto'];
+  /** Port ranges as flat [lo, hi, lo, hi, …] pairs; null: every port (or a protocol without ports). */
+  ports: number[] | null;
+  family: Family;
+  src: string[];
+  dst: string[];
+}
+
+/** Traffic forwarded from one side (interfaces) to another, filtered by `rules` in first-match order. */
+export interface FilterPair {
+  /** `<from>_to_<to>` side labels (an interface name, or 'kps' / 'suppliers' for a border's edge taken together). */
+  from: { label: string; interfaces: string[] };
+  to: { label: string; interfaces: string[] };
+  rules: FilterRule[];
+}
+
+/** Traffic to the device itself that is accepted (besides loopback, established flows and essential ICMP). */
+export interface FilterService {
+  interfaces: string[];
+  proto: 'tcp' | 'udp';
+  ports: number[];
+  comment: string;
+}
+
+/**
+ * A device's whole packet filter as plain, platform-neutral data (JSON-serialisable): what it accepts for itself, the
+ * uplinks it never forwards between (the zones never meet), and the policy per interface pair. Drivers render it
+ * (linux-frr: nftables, `nftablesTable`). Everything else is dropped.
+ */
+export interface DeviceFilter {
+  deviceId: string;
+  role: NftRole;
+  services: FilterService[];
+  /** Interfaces (uplinks in different zones) between which nothing is forwarded; empty when fewer than two. */
+  isolate: string[];
+  pairs: FilterPair[];
+}
+
+/** The packet filter of one device. Deterministic: the same policy and input give the same filter. */
+export function deviceFilter(policy: PolicyModel, input: NftDeviceInput): DeviceFilter {
   for (const itf of input.interfaces) {
     if (!NAME_OK.test(itf.name)) throw new NftInputError(`interface name '${itf.name}' on ${input.deviceId} is not a valid Linux interface name`);
   }
   const prep = prepare(policy);
-  const sets = new SetNamer();
   const cidrCache = prep.cidrs;
   const cidrsOf = (fi: FamilyIndex, segs: ArrayLike<number>): string[] => {
     const key = `${fi.family}|${Array.prototype.join.call(segs, ',')}`;
@@ -378,12 +420,11 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
     return c;
   };
   const ss = sides(policy, prep, input);
-  const jumps: string[] = [];
-  const chains: string[] = [];
+  const pairs: FilterPair[] = [];
   for (const a of ss) {
     for (const b of ss) {
       if (!forwardPairs(input.role, a, b)) continue;
-      const lines: string[] = [];
+      const rules: FilterRule[] = [];
       for (const z of ZONES) {
         const sa = a.zones[z];
         const sb = b.zones[z];
@@ -402,24 +443,49 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
             const di = segsIntersect(er.dst, D);
             if (!di.length) continue;
             const r = policy.rules[er.ref];
-            lines.push(...ruleLines(r, family, cidrsOf(fi, si), cidrsOf(fi, di), sets).map((l) => `\t\t${l}`));
+            rules.push({ id: r.id, action: r.action, proto: r.proto, ports: r.ports, family, src: cidrsOf(fi, si), dst: cidrsOf(fi, di) });
           }
         }
       }
-      if (!lines.length) continue;
-      const name = chainName(a.label, b.label);
-      const ifs = (l: string[]) => (l.length === 1 ? q(l[0]) : sets.ifnames(l));
-      jumps.push(`\t\tiifname ${ifs(a.ifaces)} oifname ${ifs(b.ifaces)} jump ${name}`);
-      chains.push(`\tchain ${name} {\n${lines.join('\n')}\n\t}`);
+      if (rules.length) pairs.push({ from: { label: a.label, interfaces: a.ifaces }, to: { label: b.label, interfaces: b.ifaces }, rules });
     }
   }
 
-  const names = (kinds: NftInterfaceKind[]) => input.interfaces.filter((i) => kinds.includes(i.kind)).map((i) => q(i.name));
-  const ifset = (n: string[]) => (n.length === 1 ? n[0] : `{ ${n.join(', ')} }`);
+  const names = (kinds: NftInterfaceKind[]) => input.interfaces.filter((i) => kinds.includes(i.kind)).map((i) => i.name);
   const uplinks = names(['uplink']);
   const mgmt = names(['mgmt']);
   const routing = names(['uplink', 'downlink', 'kps', 'supplier', 'peer']);
+  const services: FilterService[] = [];
+  if (mgmt.length) services.push({ interfaces: mgmt, proto: 'tcp', ports: [22], comment: 'ssh (management)' });
+  if (routing.length && input.role !== 'radius') services.push({ interfaces: routing, proto: 'tcp', ports: [179], comment: 'bgp' });
+  if (input.role === 'radius') {
+    const rad = names(['lan', 'uplink', 'downlink', 'peer']);
+    if (rad.length) {
+      services.push({ interfaces: rad, proto: 'udp', ports: [1812, 1813], comment: 'radius' });
+      services.push({ interfaces: rad, proto: 'tcp', ports: [2083], comment: 'radsec' });
+    }
+  }
+  return { deviceId: input.deviceId, role: input.role, services, isolate: uplinks.length > 1 ? uplinks : [], pairs };
+}
 
+/**
+ * `table inet ggi { … }` for a device's filter: sets, the input chain, the forward chain (drop by policy, established
+ * and related accepted, no forwarding between uplinks, a jump per interface pair) and one chain per pair holding the
+ * policy rules in order. Deterministic.
+ */
+export function nftablesTable(filter: DeviceFilter): string {
+  const sets = new SetNamer();
+  const jumps: string[] = [];
+  const chains: string[] = [];
+  for (const p of filter.pairs) {
+    const lines = p.rules.flatMap((r) => ruleLines(r, sets).map((l) => `\t\t${l}`));
+    if (!lines.length) continue;
+    const name = chainName(p.from.label, p.to.label);
+    const ifs = (l: string[]) => (l.length === 1 ? q(l[0]) : sets.ifnames(l));
+    jumps.push(`\t\tiifname ${ifs(p.from.interfaces)} oifname ${ifs(p.to.interfaces)} jump ${name}`);
+    chains.push(`\tchain ${name} {\n${lines.join('\n')}\n\t}`);
+  }
+  const ifset = (n: string[]) => (n.length === 1 ? q(n[0]) : `{ ${n.map(q).join(', ')} }`);
   const input_: string[] = [
     '\t\ttype filter hook input priority filter; policy drop;',
     '\t\tiif "lo" accept',
@@ -429,33 +495,20 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
     '\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept comment "icmpv6 essentials"',
     '\t\tmeta l4proto icmp icmp type { destination-unreachable, time-exceeded, parameter-problem, echo-request } accept comment "icmp essentials"',
   ];
-  if (mgmt.length) input_.push(`\t\tiifname ${ifset(mgmt)} tcp dport 22 accept comment "ssh (management)"`);
-  if (routing.length && input.role !== 'radius') input_.push(`\t\tiifname ${ifset(routing)} tcp dport 179 accept comment "bgp"`);
-  if (input.role === 'radius') {
-    const rad = names(['lan', 'uplink', 'downlink', 'peer']);
-    if (rad.length) {
-      input_.push(`\t\tiifname ${ifset(rad)} udp dport { 1812, 1813 } accept comment "radius"`);
-      input_.push(`\t\tiifname ${ifset(rad)} tcp dport 2083 accept comment "radsec"`);
-    }
+  for (const s of filter.services) {
+    const ports = s.ports.length === 1 ? `${s.ports[0]}` : `{ ${s.ports.join(', ')} }`;
+    input_.push(`\t\tiifname ${ifset(s.interfaces)} ${s.proto} dport ${ports} accept comment ${q(s.comment)}`);
   }
-
   const forward: string[] = [
     '\t\ttype filter hook forward priority filter; policy drop;',
     '\t\tct state established,related accept',
     '\t\tct state invalid drop',
   ];
-  if (uplinks.length > 1) forward.push(`\t\tiifname ${ifset(uplinks)} oifname ${ifset(uplinks)} drop comment "zones never exchange traffic"`);
+  if (filter.isolate.length > 1) forward.push(`\t\tiifname ${ifset(filter.isolate)} oifname ${ifset(filter.isolate)} drop comment "zones never exchange traffic"`);
   forward.push(...jumps);
   // What no rule took: counted, then dropped as the chain's policy would (the default deny, made visible).
   forward.push('\t\tcounter drop comment "ggi: default deny"');
-
-  const out: string[] = [
-    `# ggi: nftables ruleset for ${input.deviceId} (${input.role}); generated from the policy, do not edit`,
-    '# Only the table "inet ggi" is replaced; other tables on the device are left alone.',
-    'table inet ggi',
-    'delete table inet ggi',
-    'table inet ggi {',
-  ];
+  const out: string[] = ['table inet ggi {'];
   out.push(...sets.decls);
   out.push(`\tchain input {\n${input_.join('\n')}\n\t}`);
   out.push(`\tchain forward {\n${forward.join('\n')}\n\t}`);
@@ -464,18 +517,31 @@ export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): s
   return out.join('\n');
 }
 
+/**
+ * The ruleset of one device as a file that replaces only `table inet ggi` (it first creates and deletes that table,
+ * then declares it whole, atomically in one `nft -f`), leaving other tables alone.
+ */
+export function nftablesForDevice(policy: PolicyModel, input: NftDeviceInput): string {
+  return [
+    `# ggi: nftables ruleset for ${input.deviceId} (${input.role}); generated from the policy, do not edit`,
+    '# Only the table "inet ggi" is replaced; other tables on the device are left alone.',
+    'table inet ggi',
+    'delete table inet ggi',
+    nftablesTable(deviceFilter(policy, input)),
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Flat rules for the cloud hub firewall
 
-/** One rule of the flattened policy, in precedence order (first match wins): what the cloud hub's firewall takes. */
 export interface FlatRule {
-  readonly ruleId: string;
-  readonly action: 'pass' | 'drop';
-  readonly proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
-  readonly src: readonly string[];
-  readonly dst: readonly string[];
-  /** '443', '1024-65535', '80,443'; null for every port or a protocol without ports. */
-  readonly dports: string | null;
+  ruleId: string;
+  action: 'pass' | 'drop';
+  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip';
+  src: string[];
+  dst: string[];
+  /** "443" or "1024-65535"; null for every port or a protocol without ports. */
+  dports: string | null;
 }
 
 const FAMILIES: readonly Family[] = [4, 6];

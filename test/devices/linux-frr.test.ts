@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { candidatePath, parseFrrReloadTest, pathspaceLayout, renderDevice, renderFrrConf, renderLinuxFrr } from '../../src/devices';
+import { driverFor } from '../../src/devices';
+import { candidatePath, linuxFrr, linuxFrrHost, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { localRunner, mapLimit } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
@@ -36,7 +37,7 @@ async function checkAll(jobs: Array<{ cmd: string[]; content: string; name: stri
 
 function parserProblems(intents: DeviceIntent[], label: string): Promise<string[]> {
   const jobs = intents.flatMap((i) =>
-    renderLinuxFrr(i).files.map((f) => ({ cmd: f.name === 'frr.conf' ? ['vtysh', '--dryrun', '-f'] : ['nft', '-c', '-f'], content: f.content, name: `${label}-${i.id}-${f.name}` })),
+    renderLinuxFrr(i).documents.map((f) => ({ cmd: f.name === 'frr.conf' ? ['vtysh', '--dryrun', '-f'] : ['nft', '-c', '-f'], content: f.content, name: `${label}-${i.id}-${f.name}` })),
   );
   return checkAll(jobs);
 }
@@ -66,7 +67,7 @@ describe('linux-frr renderer', () => {
   testWith(parsers, 'has the real parsers reject a broken file (the check can fail)', () => {
     const ce = byId.get('ce-gm0001')!;
     expect(check(['vtysh', '--dryrun', '-f'], renderFrrConf(ce).replace('maximum-prefix', 'maximum-prefx'), 'broken.conf')).toContain('Unknown command');
-    expect(check(['nft', '-c', '-f'], ce.nftables.replace('policy drop', 'policy dorp'), 'broken.nft')).not.toBeNull();
+    expect(check(['nft', '-c', '-f'], renderRuleset(ce.filter!).replace('policy drop', 'policy dorp'), 'broken.nft')).not.toBeNull();
   });
 
   testWith(parsers, 'renders files that FRR and nft accept, for every device of the test inventory', async () => {
@@ -82,16 +83,24 @@ describe('linux-frr renderer', () => {
     expect(await parserProblems(example.intents, 'example')).toEqual([]);
   });
 
-  it('validates candidates, activates the live files, and verifies every session', () => {
+  it('is the registered driver of its platform, and says what it can do', () => {
+    expect(driverFor('linux-frr')).toBe(linuxFrr);
+    expect(linuxFrr.capabilities).toEqual({ transport: 'ssh', nativeCommitConfirm: true, validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'] });
+  });
+
+  it('validates candidates, activates the live files, and watches the whole ruleset and FRR configuration', () => {
     const ce = byId.get('ce-gm0001')!;
-    const r = renderDevice(ce, pathspaceLayout('ggi-ce-gm0001-abc123'));
+    const candidate = linuxFrr.render(ce);
+    expect(candidate.documents.map((d) => d.name)).toEqual(['frr.conf', 'ggi.nft']);
+    expect(candidate.documents[1].content).toMatch(/^# ggi: nftables ruleset for ce-gm0001 \(ce\)[^\n]*\n#[^\n]*\nflush ruleset\ntable inet ggi \{\n/);
+    const r = linuxFrrHost(candidate, { pathspace: 'ggi-ce-gm0001-abc123' });
     expect(r.files.map((f) => [f.name, f.path, f.mode])).toEqual([
       ['ggi.nft', '/etc/frr/ggi-ce-gm0001-abc123/ggi.nft', 0o640],
       ['frr.conf', '/etc/frr/ggi-ce-gm0001-abc123/frr.conf', 0o640],
     ]);
     expect(r.files.map((f) => f.candidate)).toEqual(r.files.map((f) => candidatePath(f.path)));
     expect(r.live).toEqual([
-      { name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] },
+      { name: 'nftables', argv: ['nft', '-s', 'list', 'ruleset'] },
       { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show running-config'] },
     ]);
     expect(r.validate).toEqual([
@@ -102,11 +111,13 @@ describe('linux-frr renderer', () => {
       ['nft', '-f', '/etc/frr/ggi-ce-gm0001-abc123/ggi.nft'],
       ['/usr/lib/frr/frr-reload.py', '--reload', '--confdir', '/etc/frr/ggi-ce-gm0001-abc123', '--pathspace', 'ggi-ce-gm0001-abc123', '/etc/frr/ggi-ce-gm0001-abc123/frr.conf'],
     ]);
-    expect(r.verify.sessions).toHaveLength(4);
-    expect(r.verify.sessionsCommand).toEqual(['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show bgp neighbors json']);
-    const up6 = r.verify.advertised.find((a) => a.family === 6 && a.peerDevice === 'border-overheid')!;
+    // On a real router: the system's folders, no pathspace.
+    expect(linuxFrrHost(candidate, { pathspace: null }).files.map((f) => f.path)).toEqual(['/etc/nftables.d/ggi.nft', '/etc/frr/frr.conf']);
+    const exp = candidate.checks as import('../../src/devices/linux-frr/index').FrrExpectations;
+    expect(exp.sessions).toHaveLength(4);
+    const up6 = exp.advertised.find((a) => a.family === 6 && a.peerDevice === 'border-overheid')!;
     expect(up6.prefixes).toEqual(['2a07:3500:4::/46']);
-    const border = renderDevice(byId.get('border-overheid')!).verify;
+    const border = linuxFrr.render(byId.get('border-overheid')!).checks as import('../../src/devices/linux-frr/index').FrrExpectations;
     expect(border.received.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual(['203.0.113.0/28', '203.0.113.16/28']);
     // The border originates nothing: what it sends the KPS is relayed from the CEs.
     expect(border.advertised.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual([]);
@@ -120,9 +131,9 @@ describe('linux-frr renderer', () => {
   });
 
   it('manages only the ruleset on a device without BGP', () => {
-    const radius: DeviceIntent = { ...byId.get('kps')!, id: 'radius-1', role: 'radius', bgp: undefined, managedFiles: ['ggi.nft'] };
+    const radius: DeviceIntent = { ...byId.get('kps')!, id: 'radius-1', role: 'radius', bgp: undefined };
     const r = renderLinuxFrr(radius);
-    expect(r.files.map((f) => f.name)).toEqual(['ggi.nft']);
-    expect(r.verify.sessions).toEqual([]);
+    expect(r.documents.map((f) => f.name)).toEqual(['ggi.nft']);
+    expect((r.checks as import('../../src/devices/linux-frr/index').FrrExpectations).sessions).toEqual([]);
   });
 });

@@ -7,7 +7,10 @@ import { baseFiles, gemeente, ledgerFor, loadFiles } from './fixture';
 // The policy engine is exercised by its own tests; a cheap stand-in keeps these tests about topology and routing
 // (and shows which interfaces the engine is given).
 const nftStub: Partial<IntentDeps> = {
-  prepareNftables: () => ({ findings: [], compile: (input) => `# ${input.deviceId}: ${input.interfaces.map((i) => `${i.name}/${i.kind}/${i.zone ?? '-'}`).join(' ')}\n` }),
+  prepareFilters: () => ({
+    findings: [],
+    compile: (input) => ({ deviceId: input.deviceId, role: input.role, services: [{ interfaces: input.interfaces.map((i) => `${i.name}/${i.kind}/${i.zone ?? '-'}`), proto: 'tcp', ports: [1], comment: 'stub' }], isolate: [], pairs: [] }),
+  }),
 };
 const build = (inv: Inventory, deps: Partial<IntentDeps> = {}) => buildIntents(inv, { deps: { ...nftStub, ...deps } });
 const byId = (intents: DeviceIntent[]) => new Map(intents.map((i) => [i.id, i]));
@@ -170,9 +173,11 @@ describe('buildIntents', () => {
   });
 
   it('hands the policy engine every interface with its kind and zone', () => {
-    expect(m.get('ce-gm0001')!.nftables).toContain('up-overheid/uplink/overheid');
-    expect(m.get('ce-gm0001')!.nftables).toContain('mgmt0/mgmt/-');
-    expect(m.get('ce-gm0001')!.managedFiles).toEqual(['frr.conf', 'ggi.nft']);
+    const seen = m.get('ce-gm0001')!.filter!.services[0].interfaces;
+    expect(seen).toContain('up-overheid/uplink/overheid');
+    expect(seen).toContain('mgmt0/mgmt/-');
+    expect(m.get('ce-gm0001')!.managed).toBe(true);
+    expect(m.get('ce-gm0001')!.platform).toBe('linux-frr');
   });
 
   it('reports a zone without a border as a located finding', () => {
@@ -186,14 +191,18 @@ describe('buildIntents', () => {
   });
 
   it('turns a policy engine failure into a finding, not a crash', () => {
-    const r = build(inv, { prepareNftables: () => ({ findings: [], compile: (i) => { if (i.deviceId === 'kps') throw new Error('no such zone'); return '# ok\n'; } }) });
+    const r = build(inv, { prepareFilters: () => ({ findings: [], compile: (i) => { if (i.deviceId === 'kps') throw new Error('no such zone'); return { deviceId: i.deviceId, role: i.role, services: [], isolate: [], pairs: [] }; } }) });
     expect(r.findings).toEqual([expect.objectContaining({ code: 'INTENT_POLICY_COMPILE', severity: 'error', message: expect.stringContaining("'kps'") })]);
   });
 
   it('uses the real policy engine by default', () => {
     const r = buildIntents(inv);
     const ce = byId(r.intents).get('ce-gm0001')!;
-    expect(ce.nftables).toContain('table inet ggi');
+    // Structured, platform-neutral data: per interface pair, the policy rules with their addresses.
+    expect(ce.filter!.services.map((x) => x.comment)).toEqual(['ssh (management)', 'bgp']);
+    expect(ce.filter!.isolate).toEqual(['up-overheid', 'up-markt']);
+    expect(ce.filter!.pairs.every((p) => p.rules.every((r) => r.src.length > 0 && r.dst.length > 0))).toBe(true);
+    expect(JSON.parse(JSON.stringify(ce.filter))).toEqual(ce.filter);
     expect(formatPrefix(parsePrefix('192.0.2.16/28'))).toBe('192.0.2.16/28');
   });
 });

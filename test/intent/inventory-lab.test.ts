@@ -20,7 +20,7 @@ import { main } from '../../src/cli/main';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { baseFiles, loadFiles, SETTINGS } from './fixture';
 
-const nftStub: Partial<IntentDeps> = { prepareNftables: () => ({ findings: [], compile: (i) => `# ${i.deviceId}\n` }) };
+const nftStub: Partial<IntentDeps> = { prepareFilters: () => ({ findings: [], compile: (i) => ({ deviceId: i.deviceId, role: i.role, services: [], isolate: [], pairs: [] }) }) };
 
 describe('labSpecFromIntents', () => {
   // The lab profile maps the government blocks into 3fff::/20: only then are all addresses lab addresses.
@@ -127,7 +127,7 @@ describe('the lab target', () => {
   it('lists every router with its pinned key, and round-trips through the file', () => {
     const t = labTargetFromState(state, { inventory: '/inv', profile: 'lab' });
     expect(t.devices).toEqual([
-      { id: 'ce-gm0001', role: 'ce', address: '198.19.0.11', port: 22, user: 'root', hostKey: `SHA256:${'A'.repeat(43)}`, hostKeyLine: 'ssh-ed25519 AAAAC3', privateKey: `${dir}/controller_ed25519`, namespace: 'ggi-ce-gm0001-abcdef', pathspace: 'ggi-ce-gm0001-abcdef' },
+      { id: 'ce-gm0001', role: 'ce', address: '198.19.0.11', port: 22, user: 'root', hostKey: `SHA256:${'A'.repeat(43)}`, hostKeyLine: 'ssh-ed25519 AAAAC3', privateKey: `${dir}/controller_ed25519`, namespace: 'ggi-ce-gm0001-abcdef', pathspace: 'ggi-ce-gm0001-abcdef', stateDir: '/var/run/frr/ggi-ce-gm0001-abcdef/ggi' },
     ]);
     expect(readLabTarget(dir)).toBeNull();
     writeLabTarget(dir, t);

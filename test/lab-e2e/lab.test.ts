@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import { candidatePath, renderLinuxFrr } from '../../src/devices';
+import { candidatePath, frrLocations, linuxFrr, linuxFrrHost, vtysh, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { labDeviceLayout, readLabTarget, type LabTarget } from '../../src/lab/inventory-lab';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';
@@ -118,7 +118,7 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
     if (!target) throw new Error('the lab did not come up (see the first test)');
     const byId = new Map(intents.map((i) => [i.id, i]));
     await mapLimit(target.devices, 8, async (d) => {
-      const r = renderLinuxFrr(byId.get(d.id)!, labDeviceLayout(d));
+      const r = linuxFrrHost(linuxFrr.render(byId.get(d.id)!), labDeviceLayout(d));
       for (const f of r.files) {
         // A device without FRR (radius) has no FRR folder yet; the reconciler makes it the same way.
         fs.mkdirSync(path.dirname(f.path), { recursive: true });
@@ -132,9 +132,9 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
     // Sessions come up on BGP's own timers: poll (bounded) until every expected session is Established.
     const pending = async (): Promise<string[]> => {
       const lists = await mapLimit(target!.devices, 8, async (d) => {
-        const v = renderLinuxFrr(byId.get(d.id)!, labDeviceLayout(d)).verify;
-        if (!v.sessionsCommand) return [];
-        const res = await runner.run(v.sessionsCommand, { netns: d.namespace, allowFail: true });
+        const v = linuxFrr.render(byId.get(d.id)!).checks as FrrExpectations;
+        if (v.sessions.length === 0) return [];
+        const res = await runner.run(vtysh(frrLocations(labDeviceLayout(d)), '-c', 'show bgp neighbors json'), { netns: d.namespace, allowFail: true });
         let json: Record<string, { bgpState?: string }> = {};
         try {
           json = JSON.parse(res.stdout);

@@ -2,8 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { reconcileAll, reconcileDevice, type ReconcileOptions } from '../../src/reconciler/apply';
 import { openJournal, readJournal } from '../../src/reconciler/journal';
-import { armScript, activateScript, stageScript, lockAndReadScript, parseRead } from '../../src/reconciler/scripts';
-import { localTransport, TransportError } from '../../src/reconciler/transport';
+import { armScript, activateScript, stageScript, lockAndReadScript, parseRead } from '../../src/devices/posix-host/scripts';
+import type { HostSpec } from '../../src/devices/posix-host';
+import { TransportError } from '../../src/devices/contract';
+import { hostJob, localTransport } from './harness';
+import { secretChangedPlaceholder, secretPlaceholder } from '../../src/devices/contract';
 import { eventually, fileDevice, tmpDir } from './helpers';
 
 /**
@@ -13,13 +16,15 @@ import { eventually, fileDevice, tmpDir } from './helpers';
 describe('reconcile with a local transport', () => {
   let dir: string;
   let opts: ReconcileOptions;
+  let layout: { stateDir: string; lockTtlS: number };
+  const job = (id: string, spec: HostSpec, over: { stateDir?: string } = {}) => hostJob(id, spec, { ...layout, ...over });
   beforeEach(() => {
     dir = tmpDir();
+    layout = { stateDir: path.join(dir, 'state'), lockTtlS: 900 };
     opts = {
       mode: 'apply',
       connect: async () => localTransport(),
       operator: 'tester',
-      layout: { stateDir: path.join(dir, 'state'), lockTtlS: 900 },
       confirmTimeoutS: 30,
       journal: openJournal(path.join(dir, 'journal.jsonl')),
     };
@@ -31,7 +36,7 @@ describe('reconcile with a local transport', () => {
   const activations = () => (fs.existsSync(path.join(dir, 'activations.log')) ? fs.readFileSync(path.join(dir, 'activations.log'), 'utf8').split('\n').filter(Boolean).length : 0);
 
   it('applies, then a second apply changes nothing and touches nothing', async () => {
-    const dev = fileDevice('d1', dir, 'ok v1\n');
+    const dev = job('d1', fileDevice(dir, 'ok v1\n'));
     const plan = await reconcileDevice(dev, { ...opts, mode: 'plan' });
     expect(plan).toMatchObject({ id: 'd1', changed: true, outcome: 'unchanged' });
     expect(fs.existsSync(conf())).toBe(false);
@@ -61,7 +66,7 @@ describe('reconcile with a local transport', () => {
   });
 
   it('detects a hand edit of the live state (files equal) and repairs it', async () => {
-    const dev = fileDevice('d1', dir, 'ok v1\n');
+    const dev = job('d1', fileDevice(dir, 'ok v1\n'));
     expect((await reconcileDevice(dev, opts)).outcome).toBe('applied');
     fs.writeFileSync(running(), 'hand edit\n');
     const drift = await reconcileDevice(dev, { ...opts, mode: 'plan' });
@@ -73,9 +78,9 @@ describe('reconcile with a local transport', () => {
   });
 
   it('a candidate failing validation is never activated', async () => {
-    const good = fileDevice('d1', dir, 'ok v1\n');
+    const good = job('d1', fileDevice(dir, 'ok v1\n'));
     await reconcileDevice(good, opts);
-    const bad = fileDevice('d1', dir, 'broken\n');
+    const bad = job('d1', fileDevice(dir, 'broken\n'));
     const r = await reconcileDevice(bad, opts);
     expect(r).toMatchObject({ outcome: 'rolled-back', step: 'validate' });
     expect(r.reason).toContain('validation failed: grep');
@@ -85,8 +90,8 @@ describe('reconcile with a local transport', () => {
   });
 
   it('a change failing verification is rolled back: previous file and previous live state', async () => {
-    await reconcileDevice(fileDevice('d1', dir, 'ok v1\n'), opts);
-    const failing = fileDevice('d1', dir, 'ok v2\n', { verify: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] });
+    await reconcileDevice(job('d1', fileDevice(dir, 'ok v1\n')), opts);
+    const failing = job('d1', fileDevice(dir, 'ok v2\n', { checks: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] }));
     const r = await reconcileDevice(failing, opts);
     expect(r).toMatchObject({ outcome: 'rolled-back', step: 'verify', changed: true });
     expect(r.reason).toContain('verification failed: never true');
@@ -98,9 +103,9 @@ describe('reconcile with a local transport', () => {
   });
 
   it('a failing first apply deactivates what was not there before', async () => {
-    const dev = fileDevice('d1', dir, 'ok v1\n', { verify: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] });
-    dev.files[0].deactivate = [['rm', '-f', running()]];
-    const r = await reconcileDevice(dev, opts);
+    const spec = fileDevice(dir, 'ok v1\n', { checks: [{ name: 'never true', argv: ['false'], timeoutS: 1 }] });
+    spec.files[0].deactivate = [['rm', '-f', running()]];
+    const r = await reconcileDevice(job('d1', spec), opts);
     expect(r).toMatchObject({ outcome: 'rolled-back', step: 'verify' });
     expect(r.reason).not.toContain('activation failed');
     expect(fs.existsSync(conf())).toBe(false);
@@ -109,19 +114,18 @@ describe('reconcile with a local transport', () => {
   });
 
   it('a failing activation is rolled back', async () => {
-    await reconcileDevice(fileDevice('d1', dir, 'ok v1\n'), opts);
-    const dev = fileDevice('d1', dir, 'ok v2\n');
-    dev.activate = [...dev.activate, ['sh', '-c', 'grep -q v1 "$0"', conf()]];
-    const r = await reconcileDevice(dev, opts);
+    await reconcileDevice(job('d1', fileDevice(dir, 'ok v1\n')), opts);
+    const spec = fileDevice(dir, 'ok v2\n');
+    spec.activate = [...spec.activate, ['sh', '-c', 'grep -q v1 "$0"', conf()]];
+    const r = await reconcileDevice(job('d1', spec), opts);
     expect(r).toMatchObject({ outcome: 'rolled-back', step: 'activate' });
     expect(fs.readFileSync(conf(), 'utf8')).toBe('ok v1\n');
   });
 
   it('without confirmation the on-device timer restores the previous files by itself', async () => {
-    const v1 = fileDevice('d1', dir, 'ok v1\n');
+    const v1 = job('d1', fileDevice(dir, 'ok v1\n'));
     await reconcileDevice(v1, opts);
-    const v2 = fileDevice('d1', dir, 'ok v2\n');
-    const layout = opts.layout!;
+    const v2 = fileDevice(dir, 'ok v2\n');
     const t = localTransport();
     // The controller's steps up to activation, then it "dies" (never confirms).
     const lock = await t.exec('sh -s', { stdin: lockAndReadScript(v2, 'tester', layout) });
@@ -140,7 +144,7 @@ describe('reconcile with a local transport', () => {
   });
 
   it('a held lock makes apply fail without touching the device; a stale one is broken', async () => {
-    const dev = fileDevice('d1', dir, 'ok v1\n');
+    const dev = job('d1', fileDevice(dir, 'ok v1\n'));
     fs.mkdirSync(path.join(dir, 'state', 'lock'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'state', 'lock', 'owner'), 'someone else\n');
     fs.writeFileSync(path.join(dir, 'state', 'lock', 'since'), `${Math.floor(Date.now() / 1000)}\n`);
@@ -155,30 +159,30 @@ describe('reconcile with a local transport', () => {
 
   it('quotes every path: a device folder with spaces and quotes works end to end', async () => {
     const odd = path.join(dir, "it's a \"dir\" $HOME");
-    const dev = fileDevice('d1', odd, 'ok odd\n', { verify: [{ name: 'running', argv: ['test', '-s', path.join(odd, 'running.conf')], timeoutS: 2 }] });
-    dev.files[0].candidate = `${dev.files[0].path}.ggi-candidate`;
-    dev.validate = [['grep', '-q', '^ok', dev.files[0].candidate]];
-    const layout = { stateDir: path.join(odd, "state 'x'"), lockTtlS: 900 };
-    const first = await reconcileDevice(dev, { ...opts, layout });
+    const spec = fileDevice(odd, 'ok odd\n', { checks: [{ name: 'running', argv: ['test', '-s', path.join(odd, 'running.conf')], timeoutS: 2 }] });
+    spec.files[0].candidate = `${spec.files[0].path}.ggi-candidate`;
+    spec.validate = [['grep', '-q', '^ok', spec.files[0].candidate]];
+    const stateDir = path.join(odd, "state 'x'");
+    const dev = job('d1', spec, { stateDir });
+    const first = await reconcileDevice(dev, opts);
     expect(first.reason).toBeUndefined();
     expect(first.outcome).toBe('applied');
     expect(fs.readFileSync(path.join(odd, 'running.conf'), 'utf8')).toBe('ok odd\n');
-    expect((await reconcileDevice(dev, { ...opts, layout })).outcome).toBe('unchanged');
-    const bad = { ...dev, verify: [{ name: 'never', argv: ['false'], timeoutS: 1 }], files: [{ ...dev.files[0], content: 'ok odd v2\n' }] };
-    expect((await reconcileDevice(bad, { ...opts, layout })).outcome).toBe('rolled-back');
+    expect((await reconcileDevice(dev, opts)).outcome).toBe('unchanged');
+    const bad = job('d1', { ...spec, checks: [{ name: 'never', argv: ['false'], timeoutS: 1 }], files: [{ ...spec.files[0], content: 'ok odd v2\n' }] }, { stateDir });
+    expect((await reconcileDevice(bad, opts)).outcome).toBe('rolled-back');
     expect(fs.readFileSync(path.join(odd, 'etc', 'app.conf'), 'utf8')).toBe('ok odd\n');
-    expect(fs.existsSync(`${dev.files[0].path}.ggi-candidate`)).toBe(false);
+    expect(fs.existsSync(`${spec.files[0].path}.ggi-candidate`)).toBe(false);
   });
 
   it('reports unreachable devices and keeps going with the others, in bounded parallel', async () => {
     const dirs = [0, 1, 2, 3].map((i) => path.join(dir, `dev${i}`));
-    const devices = dirs.map((d, i) => fileDevice(`d${i}`, d, `ok ${i}\n`));
+    const devices = dirs.map((d, i) => job(`d${i}`, fileDevice(d, `ok ${i}\n`), { stateDir: path.join(d, 'state') }));
     let inFlight = 0;
     let peak = 0;
     const results = await reconcileAll(devices, {
       ...opts,
       concurrency: 2,
-      layoutFor: (id) => ({ stateDir: path.join(dir, id.replace('d', 'dev'), 'state'), lockTtlS: 900 }),
       connect: async (id) => {
         inFlight++;
         peak = Math.max(peak, inFlight);
@@ -196,5 +200,53 @@ describe('reconcile with a local transport', () => {
     ]);
     expect(results[2].reason).toContain('connection refused');
     expect(peak).toBeLessThanOrEqual(2);
+  });
+
+  it('an observed device (managed: false) is compared read-only and never written', async () => {
+    const observed = hostJob('d1', fileDevice(dir, 'ok v1\n'), layout, false);
+    const plan = await reconcileDevice(observed, { ...opts, mode: 'plan' });
+    expect(plan).toMatchObject({ id: 'd1', changed: true, outcome: 'observed' });
+    expect(plan.files[0].diff).toContain('+ok v1');
+    const r = await reconcileDevice(observed, opts);
+    expect(r).toMatchObject({ outcome: 'observed', changed: true });
+    expect(r.reason).toContain('managed: false');
+    // Nothing on the device: no file, not even ggi's state folder; nothing journaled.
+    expect(fs.existsSync(conf())).toBe(false);
+    expect(fs.existsSync(layout.stateDir)).toBe(false);
+    expect(readJournal(path.join(dir, 'journal.jsonl'))).toEqual([]);
+    // Once the device has what the inventory expects, it is observed as equal.
+    await reconcileDevice(job('d1', fileDevice(dir, 'ok v1\n')), opts);
+    expect(await reconcileDevice(observed, opts)).toMatchObject({ outcome: 'observed', changed: false });
+  });
+
+  it('fills secrets in at apply time, journals only their hashes, and never shows a value in a plan', async () => {
+    const tpl = `ok\nsecret ${secretPlaceholder('radius/nlrs1')}\n`;
+    const secretJob = () => {
+      const j = job('d1', fileDevice(dir, tpl));
+      j.candidate.secrets = [{ id: 'radius/nlrs1', ref: { env: 'NLRS1_SECRET' } }];
+      j.candidate.documents[0].secrets = ['radius/nlrs1'];
+      return j;
+    };
+    let value: string | undefined = 'first-value';
+    const withSecrets: ReconcileOptions = { ...opts, secrets: () => (value === undefined ? { values: new Map(), missing: ['radius/nlrs1: the environment variable NLRS1_SECRET is not set'] } : { values: new Map([['radius/nlrs1', value]]), missing: [] }) };
+    expect((await reconcileDevice(secretJob(), withSecrets)).outcome).toBe('applied');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok\nsecret first-value\n');
+    const entry = readJournal(path.join(dir, 'journal.jsonl'))[0];
+    expect(entry.secrets).toEqual({ 'radius/nlrs1': require('node:crypto').createHash('sha256').update('first-value').digest('hex') });
+    expect(JSON.stringify(entry)).not.toContain('first-value');
+    expect((await reconcileDevice(secretJob(), { ...withSecrets, mode: 'plan' })).changed).toBe(false);
+    // A new value: the plan says that the secret differs, never what either value is.
+    value = 'second-value';
+    const plan = await reconcileDevice(secretJob(), { ...withSecrets, mode: 'plan' });
+    expect(plan.changed).toBe(true);
+    const text = JSON.stringify(plan);
+    expect(text).toContain(secretChangedPlaceholder('radius/nlrs1'));
+    expect(text).not.toMatch(/first-value|second-value/);
+    // A secret missing at apply time: nothing is touched.
+    value = undefined;
+    const r = await reconcileDevice(secretJob(), withSecrets);
+    expect(r).toMatchObject({ outcome: 'rolled-back', step: 'secrets' });
+    expect(r.reason).toContain('NLRS1_SECRET');
+    expect(fs.readFileSync(conf(), 'utf8')).toBe('ok\nsecret first-value\n');
   });
 });

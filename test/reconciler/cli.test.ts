@@ -7,10 +7,13 @@ import { parseCommandArgs, UsageError, UserError } from '../../src/cli/context';
 import { readJournal } from '../../src/reconciler/journal';
 import { readState } from '../../src/lab/state';
 import { readLabTarget } from '../../src/lab/inventory-lab';
-import { testbedMissing } from '../../src/reconciler/testbed';
+import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';
+import { frrCheckList, frrLocations, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import { buildIntents } from '../../src/intent';
+import { loadInventory } from '../../src/model/load';
 
 /**
  * `ggi plan|apply|drift` end to end: the fixture inventory of test/intent (7 routers, FRR + nftables) built as a lab
@@ -84,7 +87,7 @@ describe('plan/apply/drift: usage and input errors (no devices needed)', () => {
     const r = await ggi('plan', ['--inventory', inv, '--format', 'json', '--device', 'ce-gm0001']);
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout);
-    expect(doc.devices).toEqual([{ id: 'ce-gm0001', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured') }]);
+    expect(doc.devices).toEqual([{ id: 'ce-gm0001', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured'), driver: expect.objectContaining({ platform: 'linux-frr' }) }]);
   });
 });
 
@@ -132,7 +135,8 @@ describe('plan/apply/drift on the lab', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.devices.map((d: { id: string }) => d.id)).toEqual(['border-markt', 'border-overheid', 'ce-gm0001', 'ce-gm0002', 'ce-sv0001', 'kps', 'rtr-lv0001']);
     for (const d of doc.devices) {
-      expect(Object.keys(d).sort()).toEqual(['changed', 'files', 'id']);
+      expect(Object.keys(d).sort()).toEqual(['changed', 'driver', 'files', 'id']);
+      expect(d.driver).toEqual({ platform: 'linux-frr', transport: 'ssh', rollback: 'device', validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'], managed: true });
       expect(d.changed).toBe(true);
       for (const f of d.files) expect(f.diff).toMatch(/^--- /);
     }
@@ -162,6 +166,42 @@ describe('plan/apply/drift on the lab', () => {
     expect(journal.every((e) => e.operator === 'cli-test' && e.outcome === 'applied' && e.files.length > 0)).toBe(true);
   });
 
+  it("the verification parses real FRR output (UPDATE_FRR_FIXTURES=1 saves it as test/devices/fixtures/frr-8.4)", async () => {
+    if (!ok) return;
+    // Every check of a CE and of a border holds on the converged lab, judged from what FRR itself prints.
+    const intents = buildIntents(loadInventory(inv, { profile: readLabTarget(labState)!.profile }).inventory!).intents;
+    const seen: Array<{ command: string; expected: string; output: string }> = [];
+    for (const id of ['ce-gm0001', 'border-overheid']) {
+      const exp = linuxFrr.render(intents.find((i) => i.id === id)!).checks as FrrExpectations;
+      const checks = frrCheckList(exp, frrLocations(ns(id)), new Set());
+      expect(checks.length).toBeGreaterThan(2);
+      for (const c of checks) {
+        const out = inNs(id, c.argv);
+        expect([id, c.name, c.missing(out)]).toEqual([id, c.name, []]);
+        seen.push({ command: c.argv[c.argv.length - 1], expected: c.expected, output: out });
+      }
+    }
+    if (process.env.UPDATE_FRR_FIXTURES === '1') {
+      const dir = path.resolve(__dirname, '../devices/fixtures/frr-8.4');
+      fs.mkdirSync(dir, { recursive: true });
+      const version = inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show version']).split('\n')[0];
+      // One fixture per kind of output: the sessions, and the first route check of each kind and family.
+      const write = (name: string, re: RegExp) => {
+        const c = seen.find((x) => re.test(x.command));
+        if (!c) throw new Error(`no check for ${name}`);
+        const expected = c.expected.replace(/^Established: /, '').split(', ');
+        fs.writeFileSync(path.join(dir, name), JSON.stringify({ captured: version, command: c.command, expect: expected, output: JSON.parse(c.output) }, null, 2) + '\n');
+      };
+      write('neighbors.json', /^show bgp neighbors json$/);
+      write('advertised-routes-ipv4.json', /^show bgp ipv4 .* advertised-routes json$/);
+      write('advertised-routes-ipv6.json', /^show bgp ipv6 .* advertised-routes json$/);
+      write('routes-ipv4.json', /^show bgp ipv4 unicast neighbors \S+ routes json$/);
+      write('routes-ipv6.json', /^show bgp ipv6 unicast neighbors \S+ routes json$/);
+    }
+    expect(missingSessions('{}', ['198.18.0.1'])).toHaveLength(1);
+    expect(missingRoutes('{}', 'advertised', ['192.0.2.0/24'])).toHaveLength(1);
+  });
+
   it('drift reports hand edits of the running ruleset and FRR config (exit 4); apply repairs them', async () => {
     if (!ok) return;
     inNs('ce-gm0002', ['nft', 'add', 'table', 'inet', 'ggi']);
@@ -179,6 +219,30 @@ describe('plan/apply/drift on the lab', () => {
     expect(JSON.parse(fix.stdout).devices.filter((x: { outcome: string }) => x.outcome === 'applied').map((x: { id: string }) => x.id)).toEqual(['ce-gm0002', 'kps']);
     expect((await ggi('drift', common)).code).toBe(0);
     expect(inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'show running-config'])).not.toContain('TAMPER');
+  });
+
+  it('state nobody declared is drift: a foreign nftables table and an extra FRR stanza are shown, and apply removes them', async () => {
+    if (!ok) return;
+    inNs('border-markt', ['nft', 'add', 'table', 'inet', 'x']);
+    inNs('border-markt', ['nft', 'add', 'chain', 'inet', 'x', 'handmade']);
+    inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'configure terminal', '-c', 'route-map HANDMADE permit 10']);
+    const plan = await ggi('plan', common);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^border-markt: 1 change \(linux-frr over ssh; validated on the device; rollback by the device's own timer\)$/m);
+    expect(plan.stdout).toContain('-table inet x {');
+    expect(plan.stdout).toContain('-route-map HANDMADE permit 10');
+    const d = await ggi('drift', [...common, '--format', 'json']);
+    expect(d.code).toBe(4);
+    const changed = JSON.parse(d.stdout).devices.filter((x: { changed: boolean }) => x.changed);
+    expect(changed.map((x: { id: string; files: Array<{ path: string }> }) => [x.id, x.files.map((f) => f.path)])).toEqual([
+      ['border-markt', ['live:nftables']],
+      ['ce-gm0001', ['live:frr']],
+    ]);
+    const fix = await ggi('apply', [...common, '--yes', '--format', 'json']);
+    expect(fix.code).toBe(0);
+    expect(inNs('border-markt', ['nft', 'list', 'tables'])).not.toContain('inet x');
+    expect(inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show running-config'])).not.toContain('HANDMADE');
+    expect((await ggi('drift', common)).code).toBe(0);
   });
 
   it('on a terminal, apply shows the plan and asks first', async () => {

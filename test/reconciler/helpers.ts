@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { testbedMissing, testbedNftDevice, testbedRuleset } from '../../src/reconciler/testbed';
-import type { DesiredDevice } from '../../src/reconciler/types';
+import type { HostSpec } from '../../src/devices/posix-host';
+import { testbedMissing, testbedNftDevice, testbedRuleset } from './testbed';
 
 /**
  * Decides at runtime whether the SSH testbed can run: in CI a missing prerequisite (root, sshd, nft) is a failure,
@@ -26,16 +26,15 @@ export function tmpDir(prefix = 'ggi-rc-'): string {
  * A device whose "live state" is a file that activation copies the managed file into (so tests see activation,
  * rollback and drift without nft): `live` is the running config, `conf` the managed file, `log` records activations.
  */
-export function fileDevice(id: string, root: string, content: string, extra: Partial<DesiredDevice> = {}): DesiredDevice {
+export function fileDevice(root: string, content: string, extra: Partial<HostSpec> = {}): HostSpec {
   const conf = path.join(root, 'etc', 'app.conf');
   const live = path.join(root, 'running.conf');
   const log = path.join(root, 'activations.log');
   return {
-    id,
-    files: [{ path: conf, content, mode: 0o640 }],
+    files: [{ name: 'app.conf', path: conf, content, mode: 0o640 }],
     validate: [['grep', '-q', '^ok', conf]],
     activate: [['sh', '-c', `cp "$0" "$1" && echo activated >> "$2"`, conf, live, log]],
-    verify: [],
+    checks: [],
     live: [{ name: 'running', argv: ['cat', live] }],
     ...extra,
   };
@@ -57,20 +56,22 @@ export function nftRuleset(port: number): string {
 }
 
 /** A testbed device managed like a linux-frr router's nftables (see testbedNftDevice), with overrides. */
-export function nftDevice(id: string, root: string, port: number, extra: Partial<DesiredDevice> = {}): DesiredDevice {
+export function nftDevice(id: string, root: string, port: number, extra: Partial<HostSpec> = {}): HostSpec {
   return { ...testbedNftDevice(id, root, port), ...extra };
 }
 
 /**
- * Transpiles src/reconciler (and what it imports) to plain CommonJS in `outDir` with swc, so a test can run the
- * reconciler in a child process and kill it (SIGKILL) mid-apply.
+ * Transpiles the reconciler, the driver contract with the POSIX-host helper, and the test harness to plain CommonJS
+ * in `outDir` (mirroring src/ and test/) with swc, so a test can run the reconciler in a child process and kill it
+ * (SIGKILL) mid-apply.
  */
 export function compileReconciler(outDir: string): void {
   const swc = require('@swc/core') as { transformFileSync(file: string, opts: object): { code: string } };
-  const root = path.resolve(__dirname, '../../src');
-  for (const rel of ['reconciler', 'secrets']) {
-    for (const f of fs.readdirSync(path.join(root, rel)).filter((x) => x.endsWith('.ts'))) {
-      const { code } = swc.transformFileSync(path.join(root, rel, f), { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } });
+  const repo = path.resolve(__dirname, '../..');
+  const folders = ['src/reconciler', 'src/secrets', 'src/devices', 'src/devices/posix-host', 'src/util', 'test/reconciler'];
+  for (const rel of folders) {
+    for (const f of fs.readdirSync(path.join(repo, rel)).filter((x) => x.endsWith('.ts') && !x.endsWith('.test.ts'))) {
+      const { code } = swc.transformFileSync(path.join(repo, rel, f), { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } });
       fs.mkdirSync(path.join(outDir, rel), { recursive: true });
       fs.writeFileSync(path.join(outDir, rel, f.replace(/\.ts$/, '.js')), code);
     }

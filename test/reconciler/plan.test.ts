@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { diffLines, unifiedDiff } from '../../src/reconciler/diff';
-import { livePath, PENDING_ROLLBACK, planDevice } from '../../src/reconciler/plan';
-import { judgeHostKey, loadPrivateKey, normaliseHostHash, fingerprintOfKey, shq, TransportError } from '../../src/reconciler/transport';
-import type { ActualState, DesiredDevice } from '../../src/reconciler/types';
+import { diffLines, unifiedDiff } from '../../src/util/diff';
+import { livePath, PENDING_ROLLBACK, secretChangedPlaceholder, secretPlaceholder, standardDiff, type ActualState, type Candidate } from '../../src/devices';
+import { fillSecrets, maskSecrets, MissingSecretError } from '../../src/devices/secrets';
+import { judgeHostKey, loadPrivateKey, normaliseHostHash, fingerprintOfKey, shq, sshSocket, TransportError } from '../../src/reconciler/transport';
 import { tmpDir } from './helpers';
 
 /** Applies a unified diff (as produced here) to `before`; the test's independent check of the hunks. */
@@ -75,52 +75,75 @@ describe('unified diff', () => {
   });
 });
 
-const dev: DesiredDevice = {
-  id: 'ce-gm0546',
-  files: [
-    { path: '/etc/nftables.d/ggi.nft', content: 'table inet ggi {}\n', mode: 0o644 },
-    { path: '/etc/frr/frr.conf', content: 'router bgp 64512\n', mode: 0o640 },
+const candidate: Candidate = {
+  deviceId: 'ce-gm0546',
+  platform: 'test',
+  documents: [
+    { name: 'ggi.nft', format: 'text', content: 'table inet ggi {}\n' },
+    { name: 'frr.conf', format: 'text', content: 'router bgp 64512\n' },
   ],
-  validate: [],
-  activate: [],
-  verify: [],
-  live: [{ name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] }],
+  secrets: [],
+  checks: null,
 };
 
-function actual(over: Partial<ActualState> = {}): ActualState {
+function actual(over: { files?: Record<string, string | null>; live?: string; recorded?: string | null; pendingRollback?: boolean } = {}): ActualState {
+  const files = over.files ?? { 'ggi.nft': 'table inet ggi {}\n', 'frr.conf': 'router bgp 64512\n' };
+  const where: Record<string, string> = { 'ggi.nft': '/etc/nftables.d/ggi.nft', 'frr.conf': '/etc/frr/frr.conf' };
   return {
-    files: { '/etc/nftables.d/ggi.nft': 'table inet ggi {}\n', '/etc/frr/frr.conf': 'router bgp 64512\n' },
-    live: { nftables: 'table inet ggi {\n}\n' },
-    recordedLive: { nftables: 'table inet ggi {\n}\n' },
-    pendingRollback: false,
-    ...over,
+    documents: Object.entries(files).map(([name, content]) => ({ name, location: where[name] ?? name, content })),
+    live: [{ name: 'nftables', now: over.live ?? 'table inet ggi {\n}\n', recorded: over.recorded === undefined ? 'table inet ggi {\n}\n' : over.recorded }],
+    pendingRollback: over.pendingRollback ?? false,
   };
 }
 
-describe('planDevice', () => {
-  it('reports unchanged when files and recorded live state match', () => {
-    expect(planDevice(dev, actual())).toEqual({ id: 'ce-gm0546', changed: false, files: [] });
+describe('the standard diff (Driver.diff)', () => {
+  it('reports nothing when documents and recorded live state match', () => {
+    expect(standardDiff(candidate, actual())).toEqual([]);
   });
 
-  it('lists changed files in path order with their diffs', () => {
-    const p = planDevice(dev, actual({ files: { '/etc/nftables.d/ggi.nft': null, '/etc/frr/frr.conf': 'router bgp 1\n' } }));
-    expect(p.changed).toBe(true);
-    expect(p.files.map((f) => f.path)).toEqual(['/etc/frr/frr.conf', '/etc/nftables.d/ggi.nft']);
-    expect(p.files[0].diff).toContain('-router bgp 1\n+router bgp 64512\n');
-    expect(p.files[1].diff).toContain('--- /dev/null');
+  it('lists changed documents in location order with their diffs', () => {
+    const p = standardDiff(candidate, actual({ files: { 'ggi.nft': null, 'frr.conf': 'router bgp 1\n' } }));
+    expect(p.map((f) => f.path)).toEqual(['/etc/frr/frr.conf', '/etc/nftables.d/ggi.nft']);
+    expect(p[0].diff).toContain('-router bgp 1\n+router bgp 64512\n');
+    expect(p[1].diff).toContain('--- /dev/null');
   });
 
-  it('reports a hand-edited live state as drift, even with equal files', () => {
-    const p = planDevice(dev, actual({ live: { nftables: 'table inet ggi {\n  chain x {}\n}\n' } }));
-    expect(p.changed).toBe(true);
-    expect(p.files).toEqual([{ path: livePath('nftables'), diff: expect.stringContaining('-  chain x {}') }]);
+  it('removes a document the device has and the candidate does not declare', () => {
+    const p = standardDiff(candidate, actual({ files: { 'ggi.nft': 'table inet ggi {}\n', 'frr.conf': 'router bgp 64512\n', extra: 'x\n' } }));
+    expect(p).toEqual([{ path: 'extra', diff: expect.stringContaining('+++ /dev/null') }]);
+  });
+
+  it('reports a hand-edited live state as drift, even with equal documents', () => {
+    const p = standardDiff(candidate, actual({ live: 'table inet ggi {\n  chain x {}\n}\n' }));
+    expect(p).toEqual([{ path: livePath('nftables'), diff: expect.stringContaining('-  chain x {}') }]);
   });
 
   it('ignores the live state before ggi has recorded it, and reports a pending rollback', () => {
-    expect(planDevice(dev, actual({ recordedLive: { nftables: null }, live: { nftables: 'anything' } })).changed).toBe(false);
-    const p = planDevice(dev, actual({ pendingRollback: true }));
-    expect(p.changed).toBe(true);
-    expect(p.files[0].path).toBe(PENDING_ROLLBACK);
+    expect(standardDiff(candidate, actual({ recorded: null, live: 'anything' }))).toEqual([]);
+    const p = standardDiff(candidate, actual({ pendingRollback: true }));
+    expect(p[0].path).toBe(PENDING_ROLLBACK);
+  });
+});
+
+describe('secrets in documents', () => {
+  const tpl = `server nlrs1 {\n  secret ${secretPlaceholder('radius/nlrs1')}\n}\n`;
+  const values = new Map([['radius/nlrs1', 's3cr3t-value']]);
+
+  it('fills placeholders for upload and refuses a missing value', () => {
+    expect(fillSecrets(tpl, values)).toBe('server nlrs1 {\n  secret s3cr3t-value\n}\n');
+    expect(fillSecrets(tpl, values, (v) => `"${v}"`)).toContain('secret "s3cr3t-value"');
+    expect(() => fillSecrets(tpl, new Map())).toThrow(MissingSecretError);
+  });
+
+  it('masks the value read back, and says that a different value differs without showing it', () => {
+    expect(maskSecrets(fillSecrets(tpl, values), tpl, values)).toBe(tpl);
+    const other = maskSecrets('server nlrs1 {\n  secret hand-set-other\n}\n', tpl, values);
+    expect(other).toBe(`server nlrs1 {\n  secret ${secretChangedPlaceholder('radius/nlrs1')}\n}\n`);
+    expect(other).not.toContain('hand-set-other');
+    // Without the values (plan without secrets) the device's value is hidden all the same.
+    expect(maskSecrets('server nlrs1 {\n  secret whatever\n}\n', tpl, new Map())).toBe(tpl);
+    // A value anywhere else is masked too.
+    expect(maskSecrets('# s3cr3t-value\n', null, values)).toBe(`# ${secretPlaceholder('radius/nlrs1')}\n`);
   });
 });
 
@@ -162,6 +185,19 @@ describe('host key policy', () => {
     expect(loadPrivateKey({ env: 'K' }, { K: 'abc' })).toBe('abc\n');
     expect(() => loadPrivateKey({ env: 'K' }, {})).toThrow(/K is not set/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the socket under an ssh2 connection (the one use of ssh2 internals)', () => {
+    const { Client } = require('ssh2') as { Client: new () => { connect(o: object): void; on(e: string, f: () => void): void; end(): void } };
+    const c = new Client();
+    c.on('error', () => undefined);
+    c.connect({ host: '127.0.0.1', port: 9, username: 'x', readyTimeout: 1000 });
+    const sock = sshSocket(c);
+    expect(sock).toBeDefined();
+    expect(typeof sock!.destroy).toBe('function');
+    sock!.destroy();
+    expect(sshSocket(null)).toBeUndefined();
+    expect(sshSocket({})).toBeUndefined();
   });
 
   it('quotes shell words safely', () => {

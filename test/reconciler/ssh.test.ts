@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import { reconcileAll, type ReconcileOptions } from '../../src/reconciler/apply';
 import { openJournal, readJournal } from '../../src/reconciler/journal';
 import { connectSsh, TransportError, type SshTarget } from '../../src/reconciler/transport';
-import { testbedUp, type Testbed } from '../../src/reconciler/testbed';
+import type { HostSpec } from '../../src/devices/posix-host';
+import { hostJob } from './harness';
 import { compileReconciler, eventually, nftDevice, nftRuleset, testbedAvailable, tmpDir } from './helpers';
+import { testbedUp, type Testbed } from './testbed';
 
 /** The reconciler against real sshd and nftables in network namespaces (root; CI fails without it). */
 const available = testbedAvailable('reconciler over SSH');
@@ -32,7 +34,6 @@ function options(over: Partial<ReconcileOptions> = {}): ReconcileOptions {
     mode: 'apply',
     connect: (id) => connectSsh(target(id), { connectTimeoutMs: 5000 }),
     operator: 'ssh-test',
-    layoutFor: (id) => ({ stateDir: `${tb.devices.find((x) => x.id === id)!.root}/state`, lockTtlS: 900 }),
     confirmTimeoutS: 60,
     journal: openJournal(path.join(work, 'journal.jsonl')),
     ...over,
@@ -40,6 +41,8 @@ function options(over: Partial<ReconcileOptions> = {}): ReconcileOptions {
 }
 
 const root = (id: string) => tb.devices.find((x) => x.id === id)!.root;
+const job = (id: string, spec: HostSpec) => hostJob(id, spec, { stateDir: `${root(id)}/state` });
+const nftJob = (id: string, port: number, extra: Partial<HostSpec> = {}) => job(id, nftDevice(id, root(id), port, extra));
 const liveRuleset = (id: string) => tb.inDevice(id, ['nft', '-s', 'list', 'table', 'inet', 'ggi']);
 
 /** This process's TCP connections to address:port (ss in the root namespace; orphaned sockets belong to no process). */
@@ -116,7 +119,7 @@ describe('host key pinning', () => {
 describe('apply over SSH', () => {
   it('applies, then a second apply is unchanged and touches nothing', async () => {
     if (!available) return;
-    const devices = ['r0', 'r1', 'r2'].map((id) => nftDevice(id, root(id), 1000));
+    const devices = ['r0', 'r1', 'r2'].map((id) => nftJob(id, 1000));
     const first = await reconcileAll(devices, options());
     expect(first.map((r) => r.outcome)).toEqual(['applied', 'applied', 'applied']);
     expect(liveRuleset('r1')).toContain('tcp dport 1000 counter accept');
@@ -133,7 +136,7 @@ describe('apply over SSH', () => {
 
   it('finds a hand edit of the running ruleset or of the file as drift, and apply repairs both', async () => {
     if (!available) return;
-    const devices = ['r0', 'r1', 'r2'].map((id) => nftDevice(id, root(id), 1000));
+    const devices = ['r0', 'r1', 'r2'].map((id) => nftJob(id, 1000));
     tb.inDevice('r0', ['nft', 'add', 'rule', 'inet', 'ggi', 'input', 'tcp', 'dport', '6666', 'accept']);
     fs.writeFileSync(`${root('r1')}/ggi.nft`, nftRuleset(7777));
     const drift = await reconcileAll(devices, options({ mode: 'plan' }));
@@ -150,7 +153,7 @@ describe('apply over SSH', () => {
     if (!available) return;
     tb.stopSshd('r1');
     try {
-      const devices = ['r0', 'r1', 'r2'].map((id) => nftDevice(id, root(id), 2000));
+      const devices = ['r0', 'r1', 'r2'].map((id) => nftJob(id, 2000));
       const res = await reconcileAll(devices, options());
       expect(res.map((r) => r.outcome)).toEqual(['applied', 'unreachable', 'applied']);
       expect(res[1].reason).toMatch(/UNREACHABLE/);
@@ -162,8 +165,8 @@ describe('apply over SSH', () => {
 
   it('rolls back a change that fails verification: previous file and previous running ruleset', async () => {
     if (!available) return;
-    await reconcileAll([nftDevice('r1', root('r1'), 2000)], options());
-    const bad = nftDevice('r1', root('r1'), 3000, { verify: [{ name: 'port 3000 must be absent', argv: ['sh', '-c', '! nft list table inet ggi | grep -q 3000'], timeoutS: 1 }] });
+    await reconcileAll([nftJob('r1', 2000)], options());
+    const bad = nftJob('r1', 3000, { checks: [{ name: 'port 3000 must be absent', argv: ['sh', '-c', '! nft list table inet ggi | grep -q 3000'], timeoutS: 1 }] });
     const [res] = await reconcileAll([bad], options());
     expect(res.outcome).toBe('rolled-back');
     expect(res.reason).toContain('port 3000 must be absent');
@@ -175,9 +178,9 @@ describe('apply over SSH', () => {
 
   it('a candidate the device rejects is never activated', async () => {
     if (!available) return;
-    const dev = nftDevice('r2', root('r2'), 2000);
-    dev.files[0].content = 'table inet ggi { chain input { this is not nftables } }\n';
-    const [res] = await reconcileAll([dev], options());
+    const spec = nftDevice('r2', root('r2'), 2000);
+    spec.files[0].content = 'table inet ggi { chain input { this is not nftables } }\n';
+    const [res] = await reconcileAll([job('r2', spec)], options());
     expect(res).toMatchObject({ outcome: 'rolled-back', step: 'validate' });
     expect(liveRuleset('r2')).toContain('dport 2000');
   });
@@ -186,16 +189,17 @@ describe('apply over SSH', () => {
     if (!available) return;
     const out = tmpDir('ggi-rc-js-');
     compileReconciler(out);
-    const stuck = nftDevice('r0', root('r0'), 4000, { verify: [{ name: 'never', argv: ['test', '-e', '/nonexistent'], timeoutS: 120 }] });
+    const stuck = nftDevice('r0', root('r0'), 4000, { checks: [{ name: 'never', argv: ['test', '-e', '/nonexistent'], timeoutS: 120 }] });
     const cfg = path.join(out, 'cfg.json');
     fs.writeFileSync(cfg, JSON.stringify({ device: stuck, target: target('r0'), stateDir: `${root('r0')}/state` }), { mode: 0o600 });
     const driver = `
       const fs = require('fs');
-      const { reconcileAll } = require(${JSON.stringify(path.join(out, 'reconciler', 'apply.js'))});
-      const { connectSsh } = require(${JSON.stringify(path.join(out, 'reconciler', 'transport.js'))});
+      const { reconcileAll } = require(${JSON.stringify(path.join(out, 'src', 'reconciler', 'apply.js'))});
+      const { connectSsh } = require(${JSON.stringify(path.join(out, 'src', 'reconciler', 'transport.js'))});
+      const { hostJob } = require(${JSON.stringify(path.join(out, 'test', 'reconciler', 'harness.js'))});
       const c = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
-      reconcileAll([c.device], { mode: 'apply', connect: () => connectSsh(c.target), operator: 'doomed', confirmTimeoutS: 4,
-        layout: { stateDir: c.stateDir, lockTtlS: 900 }, onStep: (id, s) => process.stdout.write('STEP ' + s + '\\n') });`;
+      reconcileAll([hostJob('r0', c.device, { stateDir: c.stateDir })], { mode: 'apply', connect: () => connectSsh(c.target), operator: 'doomed', confirmTimeoutS: 4,
+        verifyTimeoutS: 120, onStep: (id, s) => process.stdout.write('STEP ' + s + '\\n') });`;
     const child = spawn(process.execPath, ['-e', driver, cfg], { env: { ...process.env, NODE_PATH: path.resolve(__dirname, '../../node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = '';
     child.stdout.on('data', (b) => (seen += b));
@@ -208,7 +212,7 @@ describe('apply over SSH', () => {
     expect(fs.readFileSync(`${root('r0')}/ggi.nft`, 'utf8')).toBe(nftRuleset(2000));
     expect(fs.readFileSync(`${root('r0')}/state/rollbacks.log`, 'utf8')).toContain('restored by timer');
     // And the device converges normally afterwards.
-    expect((await reconcileAll([nftDevice('r0', root('r0'), 2000)], options()))[0].outcome).toBe('unchanged');
+    expect((await reconcileAll([nftJob('r0', 2000)], options()))[0].outcome).toBe('unchanged');
     fs.rmSync(out, { recursive: true, force: true });
   });
 });

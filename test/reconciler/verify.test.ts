@@ -1,7 +1,6 @@
-import { desiredFromRendered } from '../../src/reconciler/desired';
-import { evaluateCheck, missingRoutes, missingSessions } from '../../src/reconciler/verify';
+import { frrCheckList, frrLocations, missingRoutes, missingSessions, pollFrrChecks, type FrrExpectations } from '../../src/devices/linux-frr/index';
+import type { ShellTransport } from '../../src/devices';
 import { inventoryTargets, labTargets, readKnownHosts, recordKnownHosts } from '../../src/reconciler/targets';
-import { pathspaceLayout, type RenderedDevice } from '../../src/devices';
 import type { DeviceIntent } from '../../src/intent';
 import { tmpDir } from './helpers';
 
@@ -26,68 +25,56 @@ describe('verification of FRR JSON', () => {
     expect(missingRoutes('{}', 'received', ['198.51.100.0/24'])).toEqual(['198.51.100.0/24']);
   });
 
-  it('does not wait for peers on devices that failed in the same run', () => {
-    const check = { kind: 'bgp-sessions' as const, name: 's', argv: [], peers: [{ address: '2001:db8::1', device: 'border' }, { address: '198.18.0.1', device: 'kps' }] };
-    expect(evaluateCheck(check, neighbors)).toEqual(['2001:db8::1 (Active)']);
-    expect(evaluateCheck(check, neighbors, new Set(['border']))).toEqual([]);
-    const routes = { kind: 'bgp-routes' as const, name: 'r', argv: [], direction: 'received' as const, prefixes: ['192.0.2.0/24'], peerDevice: 'kps' };
-    expect(evaluateCheck(routes, '{}')).toEqual(['192.0.2.0/24']);
-    expect(evaluateCheck(routes, '{}', new Set(['kps']))).toEqual([]);
-    expect(evaluateCheck({ ...routes, peerDevice: 'border', relayed: true }, '{}', new Set(['ce-9']))).toEqual([]);
-    expect(evaluateCheck({ ...routes, peerDevice: 'border' }, '{}', new Set(['ce-9']))).toEqual(['192.0.2.0/24']);
-  });
-});
-
-describe('desiredFromRendered', () => {
-  const layout = pathspaceLayout('ggi-ce-1');
-  const rendered: RenderedDevice = {
-    files: [
-      { name: 'ggi.nft', path: '/etc/frr/ggi-ce-1/ggi.nft', candidate: '/etc/frr/ggi-ce-1/ggi.nft.ggi-candidate', content: 'table inet ggi {}\n', mode: 0o640 },
-      { name: 'frr.conf', path: '/etc/frr/ggi-ce-1/frr.conf', candidate: '/etc/frr/ggi-ce-1/frr.conf.ggi-candidate', content: 'router bgp 1\n', mode: 0o640 },
+  const exp: FrrExpectations = {
+    sessions: [
+      { peer: '2001:db8::1', family: 6, peerDevice: 'border', remoteAsn: 64500 },
+      { peer: '198.18.0.1', family: 4, peerDevice: 'kps', remoteAsn: 64500 },
     ],
-    live: [
-      { name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] },
-      { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-1', '-c', 'show running-config'] },
-    ],
-    validate: [['nft', '-c', '-f', '/etc/frr/ggi-ce-1/ggi.nft.ggi-candidate']],
-    activate: [['nft', '-f', '/etc/frr/ggi-ce-1/ggi.nft']],
-    verify: {
-      sessions: [{ peer: '198.18.0.0', family: 4, peerDevice: 'border-overheid', remoteAsn: 64500 }],
-      sessionsCommand: ['vtysh', '-N', 'ggi-ce-1', '-c', 'show bgp neighbors json'],
-      advertised: [{ peer: '198.18.0.0', family: 4, peerDevice: 'border-overheid', prefixes: ['192.0.2.0/24'], command: ['vtysh', '-c', 'adv'] }],
-      relayed: [{ peer: '198.18.0.0', family: 4, peerDevice: 'border-overheid', prefixes: ['198.51.100.0/24'], command: ['vtysh', '-c', 'adv'] }],
-      received: [{ peer: '198.18.0.0', family: 4, peerDevice: 'border-overheid', prefixes: [], command: ['vtysh', '-c', 'rcv'] }],
-      frrDriftCommand: null,
-      nftListCommand: ['nft', 'list', 'table', 'inet', 'ggi'],
-      nftTable: { family: 'inet', name: 'ggi' },
-    },
+    advertised: [],
+    relayed: [{ peer: '198.18.0.1', family: 4, peerDevice: 'border', prefixes: ['198.51.100.0/24'] }],
+    received: [{ peer: '198.18.0.1', family: 4, peerDevice: 'kps', prefixes: ['192.0.2.0/24'] }],
   };
+  const paths = frrLocations({ pathspace: 'ggi-ce-1' });
 
-  it('stages candidates where the renderer validates them and verifies sessions, routes and the ruleset', () => {
-    const d = desiredFromRendered('ce-1', rendered, layout, 30);
-    expect(d.files.map((f) => f.candidate)).toEqual(['/etc/frr/ggi-ce-1/ggi.nft.ggi-candidate', '/etc/frr/ggi-ce-1/frr.conf.ggi-candidate']);
-    expect(d.verify.map((v) => v.kind)).toEqual(['command', 'bgp-sessions', 'bgp-routes', 'bgp-routes']);
-    expect(d.verify.map((v) => v.kind === 'bgp-routes' && v.relayed === true)).toEqual([false, false, false, true]);
-    expect(d.verify.every((v) => v.timeoutS === 30)).toBe(true);
-    expect(d.live).toEqual([
-      { name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] },
-      { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-1', '-c', 'show running-config'] },
-    ]);
-    expect(d.files[0].deactivate).toEqual([['sh', '-c', '! nft list table inet ggi >/dev/null 2>&1 || nft delete table inet ggi']]);
-    // The renderer's probes are the ones recorded and compared.
-    expect(desiredFromRendered('ce-1', { ...rendered, live: [{ name: 'x', argv: ['true'] }] }, layout).live).toEqual([{ name: 'x', argv: ['true'] }]);
+  it('does not wait for peers on devices that failed in the same run', () => {
+    const names = (excused: string[]) => frrCheckList(exp, paths, new Set(excused)).map((c) => c.name);
+    expect(names([])).toEqual(['BGP sessions established', 'prefixes relayed to border (198.18.0.1)', 'prefixes received from kps (198.18.0.1)']);
+    // A failed peer is not waited for; relayed prefixes are excused by a failure anywhere.
+    expect(names(['kps'])).toEqual(['BGP sessions established']);
+    expect(names(['ce-9'])).toEqual(['BGP sessions established', 'prefixes received from kps (198.18.0.1)']);
+    const sessions = frrCheckList(exp, paths, new Set(['border']))[0];
+    expect(sessions.argv).toEqual(['vtysh', '-N', 'ggi-ce-1', '-c', 'show bgp neighbors json']);
+    expect(sessions.missing(neighbors)).toEqual([]);
+    expect(frrCheckList(exp, paths, new Set())[0].missing(neighbors)).toEqual(['2001:db8::1 (Active)']);
+  });
+
+  it('polls the device until the checks hold or the deadline passes, and names what is missing', async () => {
+    let calls = 0;
+    const t = {
+      kind: 'ssh',
+      hostKey: 'test',
+      exec: async (cmd: string) => {
+        calls++;
+        if (cmd.includes('neighbors json')) return { code: 0, stdout: calls > 2 ? JSON.stringify({ '198.18.0.1': { bgpState: 'Established' } }) : neighbors.replace('Established', 'Connect'), stderr: '' };
+        return { code: 0, stdout: '{}', stderr: '' };
+      },
+    } as unknown as ShellTransport;
+    const only4: FrrExpectations = { ...exp, sessions: [exp.sessions[1]], relayed: [] };
+    const res = await pollFrrChecks(t, only4, paths, { deadline: Date.now() + 5000, excused: new Set(), intervalMs: 10 });
+    expect(res[0]).toMatchObject({ name: 'BGP sessions established', ok: true });
+    expect(res[1]).toMatchObject({ ok: false, observed: 'missing 192.0.2.0/24' });
   });
 });
 
 describe('targets', () => {
   it('maps the lab target, pinning its host keys and keeping state per device', () => {
-    const t = labTargets({ devices: [{ id: 'ce-1', address: '198.18.220.11', port: 22, user: 'root', hostKey: 'SHA256:x', privateKey: '/s/key', pathspace: 'ggi-ce-1' }] });
-    expect(t.get('ce-1')).toMatchObject({ host: '198.18.220.11', hostKey: 'SHA256:x', privateKey: { file: '/s/key' }, stateDir: '/var/run/frr/ggi-ce-1/ggi', render: { pathspace: 'ggi-ce-1' } });
+    const t = labTargets({ stateDir: '/lab', devices: [{ id: 'ce-1', address: '198.18.220.11', port: 22, user: 'root', hostKey: 'SHA256:x', privateKey: '/s/key', pathspace: 'ggi-ce-1', stateDir: '/run/x/ggi' }] });
+    expect(t.get('ce-1')).toMatchObject({ host: '198.18.220.11', hostKey: 'SHA256:x', privateKey: { file: '/s/key' }, layout: { stateDir: '/run/x/ggi', pathspace: 'ggi-ce-1' } });
   });
 
   it('uses the inventory, the key from the environment, and keys accepted while onboarding', () => {
     const intent = { id: 'ce-1', management: { address: '192.0.2.1', port: 22, user: 'ggi' } } as unknown as DeviceIntent;
-    expect(inventoryTargets([intent], {}, {}).get('ce-1')).toMatchObject({ hostKey: undefined, privateKey: null, stateDir: '/var/lib/ggi' });
+    expect(inventoryTargets([intent], {}, {}).get('ce-1')).toMatchObject({ hostKey: undefined, privateKey: null, layout: { stateDir: '/var/lib/ggi', pathspace: null } });
     expect(inventoryTargets([intent], { GGI_SSH_KEY_FILE: '/k' }, { 'ce-1': 'SHA256:y' }).get('ce-1')).toMatchObject({ hostKey: 'SHA256:y', privateKey: { file: '/k' } });
     const dir = tmpDir();
     recordKnownHosts(dir, { b: 'SHA256:b' });

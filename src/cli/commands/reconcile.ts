@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagBool, flagInt, flagList, flagString, type FlagSpec, UsageError, UserError } from '../context';
-import type { DeviceResult, DesiredDevice } from '../../reconciler/types';
+import type { DeviceJob, DeviceResult } from '../../reconciler/types';
 import type { DeviceTarget } from '../../reconciler/targets';
 import { FORMAT_FLAG, printJson } from '../report/output';
 
@@ -31,7 +31,7 @@ const APPLY: Record<string, FlagSpec> = {
 type Mode = 'plan' | 'apply' | 'drift';
 
 interface Prepared {
-  desired: DesiredDevice[];
+  jobs: DeviceJob[];
   targets: Map<string, DeviceTarget>;
   stateDir: string;
   /** Devices of the selection that cannot be worked on (no target), as results. */
@@ -42,8 +42,7 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
   const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
   const { hasErrors } = require('../../model/finding') as typeof import('../../model/finding');
   const { buildIntents } = require('../../intent') as typeof import('../../intent');
-  const { renderDevice } = require('../../devices') as typeof import('../../devices');
-  const { desiredFromRendered } = require('../../reconciler/desired') as typeof import('../../reconciler/desired');
+  const { driverFor } = require('../../devices') as typeof import('../../devices');
   const tg = require('../../reconciler/targets') as typeof import('../../reconciler/targets');
 
   const stateDir = path.resolve(ctx.io.cwd, String(ctx.args.flags.state));
@@ -80,8 +79,8 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
   const intents = built.intents.filter((i) => wanted.length === 0 || wanted.includes(i.id));
 
   const targets = lab ? tg.labTargets(lab) : tg.inventoryTargets(intents, ctx.io.env, tg.readKnownHosts(stateDir));
-  const verifyTimeoutS = mode === 'apply' ? flagInt(ctx.args, 'verify-timeout', 1, 3600) : undefined;
-  const desired: DesiredDevice[] = [];
+  const confirmTimeoutS = mode === 'apply' ? (flagInt(ctx.args, 'confirm-timeout', 5, 86400) ?? 300) : 300;
+  const jobs: DeviceJob[] = [];
   const skipped: DeviceResult[] = [];
   for (const intent of intents) {
     const t = targets.get(intent.id);
@@ -90,9 +89,16 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
       if (wanted.includes(intent.id)) skipped.push({ id: intent.id, changed: false, files: [], outcome: 'unreachable', reason: `device ${intent.id} is not part of target ${targetName}` });
       continue;
     }
-    desired.push(desiredFromRendered(intent.id, renderDevice(intent, t.render), t.render, verifyTimeoutS));
+    const driver = driverFor(intent.platform);
+    if (!driver) {
+      skipped.push({ id: intent.id, changed: false, files: [], outcome: 'unreachable', reason: `ggi has no driver for platform ${intent.platform}` });
+      continue;
+    }
+    // A lock outlives the longest apply: twice the confirm timeout, at least the default.
+    const layout = { ...t.layout, lockTtlS: Math.max(t.layout.lockTtlS, confirmTimeoutS * 2) };
+    jobs.push({ id: intent.id, driver, candidate: driver.render(intent), layout, managed: intent.managed });
   }
-  return { desired, targets, stateDir, skipped };
+  return { jobs, targets, stateDir, skipped };
 }
 
 async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
@@ -107,15 +113,17 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
   const prep = prepare(ctx, mode);
 
   const { reconcileAll } = require('../../reconciler/apply') as typeof import('../../reconciler/apply');
-  const { connectSsh, loadPrivateKey } = require('../../reconciler/transport') as typeof import('../../reconciler/transport');
+  const { connectSsh, loadPrivateKey, TransportError } = require('../../reconciler/transport') as typeof import('../../reconciler/transport');
   const { openJournal, operatorName } = require('../../reconciler/journal') as typeof import('../../reconciler/journal');
   const { recordKnownHosts } = require('../../reconciler/targets') as typeof import('../../reconciler/targets');
+  const { filePendingStore } = require('../../reconciler/pending') as typeof import('../../reconciler/pending');
+  const { readSecret } = require('../../secrets') as typeof import('../../secrets');
 
   const accepted: Record<string, string> = {};
-  const connect = async (id: string) => {
+  const connect = async (id: string, kind: import('../../devices/contract').TransportKind): Promise<import('../../devices/contract').Transport> => {
     const t = prep.targets.get(id)!;
+    if (kind !== 'ssh') throw new TransportError('UNREACHABLE', `${id}: no ${kind} endpoint is known for this device`);
     if (!t.privateKey) {
-      const { TransportError } = require('../../reconciler/transport') as typeof import('../../reconciler/transport');
       throw new TransportError('PRIVATE_KEY', `${id}: no SSH key configured (management.privateKey in the inventory, or GGI_SSH_KEY_FILE)`);
     }
     const key = loadPrivateKey(t.privateKey, ctx.io.env, ctx.io.cwd);
@@ -124,25 +132,40 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
     return tr;
   };
   const operator = operatorName(ctx.io.env, ctx.io.cwd);
+  // Secrets are read at apply time from the environment or owner-only files; what is missing is named, never a value.
+  const secrets = (job: DeviceJob) => {
+    const values = new Map<string, string>();
+    const missing: string[] = [];
+    for (const u of job.candidate.secrets) {
+      try {
+        values.set(u.id, readSecret(u.ref, ctx.io.env, ctx.io.cwd));
+      } catch (e) {
+        missing.push(`${u.id}: ${(e as Error).message}`);
+      }
+    }
+    return { values, missing };
+  };
   const base = {
     connect,
     concurrency,
     operator,
     confirmTimeoutS,
-    layoutFor: (id: string) => ({ stateDir: prep.targets.get(id)!.stateDir, lockTtlS: Math.max(900, confirmTimeoutS * 2) }),
+    secrets,
+    pending: filePendingStore(path.join(prep.stateDir, 'pending')),
     now: () => ctx.io.now(),
   };
   const progress = ctx.io.isTTY && format === 'text';
   const onDevice = progress ? (r: DeviceResult, done: number, total: number) => ctx.io.stderr(`[${done}/${total}] ${r.id}: ${r.outcome === 'unchanged' && r.changed ? 'differs' : r.outcome}\n`) : undefined;
 
+  const drivers = new Map(prep.jobs.map((j) => [j.id, driverInfo(j)]));
   let results: DeviceResult[];
   if (mode === 'apply') {
     if (!flagBool(ctx.args, 'yes')) {
-      const planned = await reconcileAll(prep.desired, { ...base, mode: 'plan' });
-      const changing = planned.filter((r) => r.changed);
+      const planned = await reconcileAll(prep.jobs, { ...base, mode: 'plan' });
+      const changing = planned.filter((r) => r.changed && r.outcome !== 'observed');
       // With --format json stdout holds only the one document: the plan to confirm goes to the terminal's stderr.
       const show = format === 'json' ? ctx.io.stderr : ctx.io.stdout;
-      show(renderPlanText(planned.filter((r) => r.changed || r.outcome === 'unreachable')));
+      show(renderPlanText(planned.filter((r) => (r.changed && r.outcome !== 'observed') || r.outcome === 'unreachable'), drivers));
       if (changing.length === 0) {
         show('nothing to change\n');
         if (format === 'json') printJson(ctx.io, { devices: planned.map((r) => ({ id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}) })) });
@@ -156,28 +179,30 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
       }
     }
     const journal = openJournal(path.join(prep.stateDir, 'journal.jsonl'));
-    results = await reconcileAll(prep.desired, { ...base, mode: 'apply', journal, onDevice, verifyTimeoutS: flagInt(ctx.args, 'verify-timeout', 1, 3600) });
+    results = await reconcileAll(prep.jobs, { ...base, mode: 'apply', journal, onDevice, verifyTimeoutS: flagInt(ctx.args, 'verify-timeout', 1, 3600) });
     if (acceptNew) {
       recordKnownHosts(prep.stateDir, accepted);
       for (const [id, fp] of Object.entries(accepted)) ctx.io.stderr(`${id}: accepted host key ${fp} (recorded in ${path.relative(ctx.io.cwd, prep.stateDir) || '.'}/known-hosts.json; pin it as management.hostKey in the inventory)\n`);
     }
   } else {
-    results = await reconcileAll(prep.desired, { ...base, mode: 'plan', onDevice });
+    results = await reconcileAll(prep.jobs, { ...base, mode: 'plan', onDevice });
   }
   results = [...results, ...prep.skipped].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   const cloud = mode === 'plan' ? await cloudPlan(ctx) : undefined;
   if (format === 'json') {
-    const devices = results.map((r) =>
-      mode === 'apply'
-        ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...(r.restoreFailed ? { restoreFailed: true } : {}) }
-        : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' ? { outcome: r.outcome, reason: r.reason } : {}) },
-    );
+    const devices = results.map((r) => {
+      const d = drivers.get(r.id);
+      const driver = d ? { driver: d } : {};
+      return mode === 'apply'
+        ? { id: r.id, changed: r.changed, files: r.files, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...(r.restoreFailed ? { restoreFailed: true } : {}), ...driver }
+        : { id: r.id, changed: r.changed, files: r.files, ...(r.outcome === 'unreachable' || r.outcome === 'observed' ? { outcome: r.outcome, reason: r.reason } : {}), ...driver };
+    });
     printJson(ctx.io, { devices, ...(cloud !== undefined ? { cloud } : {}) });
   } else if (mode === 'apply') {
     ctx.io.stdout(renderSummary(results));
   } else {
-    ctx.io.stdout(renderPlanText(results));
+    ctx.io.stdout(renderPlanText(results, drivers));
     if (cloud === null) ctx.io.stdout(`\ncloud: no synth output to compare with in ${String(ctx.args.flags['cloud-baseline'])}; run 'ggi synth' to record one\n`);
     else if (cloud) {
       const rows = [...cloud.added.map((n) => [n, 'added']), ...cloud.removed.map((n) => [n, 'removed']), ...cloud.changed.map((n) => [n, 'changed'])];
@@ -194,20 +219,52 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
   return EXIT.OK;
 }
 
-/** Per device: its diffs, or that it is unchanged or unreachable; then a count. */
-export function renderPlanText(results: readonly DeviceResult[]): string {
+/** What plan says about a device's driver (JSON `driver`; one line in text). */
+export interface DriverInfo {
+  platform: string;
+  transport: string;
+  /** Who reverts an unconfirmed change: the device's own timer, or the controller (the platform cannot). */
+  rollback: 'device' | 'controller';
+  validatesOnDevice: boolean;
+  readOnly: boolean;
+  manages: string[];
+  managed: boolean;
+}
+
+export function driverInfo(job: DeviceJob): DriverInfo {
+  const c = job.driver.capabilities;
+  return { platform: job.driver.platform, transport: c.transport, rollback: c.nativeCommitConfirm ? 'device' : 'controller', validatesOnDevice: c.validatesOnDevice, readOnly: c.readOnly, manages: c.manages, managed: job.managed };
+}
+
+/** `linux-frr over ssh; validated on the device; rollback by the device's own timer`. */
+export function describeDriver(d: DriverInfo): string {
+  const parts = [`${d.platform} over ${d.transport}`];
+  if (!d.managed) parts.push('observed only (managed: false), never written');
+  else {
+    parts.push(d.validatesOnDevice ? 'validated on the device' : 'not validated on the device');
+    parts.push(d.rollback === 'device' ? "rollback by the device's own timer" : 'the device cannot revert by itself: the controller does the rollback');
+  }
+  return parts.join('; ');
+}
+
+/** Per device: its driver, and its diffs or that it is unchanged, observed or unreachable; then a count. */
+export function renderPlanText(results: readonly DeviceResult[], drivers: ReadonlyMap<string, DriverInfo> = new Map()): string {
   const out: string[] = [];
   for (const r of results) {
+    const d = drivers.get(r.id);
+    const via = d ? ` (${describeDriver(d)})` : '';
     if (r.outcome === 'unreachable') out.push(`${r.id}: unreachable: ${r.reason ?? ''}`);
-    else if (!r.changed) out.push(`${r.id}: unchanged`);
+    else if (!r.changed) out.push(`${r.id}: ${r.outcome === 'observed' ? 'observed, as expected' : 'unchanged'}${via}`);
     else {
-      out.push(`${r.id}: ${r.files.length} change${r.files.length > 1 ? 's' : ''}`);
+      out.push(`${r.id}: ${r.files.length} ${r.outcome === 'observed' ? 'difference' : 'change'}${r.files.length > 1 ? 's' : ''}${via}`);
       for (const f of r.files) out.push(f.diff.replace(/\n$/, ''));
     }
   }
-  const changed = results.filter((r) => r.changed).length;
+  const observed = results.filter((r) => r.outcome === 'observed').length;
+  const changed = results.filter((r) => r.changed && r.outcome !== 'observed').length;
   const unreachable = results.filter((r) => r.outcome === 'unreachable').length;
-  out.push('', `${results.length} device${results.length === 1 ? '' : 's'}: ${changed} to change, ${results.length - changed - unreachable} unchanged, ${unreachable} unreachable`);
+  const obs = observed ? `, ${observed} observed (never written)` : '';
+  out.push('', `${results.length} device${results.length === 1 ? '' : 's'}: ${changed} to change, ${results.length - changed - unreachable - observed} unchanged${obs}, ${unreachable} unreachable`);
   return out.join('\n') + '\n';
 }
 
@@ -233,7 +290,8 @@ export function renderSummary(results: readonly DeviceResult[]): string {
   const count = (o: string) => results.filter((r) => r.outcome === o).length;
   const unclean = results.filter((r) => r.restoreFailed).length;
   const rolledBack = `${count('rolled-back')} rolled back${unclean ? ` (${unclean} of them could not re-activate the previous files: check those by hand)` : ''}`;
-  lines.push('', `${results.length} devices: ${count('applied')} applied, ${count('unchanged')} unchanged, ${rolledBack}, ${count('unreachable')} unreachable`);
+  const observed = count('observed') ? `, ${count('observed')} observed (managed: false, not written)` : '';
+  lines.push('', `${results.length} devices: ${count('applied')} applied, ${count('unchanged')} unchanged, ${rolledBack}, ${count('unreachable')} unreachable${observed}`);
   return lines.join('\n') + '\n';
 }
 

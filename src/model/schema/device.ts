@@ -5,10 +5,16 @@ import { deviceId, ipAddress, orgId, secretRef } from './common';
 export const deviceRole = z.enum(['ce', 'border-overheid', 'border-markt', 'kps-peer', 'supplier-router', 'radius']);
 export type DeviceRole = z.infer<typeof deviceRole>;
 
+/** The platforms ggi has a driver for (src/devices/<platform>/); adding one is one folder plus one value here. */
+export const platform = z.enum(['linux-frr', 'radius', 'kea']);
+export type Platform = z.infer<typeof platform>;
+
 export const deviceSchema = z.strictObject({
   id: deviceId,
   role: deviceRole,
-  platform: z.enum(['linux-frr']).default('linux-frr'),
+  platform: platform.default('linux-frr'),
+  /** false: ggi observes the device (plan, drift, verify read-only) and never writes to it (the KPS side, suppliers' own routers). */
+  managed: z.boolean().default(true),
   /** The organisation that owns the device (CE, supplier router); absent for the backbone's own devices. */
   organisation: orgId.optional(),
   /** Router id / loopback, also the BGP router-id. */

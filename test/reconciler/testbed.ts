@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeDirectory } from '../util/directory';
+import { renderSshdConfig, sshdPaths } from '../../src/lab/sshd';
+import { makeDirectory } from '../../src/util/directory';
+import type { HostSpec } from '../../src/devices/posix-host';
 
 /**
  * A minimal SSH testbed for the reconciler's tests and benchmarks (needs root on Linux): N network namespaces on one
@@ -141,7 +143,7 @@ export function testbedUp(opts: TestbedOptions): Testbed {
   };
   const stop = (id: string) => {
     const d = devices.find((x) => x.id === id)!;
-    const pidFile = path.join(d.root, 'sshd.pid');
+    const pidFile = sshdPaths(d.root).pidFile;
     if (!fs.existsSync(pidFile)) return;
     const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
     try {
@@ -166,31 +168,15 @@ export function testbedUp(opts: TestbedOptions): Testbed {
     sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     sh(['ip', '-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'mgmt0']);
     sh(['ip', '-n', ns, 'link', 'set', 'mgmt0', 'up']);
-    const hostKey = path.join(root, 'ssh_host_ed25519_key');
-    sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-    fs.writeFileSync(path.join(root, 'authorized_keys'), pub, { mode: 0o600 });
-    const cfg = path.join(root, 'sshd_config');
-    fs.writeFileSync(
-      cfg,
-      [
-        'Port 22',
-        `ListenAddress ${address}`,
-        `HostKey ${hostKey}`,
-        `PidFile ${path.join(root, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${path.join(root, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'UsePAM no',
-        'StrictModes no',
-        'MaxStartups 500',
-        'MaxSessions 100',
-        'LogLevel ERROR',
-        '',
-      ].join('\n'),
-    );
+    // The lab's sshd configuration (src/lab/sshd.ts), so that tests exercise what the lab runs.
+    const paths = sshdPaths(root);
+    makeDirectory(paths.dir);
+    sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', paths.hostKey]);
+    fs.writeFileSync(paths.authorizedKeys, pub, { mode: 0o600 });
+    const cfg = paths.config;
+    fs.writeFileSync(cfg, renderSshdConfig({ listen: address, port: 22, paths, env: {} }));
     sshdConfig.set(id, cfg);
-    devices.push({ id, namespace: ns, address, port: 22, user: 'root', hostKey: fingerprint(`${hostKey}.pub`), root });
+    devices.push({ id, namespace: ns, address, port: 22, user: 'root', hostKey: fingerprint(`${paths.hostKey}.pub`), root });
     start(id);
   }
   return {
@@ -203,7 +189,7 @@ export function testbedUp(opts: TestbedOptions): Testbed {
     startSshd: start,
     rotateHostKey(id) {
       const d = devices.find((x) => x.id === id)!;
-      const hostKey = path.join(d.root, 'ssh_host_ed25519_key');
+      const hostKey = sshdPaths(d.root).hostKey;
       fs.rmSync(hostKey, { force: true });
       fs.rmSync(`${hostKey}.pub`, { force: true });
       sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
@@ -219,7 +205,7 @@ export function testbedUp(opts: TestbedOptions): Testbed {
       // SIGKILL every process in the namespaces (sshd, sessions, rollback timers) without waiting for each.
       for (const d of devices) {
         try {
-          process.kill(Number(fs.readFileSync(path.join(d.root, 'sshd.pid'), 'utf8').trim()), 'SIGKILL');
+          process.kill(Number(fs.readFileSync(sshdPaths(d.root).pidFile, 'utf8').trim()), 'SIGKILL');
         } catch {
           // not running
         }
@@ -242,15 +228,14 @@ export function testbedRuleset(port: number, rules = 1): string {
 }
 
 /** A testbed device managed the way linux-frr manages nftables: candidate next to the file, nft -c, nft -f, live listing. */
-export function testbedNftDevice(id: string, root: string, port: number, rules = 1): import('./types').DesiredDevice {
+export function testbedNftDevice(_id: string, root: string, port: number, rules = 1): HostSpec {
   const file = `${root}/ggi.nft`;
   const candidate = `${file}.ggi-candidate`;
   return {
-    id,
-    files: [{ path: file, candidate, content: testbedRuleset(port, rules), mode: 0o640 }],
+    files: [{ name: 'ggi.nft', path: file, candidate, content: testbedRuleset(port, rules), mode: 0o640 }],
     validate: [['nft', '-c', '-f', candidate]],
     activate: [['nft', '-f', file]],
-    verify: [{ name: 'ruleset loaded', argv: ['nft', 'list', 'table', 'inet', 'ggi'], timeoutS: 5 }],
+    checks: [{ name: 'ruleset loaded', argv: ['nft', 'list', 'table', 'inet', 'ggi'], timeoutS: 5 }],
     live: [{ name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] }],
   };
 }

@@ -1,39 +1,23 @@
-import type { BgpIntent, BgpNeighbor, DeviceIntent, ManagedFileName, PrefixList } from '../intent/types';
-import { candidatePath, DEVICE_LAYOUT, vtysh, type DeviceLayout } from './layout';
+import type { BgpIntent, BgpNeighbor, DeviceIntent, PrefixList } from '../../intent/types';
 
 /**
- * Platform `linux-frr` (Debian 12: FRR 8.4 for BGP, nftables 1.0 for policy). Pure: DeviceIntent in, files and argv
- * lists out. The reconciler uploads each file to `candidatePath(path)`, runs `validate` (which reads the candidates),
- * moves candidates into place, runs `activate`, then checks `verify`.
+ * Platform `linux-frr` (Debian 12: FRR 8.4 for BGP, nftables 1.0 for policy): the pure renderers. DeviceIntent in,
+ * configuration text and the expectations to verify out; where the files go and which commands run them is the
+ * driver's (./index.ts).
  */
 
-export interface RenderedFile {
-  name: ManagedFileName;
-  /** Final location on the device. */
-  path: string;
-  /** Where the candidate is uploaded (next to `path`, so installing it is a rename); `validate` names this path. */
-  candidate: string;
-  content: string;
-  mode: number;
-}
-
+/** Prefixes to see on one BGP session, in one direction. */
 export interface RouteExpectation {
   peer: string;
   family: 4 | 6;
   peerDevice: string;
   prefixes: string[];
-  /**
-   * vtysh argv printing the routes as JSON: `… advertised-routes json` (object key `advertisedRoutes`, keyed by
-   * prefix) or `… routes json` (key `routes`), FRR 8.4.
-   */
-  command: string[];
 }
 
-export interface VerifySpec {
+/** What must hold once a linux-frr device runs its candidate (Candidate.checks of this platform). Plain data. */
+export interface FrrExpectations {
   /** Every BGP session that must be Established. */
   sessions: Array<{ peer: string; family: 4 | 6; peerDevice: string; remoteAsn: number }>;
-  /** vtysh argv printing every neighbor as JSON (`show bgp neighbors json`, keyed by peer address). */
-  sessionsCommand: string[] | null;
   /** Prefixes the device originates and must send to each peer: depends only on this device. */
   advertised: RouteExpectation[];
   /**
@@ -43,56 +27,6 @@ export interface VerifySpec {
   relayed: RouteExpectation[];
   /** Prefixes the device should accept from each peer (the exact permits of the inbound list): depends on the peer. */
   received: RouteExpectation[];
-  /**
-   * argv comparing the device's running FRR config with the managed frr.conf (frr-reload.py --test); its stdout goes
-   * to `parseFrrReloadTest`, which gives the lines that differ. Null when FRR is not managed.
-   */
-  frrDriftCommand: string[] | null;
-  /** argv printing ggi's nftables table as the kernel has it (for the ruleset checksum after activation). */
-  nftListCommand: string[];
-  nftTable: { family: 'inet'; name: 'ggi' };
-}
-
-/** A command whose output is the live state of a managed subsystem; recorded after an apply, compared by `drift`. */
-export interface LiveProbe {
-  name: string;
-  argv: string[];
-}
-
-export interface RenderedDevice {
-  files: RenderedFile[];
-  /** Live state probes: `nft -s list table inet ggi` and FRR's running config (both stable between calls). */
-  live: LiveProbe[];
-  /** Run after uploading candidates; each must exit 0. They read the candidate files, not the live ones. */
-  validate: string[][];
-  /** Run after the candidates are moved into place, in order; each must exit 0. Also used to re-activate a rollback point. */
-  activate: string[][];
-  verify: VerifySpec;
-}
-
-export function renderLinuxFrr(intent: DeviceIntent, layout: DeviceLayout = DEVICE_LAYOUT): RenderedDevice {
-  const files: RenderedFile[] = [];
-  const validate: string[][] = [];
-  const activate: string[][] = [];
-  const live: LiveProbe[] = [];
-  const frrPath = `${layout.frrDir}/frr.conf`;
-  const nftPath = `${layout.nftDir}/ggi.nft`;
-
-  if (intent.managedFiles.includes('ggi.nft')) {
-    files.push({ name: 'ggi.nft', path: nftPath, candidate: candidatePath(nftPath), content: withNewline(intent.nftables), mode: 0o640 });
-    live.push({ name: 'nftables', argv: ['nft', '-s', 'list', 'table', 'inet', 'ggi'] });
-    validate.push(['nft', '-c', '-f', candidatePath(nftPath)]);
-    // The ruleset file deletes and redeclares only `table inet ggi`, in one transaction: atomic.
-    activate.push(['nft', '-f', nftPath]);
-  }
-  if (intent.managedFiles.includes('frr.conf') && intent.bgp) {
-    files.push({ name: 'frr.conf', path: frrPath, candidate: candidatePath(frrPath), content: renderFrrConf(intent), mode: 0o640 });
-    live.push({ name: 'frr', argv: vtysh(layout, '-c', 'show running-config') });
-    validate.push(['vtysh', '--dryrun', '-f', candidatePath(frrPath)]);
-    // frr-reload.py applies only the difference to the running daemons (replace semantics).
-    activate.push(frrReloadArgv(layout, '--reload', frrPath));
-  }
-  return { files, live, validate, activate, verify: verifySpec(intent, layout) };
 }
 
 /** frr.conf for FRR 8.4 (integrated config). Deterministic: same intent, same bytes. */
@@ -189,54 +123,25 @@ function sanitize(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ').trim() || '-';
 }
 
-function withNewline(s: string): string {
+export function withNewline(s: string): string {
   return s.endsWith('\n') ? s : `${s}\n`;
 }
 
-function verifySpec(intent: DeviceIntent, layout: DeviceLayout): VerifySpec {
+/** The sessions and prefixes to verify, from the intent alone. */
+export function frrExpectations(intent: DeviceIntent): FrrExpectations {
   const bgp = intent.bgp;
-  const nftListCommand = ['nft', 'list', 'table', 'inet', 'ggi'];
-  if (!bgp || !intent.managedFiles.includes('frr.conf')) {
-    return { sessions: [], sessionsCommand: null, advertised: [], relayed: [], received: [], frrDriftCommand: null, nftListCommand, nftTable: { family: 'inet', name: 'ggi' } };
-  }
+  if (!bgp) return { sessions: [], advertised: [], relayed: [], received: [] };
   const lists = new Map(bgp.prefixLists.map((l) => [l.name, l]));
   const exactPermits = (name: string): string[] => (lists.get(name)?.entries ?? []).filter((e) => e.action === 'permit' && e.le === undefined).map((e) => e.prefix);
   const originated = new Set([...bgp.originate.ipv4, ...bgp.originate.ipv6]);
   const learnable = new Set(bgp.neighbors.flatMap((n) => exactPermits(n.prefixListIn)));
-  const afi = (f: 4 | 6) => (f === 4 ? 'ipv4' : 'ipv6');
+  const each = (prefixes: (n: BgpNeighbor) => string[]): RouteExpectation[] => bgp.neighbors.map((n) => ({ peer: n.address, family: n.family, peerDevice: n.peerDevice, prefixes: prefixes(n) }));
   return {
     sessions: bgp.neighbors.map((n) => ({ peer: n.address, family: n.family, peerDevice: n.peerDevice, remoteAsn: n.remoteAsn })),
-    sessionsCommand: vtysh(layout, '-c', 'show bgp neighbors json'),
-    advertised: bgp.neighbors.map((n) => ({
-      peer: n.address,
-      family: n.family,
-      peerDevice: n.peerDevice,
-      prefixes: exactPermits(n.prefixListOut).filter((p) => originated.has(p)),
-      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} advertised-routes json`),
-    })),
-    relayed: bgp.neighbors.map((n) => ({
-      peer: n.address,
-      family: n.family,
-      peerDevice: n.peerDevice,
-      prefixes: exactPermits(n.prefixListOut).filter((p) => !originated.has(p) && learnable.has(p)),
-      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} advertised-routes json`),
-    })),
-    received: bgp.neighbors.map((n) => ({
-      peer: n.address,
-      family: n.family,
-      peerDevice: n.peerDevice,
-      prefixes: exactPermits(n.prefixListIn),
-      command: vtysh(layout, '-c', `show bgp ${afi(n.family)} unicast neighbors ${n.address} routes json`),
-    })),
-    frrDriftCommand: frrReloadArgv(layout, '--test', `${layout.frrDir}/frr.conf`),
-    nftListCommand,
-    nftTable: { family: 'inet', name: 'ggi' },
+    advertised: each((n) => exactPermits(n.prefixListOut).filter((p) => originated.has(p))),
+    relayed: each((n) => exactPermits(n.prefixListOut).filter((p) => !originated.has(p) && learnable.has(p))),
+    received: each((n) => exactPermits(n.prefixListIn)),
   };
-}
-
-function frrReloadArgv(layout: DeviceLayout, mode: '--reload' | '--test', file: string): string[] {
-  // --confdir is the file's own folder, so after a reload the script does not `write` FRR's rendering over ours.
-  return [layout.frrReload, mode, '--confdir', layout.frrDir, ...(layout.pathspace ? ['--pathspace', layout.pathspace] : []), file];
 }
 
 /**

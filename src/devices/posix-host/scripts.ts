@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { shq, wrap64 } from './transport';
-import type { ActualState, DesiredDevice, DesiredFile, LiveProbe } from './types';
+import { shq, wrap64 } from '../../util/shell';
+
+export { wrap64 };
+import type { DeviceLayout } from '../contract';
+import type { HostFile, HostSpec } from './types';
 
 /**
- * Every command the reconciler runs on a device, built here as plain POSIX sh scripts by pure functions (so each step
- * is explicit, readable and tested without a device). They run as `sh -s` with the script on standard input.
+ * Every command a POSIX-host driver (linux-frr, radius) runs on a device for a transaction, built here as plain POSIX
+ * sh scripts by pure functions (so each step is explicit, readable and tested without a device). They run as `sh -s`
+ * with the script on standard input. They know nothing of any platform: the driver hands in the files, the commands
+ * that validate and activate them, and the probes of live state (`HostSpec`).
  *
  * Device-side state lives in one folder (`stateDir`, default /var/lib/ggi):
  *   lock/            held by one apply at a time (mkdir is atomic); owner and since inside
@@ -13,23 +18,31 @@ import type { ActualState, DesiredDevice, DesiredFile, LiveProbe } from './types
  *                    who (the confirmation or the timer) gets to act, so exactly one does
  *   live/<probe>     each live probe's output at the last confirmed apply (drift detection)
  */
-export interface DeviceLayout {
-  stateDir: string;
-  /** A lock older than this, with no rollback pending, is from a dead controller and may be broken. */
-  lockTtlS: number;
+export type StateLayout = Pick<DeviceLayout, 'stateDir' | 'lockTtlS'>;
+
+export const DEFAULT_LAYOUT: StateLayout = { stateDir: '/var/lib/ggi', lockTtlS: 900 };
+
+/** Raw per-file and per-probe data read from the device, before the driver maps it onto documents. */
+export interface HostRead {
+  /** Each managed file's content by path (null: absent). */
+  files: Record<string, string | null>;
+  /** Each live probe's output now, by probe name. */
+  live: Record<string, string>;
+  /** Each live probe's output as recorded at the last confirmed apply (null: never). */
+  recordedLive: Record<string, string | null>;
+  pendingRollback: boolean;
 }
 
-export const DEFAULT_LAYOUT: DeviceLayout = { stateDir: '/var/lib/ggi', lockTtlS: 900 };
 
 /** Exit statuses of the scripts, distinct from the commands' own. */
 export const STATUS = { LOCKED: 75, VALIDATE_FAILED: 76, ACTIVATE_FAILED: 77, VERIFY_FAILED: 78, ALREADY_ROLLED_BACK: 79 } as const;
 
-function sorted(files: readonly DesiredFile[]): DesiredFile[] {
+function sorted(files: readonly HostFile[]): HostFile[] {
   return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Where file N's candidate is staged: the renderer's candidate path, or the state folder. */
-function stagedPath(f: DesiredFile, i: number): string {
+function stagedPath(f: HostFile, i: number): string {
   return f.candidate ? shq(f.candidate) : `"$S/staging/${i}"`;
 }
 
@@ -43,7 +56,7 @@ function argv(cmd: readonly string[]): string {
 }
 
 /** Reads every managed file, every live probe now and as recorded, and whether a rollback is pending: one round trip. */
-export function readScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function readScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const S = shq(layout.stateDir);
   const lines = [
     'set -u',
@@ -60,7 +73,7 @@ export function readScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LA
 }
 
 /** Takes the device lock (breaking a stale one), then reads as `readScript` does. Exits LOCKED with the owner if held. */
-export function lockAndReadScript(dev: DesiredDevice, owner: string, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function lockAndReadScript(dev: HostSpec, owner: string, layout: StateLayout = DEFAULT_LAYOUT): string {
   const S = shq(layout.stateDir);
   return [
     `S=${S}`,
@@ -80,15 +93,15 @@ export function lockAndReadScript(dev: DesiredDevice, owner: string, layout: Dev
 }
 
 /** Releases the lock and removes candidates (after a no-change or a failed validation, when nothing was activated). */
-export function unlockScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function unlockScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const cands = sorted(dev.files).filter((f) => f.candidate).map((f) => shq(f.candidate!));
   return `S=${shq(layout.stateDir)}\nrm -rf "$S/staging" "$S/lock"${cands.length ? ' ' + cands.join(' ') : ''}\n`;
 }
 
 /** Parses the output of `readScript` into the actual state. */
-export function parseRead(dev: DesiredDevice, stdout: string): ActualState {
+export function parseRead(dev: HostSpec, stdout: string): HostRead {
   const files = sorted(dev.files);
-  const actual: ActualState = { files: {}, live: {}, recordedLive: {}, pendingRollback: false };
+  const actual: HostRead = { files: {}, live: {}, recordedLive: {}, pendingRollback: false };
   for (const f of files) actual.files[f.path] = null;
   for (const p of dev.live) actual.recordedLive[p.name] = null;
   const decode = (b: string | undefined) => (b === undefined || b === '-' ? null : Buffer.from(b, 'base64').toString('utf8'));
@@ -104,7 +117,7 @@ export function parseRead(dev: DesiredDevice, stdout: string): ActualState {
 }
 
 /** Uploads every candidate into staging. */
-export function stageScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function stageScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const lines = ['set -e', `S=${shq(layout.stateDir)}`, 'rm -rf "$S/staging"', 'mkdir -p "$S/staging"'];
   sorted(dev.files).forEach((f, i) => {
     if (f.candidate) lines.push(`mkdir -p "$(dirname ${shq(f.candidate)})"`);
@@ -114,13 +127,13 @@ export function stageScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_L
 }
 
 /** Replaces every managed path in a command by its staged candidate, so validation checks the candidate, not the live file. */
-export function stagedArgv(dev: DesiredDevice, cmd: readonly string[], layout: DeviceLayout = DEFAULT_LAYOUT): string[] {
+export function stagedArgv(dev: HostSpec, cmd: readonly string[], layout: StateLayout = DEFAULT_LAYOUT): string[] {
   const idx = new Map(sorted(dev.files).map((f, i) => [f.path, i] as const).filter(([p]) => !dev.files.find((f) => f.path === p)?.candidate));
   return cmd.map((a) => (idx.has(a) ? `${layout.stateDir}/staging/${idx.get(a)}` : a));
 }
 
 /** Runs the renderer's validation commands on the staged candidates; on failure names the command and exits VALIDATE_FAILED. */
-export function validateScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function validateScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const lines = [`S=${shq(layout.stateDir)}`];
   for (const cmd of dev.validate) {
     const c = argv(stagedArgv(dev, cmd, layout));
@@ -130,7 +143,7 @@ export function validateScript(dev: DesiredDevice, layout: DeviceLayout = DEFAUL
 }
 
 /** Installs every staged file atomically (temp + rename in the target folder). */
-function installLines(dev: DesiredDevice): string[] {
+function installLines(dev: HostSpec): string[] {
   const lines: string[] = [];
   sorted(dev.files).forEach((f, i) => {
     const p = shq(f.path);
@@ -141,7 +154,7 @@ function installLines(dev: DesiredDevice): string[] {
   return lines;
 }
 
-function activateLines(dev: DesiredDevice, onFail: string): string[] {
+function activateLines(dev: HostSpec, onFail: string): string[] {
   return dev.activate.map((cmd) => `if ! ${argv(cmd)} >&2; then echo ${shq(`activation failed: ${argv(cmd)}`)} >&2; ${onFail}; fi`);
 }
 
@@ -149,7 +162,7 @@ function activateLines(dev: DesiredDevice, onFail: string): string[] {
  * The restore script kept in the rollback point: puts the previous files back (or removes files that did not exist),
  * re-activates them, and releases the lock. Run by the timer or by the controller, only after claiming the rollback.
  */
-export function restoreScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function restoreScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const lines = [`S=${shq(layout.stateDir)}`, 'R="$S/rollback"'];
   sorted(dev.files).forEach((f, i) => {
     const p = shq(f.path);
@@ -181,7 +194,7 @@ export function restoreScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT
  * session (setsid, no inherited descriptors) that sleeps `confirmTimeoutS` and then restores, so it survives the SSH
  * session dropping and the controller dying. `token` ties the timer to this apply only.
  */
-export function armScript(dev: DesiredDevice, token: string, confirmTimeoutS: number, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function armScript(dev: HostSpec, token: string, confirmTimeoutS: number, layout: StateLayout = DEFAULT_LAYOUT): string {
   const lines = ['set -e', `S=${shq(layout.stateDir)}`, 'N="$S/rollback.new"', 'rm -rf "$N" "$S/rollback"', 'mkdir -p "$N"'];
   sorted(dev.files).forEach((f, i) => {
     const p = shq(f.path);
@@ -207,23 +220,22 @@ export function armScript(dev: DesiredDevice, token: string, confirmTimeoutS: nu
 }
 
 /** Puts the candidates in place and runs the activation commands; a failure exits ACTIVATE_FAILED (the caller restores). */
-export function activateScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function activateScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   return ['set -e', `S=${shq(layout.stateDir)}`, ...installLines(dev), 'set +e', ...activateLines(dev, `exit ${STATUS.ACTIVATE_FAILED}`), ''].join('\n');
 }
 
 /**
- * Verifies after activation on the device itself: every installed file has the candidate's sha256, then each
- * `command` check is polled (once a second) until it succeeds or its timeout passes. Structured (FRR JSON) checks are
- * polled by the controller (verify.ts).
+ * Verifies after activation on the device itself: every installed file has the candidate's sha256, then each command
+ * check is polled (once a second) until it succeeds or its timeout passes. A driver's structured checks (e.g. FRR's
+ * JSON) are polled by the driver from the controller.
  */
-export function verifyScript(dev: DesiredDevice, defaultTimeoutS = 60): string {
+export function verifyScript(dev: HostSpec, defaultTimeoutS = 60): string {
   const lines: string[] = [];
   for (const f of sorted(dev.files)) {
     const want = createHash('sha256').update(f.content, 'utf8').digest('hex');
     lines.push(`if [ "$(sha256sum < ${shq(f.path)} | cut -d' ' -f1)" != ${want} ]; then echo ${shq(`checksum of ${f.path} differs from the candidate`)} >&2; exit ${STATUS.VERIFY_FAILED}; fi`);
   }
-  for (const c of dev.verify) {
-    if (c.kind !== undefined && c.kind !== 'command') continue;
+  for (const c of dev.checks) {
     const t = c.timeoutS ?? defaultTimeoutS;
     lines.push(
       `end=$(( $(date +%s) + ${t} ))`,
@@ -240,7 +252,7 @@ export function verifyScript(dev: DesiredDevice, defaultTimeoutS = 60): string {
  * Confirms: claims the rollback (if the timer already claimed it, the device has rolled back: ALREADY_ROLLED_BACK),
  * cancels the timer, records the live probes for drift detection, removes the rollback point and releases the lock.
  */
-export function confirmScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function confirmScript(dev: HostSpec, layout: StateLayout = DEFAULT_LAYOUT): string {
   const lines = [`S=${shq(layout.stateDir)}`, `mkdir "$S/rollback/claim" 2>/dev/null || { echo 'the rollback timer fired before confirmation' >&2; exit ${STATUS.ALREADY_ROLLED_BACK}; }`];
   lines.push('pid=$(cat "$S/rollback/timer.pid" 2>/dev/null)', '[ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null', 'mkdir -p "$S/live"');
   for (const p of dev.live) {
@@ -254,7 +266,7 @@ export function confirmScript(dev: DesiredDevice, layout: DeviceLayout = DEFAULT
 }
 
 /** Rolls back now (verification or activation failed): claims the rollback, cancels the timer, restores. */
-export function rollbackNowScript(layout: DeviceLayout = DEFAULT_LAYOUT): string {
+export function rollbackNowScript(layout: StateLayout = DEFAULT_LAYOUT): string {
   return [
     `S=${shq(layout.stateDir)}`,
     `mkdir "$S/rollback/claim" 2>/dev/null || { echo 'the rollback timer already restored the device' >&2; exit 0; }`,
@@ -265,4 +277,3 @@ export function rollbackNowScript(layout: DeviceLayout = DEFAULT_LAYOUT): string
   ].join('\n');
 }
 
-export type { LiveProbe };
