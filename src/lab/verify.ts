@@ -252,7 +252,7 @@ export function managedRouters(state: LabState, external: ReadonlySet<string>): 
   return state.nodes.filter((n) => n.kind === 'router' && !external.has(String(n.meta.role ?? '')));
 }
 
-const FRR_DAEMON_NAMES = ['zebra', 'bgpd', 'staticd'];
+const FRR_DAEMON_NAMES = ['zebra', 'bgpd', 'staticd', 'bfdd'];
 
 function pidAlive(pidFile: string): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
