@@ -15,5 +15,5 @@ export const DRIVERS: Readonly<Record<string, Driver>> = {
 
 /** The driver of a platform, or undefined when ggi has none. */
 export function driverFor(platform: string): Driver | undefined {
-  return Object.prototype.hasOwnProperty.call(DRIVERS, platform) ? DRIVERS[platform] : undefined;
+  return  Object.hasOwn(DRIVERS, platform) ? DRIVERS[platform] : undefined;
 }

@@ -172,8 +172,8 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const servicePrefixes = servicesSorted.flatMap((v) => v.prefixes.map((p) => parsePrefix(p, { strict: false })));
 
   // ---- packet filters ------------------------------------------------------------------------------------------------
-  const nft = deps.prepareFilters(inv);
-  findings.push(...nft.findings);
+  const filters = deps.prepareFilters(inv);
+  findings.push(...filters.findings);
 
   const fleet: Fleet = { inv, idx, deps, findings, border, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes };
 
@@ -182,7 +182,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   for (const d of devices) {
     const x = newDraft(d, mgmtInterface(inv, d));
     ROLE_BUILDERS[d.role](fleet, x);
-    intents.push(finishDevice(fleet, x, nft.compile));
+    intents.push(finishDevice(fleet, x, filters.compile));
   }
   return { intents, findings };
 }
@@ -224,7 +224,7 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
     findings.push(s.error('INTENT_ASN_MISSING', `device '${d.id}' (${d.role}) has no asn${why}`, d.loc));
   }
 
-  const nftInput: NftDeviceInput = {
+  const filterInput: NftDeviceInput = {
     deviceId: d.id,
     role: d.role,
     ...(d.organisation ? { organisation: d.organisation } : {}),
@@ -232,11 +232,11 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
   };
   let filter: DeviceIntent['filter'];
   try {
-    filter = compile(nftInput);
+    filter = compile(filterInput);
   } catch (e) {
     // The policy engine refuses inputs it cannot compile (e.g. an unknown organisation); that is an inventory
     // problem to report, not a crash.
-    findings.push(s.error('INTENT_POLICY_COMPILE', `the nftables ruleset of '${d.id}' cannot be compiled: ${e instanceof Error ? e.message : String(e)}`, d.loc));
+    findings.push(s.error('INTENT_POLICY_COMPILE', `the packet filter of '${d.id}' cannot be compiled: ${e instanceof Error ? e.message : String(e)}`, d.loc));
   }
   return {
     id: d.id,

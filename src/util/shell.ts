@@ -1,6 +1,6 @@
 /** POSIX shell quoting of one word: left bare when it holds only characters sh never interprets, else single-quoted. */
 export function shq(s: string): string {
-  return /^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** An argv list as one sh command line. */

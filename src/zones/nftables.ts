@@ -177,7 +177,7 @@ function carriedBy(policy: PolicyModel, prep: Prepared, org: string | undefined,
 /** A LAN interface that names its organisation carries only that organisation's addresses. */
 function lanSet(policy: PolicyModel, prep: Prepared, org: string, zone: ZoneName): AtomSet {
   const o = policy.orgs.find((x) => x.id === org);
-  return o && o.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
+  return o?.joins.includes(zone) ? atomsOf(prep, o.zones[zone]) : NO_ATOMS;
 }
 
 function kpsSet(policy: PolicyModel, prep: Prepared): AtomSet {

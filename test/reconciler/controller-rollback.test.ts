@@ -39,7 +39,10 @@ function apiDriver(box: Box): Driver {
       return {
         deviceId: ctx.deviceId,
         read: async () => read(),
-        lock: async () => (step('lock'), read()),
+        lock: async () => {
+          step('lock');
+          return read();
+        },
         unlock: async () => void step('unlock'),
         async stage() {
           step('stage');

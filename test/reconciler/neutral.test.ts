@@ -10,7 +10,7 @@ const PLATFORM_WORDS = /\b(linux-frr|frr|vtysh|frr-reload|nft|nftables|iptables|
 /** What src/reconciler may import from src/devices: the contract and the helpers every driver shares, never a platform folder. */
 const DEVICE_IMPORTS = new Set(['../devices/contract', '../devices/diff', '../devices/secrets', '../devices']);
 
-export function neutralityProblems(file: string, text: string): string[] {
+function neutralityProblems(file: string, text: string): string[] {
   const out: string[] = [];
   text.split('\n').forEach((line, i) => {
     const m = PLATFORM_WORDS.exec(line);
