@@ -211,6 +211,8 @@ export interface VerifyEnv {
   readonly announcedToKps: readonly string[];
   /** Canonical form of a prefix as FRR prints it. */
   readonly canonPrefix: (p: string) => string;
+  /** What a CE may announce (its organisation's registered prefixes, and its members'), canonical; null: not a known CE. */
+  readonly ceMayAnnounce?: (ceDevice: string) => readonly string[] | null;
   /** How long BGP sessions may take to come up after an apply. */
   readonly settleMs: number;
   /** Progress for people (stderr), one line at a time. */
@@ -500,5 +502,79 @@ export const redundancyProvider: CheckProvider = {
   },
 };
 
+/** The prefixes a router advertises to one neighbour (after its own out-policy: what the neighbour receives). */
+async function advertisedTo(runner: Runner, node: NodeState, peer: string): Promise<string[]> {
+  const af = peer.includes(':') ? 'ipv6' : 'ipv4';
+  const r = await runner.run(['vtysh', '-N', node.namespace, '-c', `show bgp ${af} unicast neighbors ${peer} advertised-routes json`], { netns: node.namespace, allowFail: true, timeoutMs: 30000 });
+  if (r.code !== 0) return [];
+  try {
+    return Object.keys((JSON.parse(r.stdout || '{}') as { advertisedRoutes?: Record<string, unknown> }).advertisedRoutes ?? {});
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a router holds a path for `prefix` learned from `peer` (an accepted announcement). */
+async function holdsFrom(runner: Runner, node: NodeState, prefix: string, peer: string): Promise<boolean> {
+  const af = prefix.includes(':') ? 'ipv6' : 'ipv4';
+  const r = await runner.run(['vtysh', '-N', node.namespace, '-c', `show bgp ${af} unicast ${prefix} json`], { netns: node.namespace, allowFail: true, timeoutMs: 30000 });
+  if (r.code !== 0) return false;
+  try {
+    const doc = JSON.parse(r.stdout || '{}') as { prefix?: string; paths?: Array<{ peer?: { peerId?: string } }> };
+    return doc.prefix === prefix && (doc.paths ?? []).some((p) => p.peer?.peerId === peer);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Origin validation against the ledger, as RPKI route-origin validation (RFC 6811) does against ROAs: every CE announces
+ * only what its organisation (and, for a samenwerkingsverband, its members) registered; anything else is a finding,
+ * and the border must have dropped it (its in-filter permits only the exact registered prefixes).
+ */
+export const originProvider: CheckProvider = {
+  name: 'origin',
+  summary: 'CE announcements against the ledger (origin validation)',
+  async checks(env) {
+    const may = env.ceMayAnnounce;
+    if (!may) return [];
+    const node = new Map(env.state.nodes.map((n) => [n.id, n]));
+    const ces = env.state.nodes.filter((n) => n.meta.role === 'ce' && may(n.id) !== null);
+    const offences: string[] = [];
+    let leaked = 0;
+    let looked = 0;
+    await Promise.all(
+      ces.map(async (ce) => {
+        const allowed = new Set(may(ce.id) ?? []);
+        for (const i of ce.interfaces) {
+          const border = i.peer ? node.get(i.peer.node) : undefined;
+          if (!border || !String(border.meta.role ?? '').startsWith('border-')) continue;
+          const there = border.interfaces.find((x) => x.name === i.peer!.ifname);
+          const mine = i.addresses.map((a) => a.split('/')[0]);
+          for (const peer of (there?.addresses ?? []).map((a) => a.split('/')[0])) {
+            looked++;
+            for (const p of await advertisedTo(env.runner, ce, peer)) {
+              if (allowed.has(env.canonPrefix(p))) continue;
+              const accepted = await holdsFrom(env.runner, border, p, mine.find((a) => a.includes(':') === p.includes(':')) ?? '');
+              if (accepted) leaked++;
+              offences.push(`${ce.id} announces ${p} to ${border.id}, which is not registered to its organisation (another organisation's prefix or a more-specific): ${accepted ? 'ACCEPTED by the border' : 'dropped by the border'}`);
+            }
+          }
+        }
+      }),
+    );
+    if (!looked) return [];
+    return [
+      {
+        name: 'origin ce announcements',
+        ok: offences.length === 0,
+        expected: `every CE (${ces.length}) announces only its organisation's registered prefixes`,
+        observed: offences.length ? `${offences.length} unregistered announcement(s), ${leaked} accepted by a border` : 'all registered',
+        detail: offences.sort().slice(0, 20).join('\n'),
+      },
+    ];
+  },
+};
+
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, kpsRouteProvider, flowProvider];
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, originProvider, kpsRouteProvider, flowProvider];

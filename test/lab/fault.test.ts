@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { labDown, labStatus, labStatusDocument, labUp, localRunner, namespaceFor, readState, type LabSpec, type Runner } from '../../src/lab';
 import { clearFaults, injectFault, undoFault } from '../../src/lab/fault';
-import { lossWindowMs, runFlow, startEcho } from '../../src/lab/flowmeter';
+import { lossWindowMs, medianMax, runFlow, startEcho } from '../../src/lab/flowmeter';
 import { waitFor } from '../../src/lab/frr';
 import { main } from '../../src/cli/main';
 import { fakeIo } from '../helpers/tmp-inventory';
@@ -34,10 +34,18 @@ function bgp(asn: number, id: string, peers: Array<[string, number]>, networks: 
     ' no bgp ebgp-requires-policy',
     ' no bgp network import-check',
     ' timers bgp 1 3',
-    ...peers.flatMap(([a, r]) => [` neighbor ${a} remote-as ${r}`, ` neighbor ${a} timers connect 1`]),
+    ...peers.flatMap(([a, r]) => [` neighbor ${a} remote-as ${r}`, ` neighbor ${a} timers connect 1`, ` neighbor ${a} bfd profile fast`]),
     ' address-family ipv4 unicast',
     ...networks.map((n) => `  network ${n}`),
     ' exit-address-family',
+    'exit',
+    // BFD as ggi renders it (100 ms x 3): a silent failure is seen in about 300 ms instead of the 3 s hold time.
+    'bfd',
+    ' profile fast',
+    '  transmit-interval 100',
+    '  receive-interval 100',
+    ' exit',
+    'exit',
     '',
   ].join('\n');
 }
@@ -197,6 +205,33 @@ describeLab('lab fault: links, devices and netem on a real lab', () => {
     const clean = await runner.run(['ping', '-n', '-q', '-c', '50', '-i', '0.005', '-W', '1', '192.0.2.2'], { netns: ns('r1'), allowFail: true });
     expect(pingLoss(clean.stdout)).toBe(0);
     await allSessionsUp(runner);
+  });
+
+  test('BFD failover under a continuous flow, 10 times: a silent failure (100 % loss, links up) costs well under 1 s', async () => {
+    const echo = await startEcho(runner, ns('h2'), 7);
+    const windows: number[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        await allSessionsUp(runner);
+        await waitFor(async () => (await nextHopTowardsH2(runner)) !== 'none', Date.now() + 10_000, 'a route to h2');
+        const victim = (await nextHopTowardsH2(runner)) === '192.0.2.2' ? 'r2' : 'r3';
+        const flow = runFlow(runner, ns('h1'), '203.0.113.10', 7, { intervalMs: 5, durationMs: 2500 });
+        await new Promise((r) => setTimeout(r, 700));
+        await injectFault(runner, stateDir, { kind: 'netem', a: 'r1', b: victim, lossPercent: 100 });
+        const report = await flow;
+        await clearFaults(runner, stateDir);
+        // The flow was broken (the fault really hit the path) and came back before the flow ended.
+        expect(report.longestGap).toBeGreaterThan(0);
+        expect(report.gapStart + report.longestGap).toBeLessThan(report.sent);
+        windows.push(lossWindowMs(report));
+      }
+    } finally {
+      process.kill(echo, 'SIGKILL');
+      await clearFaults(runner, stateDir);
+    }
+    const { median, max } = medianMax(windows);
+    console.log(`[lab] BFD failover loss window over ${windows.length} runs (ms): ${windows.join(', ')}; median ${median}, max ${max}`);
+    expect(max).toBeLessThan(1000);
   });
 
   test('unknown nodes, nodes without a link and bad numbers are the user\'s errors', async () => {

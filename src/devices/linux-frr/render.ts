@@ -116,7 +116,8 @@ function neighborAf(n: BgpNeighbor): string[] {
     `  neighbor ${n.address} activate`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListIn)} in`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListOut)} out`,
-    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn}`,
+    // force: every received route counts, also those the in-filter drops, so a peer that floods filtered routes trips too.
+    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn} force`,
   ];
   if (n.maxPrefixOut !== undefined) out.push(`  neighbor ${n.address} maximum-prefix-out ${n.maxPrefixOut}`);
   return out;
