@@ -121,7 +121,9 @@ export function netemArgs(lossPercent?: number, delayMs?: number): string[] | nu
 export function nftLossRuleset(ifname: string, lossPercent: number): string {
   // numgen gives an integer: per ten thousand keeps two decimals of the percentage.
   const perTenThousand = Math.round(lossPercent * 100);
-  return `table netdev ${nftLossTable(ifname)} {\n  chain egress {\n    type filter hook egress device "${ifname}" priority 0;\n    numgen random mod 10000 < ${perTenThousand} drop\n  }\n}\n`;
+  // numgen's values are 0-9999, so 100 % is a plain drop (nft refuses `< 10000`).
+  const rule = perTenThousand >= 10000 ? 'drop' : `numgen random mod 10000 < ${perTenThousand} drop`;
+  return `table netdev ${nftLossTable(ifname)} {\n  chain egress {\n    type filter hook egress device "${ifname}" priority 0;\n    ${rule}\n  }\n}\n`;
 }
 
 function nftLossTable(ifname: string): string {
