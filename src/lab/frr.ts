@@ -6,7 +6,7 @@
  *   /etc/frr/<ns>/vtysh.conf    `service integrated-vtysh-config`
  *   /etc/frr/<ns>/daemons       so `frrinit.sh status <ns>` lists the daemons (it reports watchfrr FAILED: not run)
  *   /var/run/frr/<ns>/          vty sockets (zebra.vty, bgpd.vty, staticd.vty), zserv.api, pid files, daemon logs
- * FRR 8.4 has no mgmtd; zebra + bgpd + staticd are started directly (no watchfrr: faster, and nothing restarts a daemon
+ * FRR 8.4 has no mgmtd; zebra + bgpd + staticd + bfdd are started directly (no watchfrr: faster, and nothing restarts a daemon
  * behind a test's back), each `ip netns exec <ns> /usr/lib/frr/<d> -d -N <ns> -F traditional -P 0 -u frr -g frr
  * --log file:/var/run/frr/<ns>/<d>.log`. `-d` returns once the daemon is ready; the lab still polls the vty sockets.
  *
