@@ -93,6 +93,10 @@ describeLab('routing security and recovery on the example lab', () => {
     const ce = 'ce-gm0014';
     const asn = lab.organisations.find((o) => o.id === 'GM0014')!.connectionPoint!.asn;
     const stolen = [formatPrefix(leidenV4), moreSpecific(leidenV4)];
+    const border = 'border-overheid';
+    const ceAddr = node(ce).interfaces.find((i) => i.peer?.node === border)!.addresses.find((a) => !a.includes(':'))!.split('/')[0];
+    const borderAddr = node(border).interfaces.find((i) => i.peer?.node === ce)!.addresses.find((a) => !a.includes(':'))!.split('/')[0];
+    // By hand on the gemeente's CE: its out-filter and its maximum-prefix-out (ggi's own guards) are opened too.
     await vtysh(
       ce,
       'configure terminal',
@@ -100,12 +104,10 @@ describeLab('routing security and recovery on the example lab', () => {
       ...stolen.map((p, i) => `ip prefix-list CE-OUT-OVERHEID-V4 seq ${i + 1} permit ${p}`),
       `router bgp ${asn}`,
       'address-family ipv4 unicast',
+      `neighbor ${borderAddr} maximum-prefix-out 100`,
       ...stolen.map((p) => `network ${p}`),
     );
-    // The CE really sends them (its own out-filter was opened by hand)…
-    const border = 'border-overheid';
-    const ceAddr = node(ce).interfaces.find((i) => i.peer?.node === border)!.addresses.find((a) => !a.includes(':'))!.split('/')[0];
-    const borderAddr = node(border).interfaces.find((i) => i.peer?.node === ce)!.addresses.find((a) => !a.includes(':'))!.split('/')[0];
+    // The CE really sends them…
     await waitFor(async () => {
       const adv = JSON.parse((await vtysh(ce, `show bgp ipv4 unicast neighbors ${borderAddr} advertised-routes json`)).stdout || '{}') as { advertisedRoutes?: Record<string, unknown> };
       return stolen.every((p) => p in (adv.advertisedRoutes ?? {}));
