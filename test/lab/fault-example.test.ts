@@ -87,6 +87,11 @@ describeLab('routing security and recovery on the example lab', () => {
     const names = r.doc.checks.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['redundancy kps sessions', 'redundancy max-prefix', 'origin ce announcements']));
     expect(r.code).toBe(0);
+    // BFD and max-prefix ... force are written as FRR echoes them: a second apply changes nothing.
+    const again = await apply();
+    expect(again.code).toBe(0);
+    const outcomes = (JSON.parse(again.stdout) as { devices: Array<{ id: string; outcome: string }> }).devices.filter((d) => d.outcome !== 'unchanged');
+    expect(outcomes).toEqual([]);
   });
 
   it("a CE announcing another gemeente's prefix: the border drops it, verify reports it; a plain apply restores green", async () => {
