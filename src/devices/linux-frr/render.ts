@@ -116,10 +116,7 @@ function neighborAf(n: BgpNeighbor): string[] {
     `  neighbor ${n.address} activate`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListIn)} in`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListOut)} out`,
-    // force: every received route counts, also those the in-filter drops, so a peer that floods filtered routes trips
-    // too; FRR needs soft-reconfiguration inbound for that (it keeps what was received before the filter).
-    `  neighbor ${n.address} soft-reconfiguration inbound`,
-    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn} force`,
+    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn}`,
   ];
   if (n.maxPrefixOut !== undefined) out.push(`  neighbor ${n.address} maximum-prefix-out ${n.maxPrefixOut}`);
   return out;
