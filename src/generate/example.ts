@@ -82,6 +82,8 @@ const REALMS: Record<string, string> = {
   GM0865: 'vught.nl',
   GM0014: 'groningen.nl',
 };
+/** Gemeenten that declare the nameservers of their ip6.arpa zones (dns.nameservers). */
+const DNS_DELEGATED = new Set(['GM0546', 'GM0363', 'GM0344', 'GM0014']);
 /** Allocations issued by Logius and imported as data. */
 const LOGIUS = new Set(['GM0546', 'GM0363', 'GM0153']);
 
@@ -175,6 +177,16 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     inputs.push(signedSupplierInput(s, slot, { site: s.site, ipv4: { markt: [`203.0.113.${64 + 16 * slot}/28`] }, publicAddress: `203.0.113.${129 + publicIdx++}`, bandwidthMbps: 10000 }, s.date));
   });
 
+  // A single CE is a single point of failure (validate: RESILIENCE_SINGLE_CE); the example records it as an accepted
+  // risk with a reason. Four gemeenten declare their nameservers for the ip6.arpa delegations.
+  for (const o of inputs) {
+    if (!o.connection) continue;
+    o.connection.acceptedRisk =
+      o.kind === 'leverancier'
+        ? { reason: 'Eén CE: de dienst in markt heeft een eigen uitwijklocatie buiten GGI-Netwerk', until: '2027-12-31', by: 'netwerkbeheer' }
+        : { reason: 'Eén CE op de locatie: een storing raakt alleen deze aansluiting; een tweede CE komt bij de vervanging', until: '2027-12-31', by: 'netwerkbeheer' };
+    if (o.kind === 'gemeente' && DNS_DELEGATED.has(o.id)) o.dns = { nameservers: [`ns1.${REALMS[o.id]}`, `ns2.${REALMS[o.id]}`] };
+  }
   const orgs = computeOrgs(plan, inputs);
   const org = (id: string): OrgComputed => orgs.find((o) => o.id === id)!;
 

@@ -84,6 +84,10 @@ diginetwerk:
   # in this example; a production inventory leaves this out, and such addresses are refused towards Diginetwerk.
   documentationAddresses: true
 
+# Single points of failure (validate): error or warning.
+resilience:
+  singlePointSeverity: warning
+
 # Point-to-point transfer networks and lab management addresses (RFC 2544 benchmarking space, RFC 3849 documentation).
 transfer:
   ipv4: ${o.transferIpv4}

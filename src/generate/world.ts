@@ -18,7 +18,9 @@ export interface OrgInput {
   name: string;
   province?: string;
   servedBy?: string;
-  connection?: { site: string; zones: Zone[]; asn: number; publicAddress: string; bandwidthMbps?: number };
+  connection?: { site: string; zones: Zone[]; asn: number; publicAddress: string; bandwidthMbps?: number; acceptedRisk?: { reason: string; until?: string; by?: string } };
+  /** Authoritative nameservers (the NS records of its ip6.arpa delegations). */
+  dns?: { nameservers: string[] };
   ipv4?: { overheid?: string[]; markt?: string[] };
   /** Position in its numbering-plan block; absent: the organisation has no IPv6 allocation yet. */
   slot?: number;
@@ -90,12 +92,13 @@ export function organisationYaml(o: OrgComputed): string {
     province: o.province,
     servedBy: o.servedBy,
     connectionPoint: o.connection
-      ? { site: o.connection.site, device: ceId(o.id), zones: o.connection.zones, asn: o.connection.asn, publicAddress: o.connection.publicAddress, bandwidthMbps: o.connection.bandwidthMbps }
+      ? { site: o.connection.site, device: ceId(o.id), zones: o.connection.zones, asn: o.connection.asn, publicAddress: o.connection.publicAddress, bandwidthMbps: o.connection.bandwidthMbps, acceptedRisk: o.connection.acceptedRisk }
       : undefined,
     ipv4: o.ipv4 && (o.ipv4.overheid?.length || o.ipv4.markt?.length) ? { overheid: o.ipv4.overheid?.length ? o.ipv4.overheid : undefined, markt: o.ipv4.markt?.length ? o.ipv4.markt : undefined } : undefined,
     segments: o.segments.length ? o.segments : undefined,
     ggiAfspraken: o.ggiAfspraken,
     contact: o.contact,
+    dns: o.dns,
   };
   const head = o.note ? `${comment(o.note)}\n` : '';
   return `${head}${block(doc, 0, new Set(['ggiAfspraken']))}\n`;

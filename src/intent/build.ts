@@ -222,6 +222,8 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
         originate: { ipv4: origin.filter((p) => p.family === 4).map(formatPrefix), ipv6: origin.filter((p) => p.family === 6).map(formatPrefix) },
         neighbors: neighbors.sort((x, y) => cmp(x.peerDevice, y.peerDevice) || x.family - y.family),
         prefixLists: lists.sort((x, y) => cmp(x.name, y.name)),
+        // BFD on every BGP session (ggi.yaml resilience.bfd; 100 ms x 3 by default): failover in well under a second.
+        bfd: { profile: 'ggi', intervalMs: inv.settings.resilience?.bfd?.intervalMs ?? 100, multiplier: inv.settings.resilience?.bfd?.multiplier ?? 3 },
       };
     }
   } else if (routes && d.role !== 'ce') {

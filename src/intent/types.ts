@@ -80,6 +80,8 @@ export interface BgpIntent {
   originate: { ipv4: string[]; ipv6: string[] };
   neighbors: BgpNeighbor[];
   prefixLists: PrefixList[];
+  /** BFD (RFC 5880) on every neighbor, with one timer profile: a dead peer or link is seen in intervalMs × multiplier. */
+  bfd?: { profile: string; intervalMs: number; multiplier: number };
 }
 
 export interface StaticRoute {

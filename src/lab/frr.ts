@@ -6,7 +6,7 @@
  *   /etc/frr/<ns>/vtysh.conf    `service integrated-vtysh-config`
  *   /etc/frr/<ns>/daemons       so `frrinit.sh status <ns>` lists the daemons (it reports watchfrr FAILED: not run)
  *   /var/run/frr/<ns>/          vty sockets (zebra.vty, bgpd.vty, staticd.vty), zserv.api, pid files, daemon logs
- * FRR 8.4 has no mgmtd; zebra + bgpd + staticd are started directly (no watchfrr: faster, and nothing restarts a daemon
+ * FRR 8.4 has no mgmtd; zebra + bgpd + staticd + bfdd are started directly (no watchfrr: faster, and nothing restarts a daemon
  * behind a test's back), each `ip netns exec <ns> /usr/lib/frr/<d> -d -N <ns> -F traditional -P 0 -u frr -g frr
  * --log file:/var/run/frr/<ns>/<d>.log`. `-d` returns once the daemon is ready; the lab still polls the vty sockets.
  *
@@ -37,7 +37,8 @@ import type { Runner } from './exec';
 import { makeDirectory } from '../util/directory';
 import { frrLocations, vtysh as vtyshArgv, vtyshCommands } from '../devices/linux-frr/paths';
 
-export const FRR_DAEMONS = ['zebra', 'bgpd', 'staticd'] as const;
+// bfdd: every BGP session has BFD (RFC 5880/5882) for sub-second failure detection.
+export const FRR_DAEMONS = ['zebra', 'bgpd', 'staticd', 'bfdd'] as const;
 const FRR_BIN = '/usr/lib/frr';
 const FRR_RELOAD = '/usr/lib/frr/frr-reload.py';
 
@@ -114,6 +115,7 @@ const DAEMONS_FILE = `# written by ggi lab; the lab starts these daemons itself 
 zebra=yes
 bgpd=yes
 staticd=yes
+bfdd=yes
 vtysh_enable=yes
 `;
 
@@ -151,7 +153,7 @@ export function writeFrrFiles(paths: FrrPaths, initialConfig: string): void {
   }
 }
 
-/** Starts zebra, bgpd and staticd in the namespace and loads frr.conf when it is not empty. Returns the pids. */
+/** Starts zebra, bgpd, staticd and bfdd in the namespace and loads frr.conf when it is not empty. Returns the pids. */
 export async function startFrr(runner: Runner, netns: string, paths: FrrPaths, opts: { readyTimeoutMs?: number } = {}): Promise<Record<string, number>> {
   const pids: Record<string, number> = {};
   // zebra first (the others connect to its zserv socket), then the rest together.

@@ -12,6 +12,7 @@ import { CommandError, formatCommand, type Runner } from './exec';
 import { frrPaths, startFrr, waitFor, writeFrrFiles } from './frr';
 import { generateKey, publicKeyOnly, renderSshdConfig, sshFingerprint, sshdPaths, startSshd } from './sshd';
 import { bridgeAddress, bridgeName, MGMT_IFNAME, resolveNode, validateSpec, type LabNode, type LabSpec } from './spec';
+import type { FaultRecord } from './fault';
 import { readState, saveState, stateFilePath, type InterfaceState, type LabState, type NodeState, type SshdState } from './state';
 import { makeDirectory } from '../util/directory';
 import { KEA_LAB_ROOT } from '../devices/kea/paths';
@@ -529,7 +530,9 @@ export function labStatus(stateDir: string): LabStatus {
   const problems: string[] = [];
   if (state.phase !== 'up') problems.push(`lab phase is '${state.phase}'${state.error ? `: ${state.error}` : ''}`);
   for (const ns of state.namespaces) if (!netnsExists(ns)) problems.push(`namespace ${ns} is gone`);
-  for (const p of state.processes) if (!alive(p.pid)) problems.push(`${p.what} (pid ${p.pid}) in ${p.netns} is not running`);
+  // FRR daemons stopped by `ggi lab fault device ID stop` are down on purpose: a fault, not a problem.
+  const stopped = new Set((state.faults ?? []).filter((f) => f.kind === 'device').flatMap((f) => f.where));
+  for (const p of state.processes) if (!stopped.has(p.netns) && !alive(p.pid)) problems.push(`${p.what} (pid ${p.pid}) in ${p.netns} is not running`);
   return { up: problems.length === 0, state, problems };
 }
 
@@ -589,6 +592,8 @@ export interface LabStatusDocument {
     addresses: string[];
     listens: Array<{ proto: 'tcp' | 'udp'; port: number }>;
   }>;
+  /** Active faults (`ggi lab fault`), oldest first. */
+  readonly faults: FaultRecord[];
 }
 
 /** A device of the lab: a router, or an appliance such as a DHCP server (a host namespace that ggi configures). */
@@ -612,5 +617,6 @@ export function labStatusDocument(status: LabStatus): LabStatusDocument {
         addresses: n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
         listens: n.listens.map((l) => ({ proto: l.proto, port: l.port })),
       })),
+    faults: [...(status.state?.faults ?? [])],
   };
 }

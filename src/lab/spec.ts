@@ -31,7 +31,7 @@ export interface LabNode {
   readonly sysctls?: Readonly<Record<string, string | number>>;
   /** Addresses (CIDR) put on the namespace's `lo`. */
   readonly loopbacks?: readonly string[];
-  /** Run FRR (zebra, bgpd, staticd). Default: true for routers, false for hosts. */
+  /** Run FRR (zebra, bgpd, staticd, bfdd). Default: true for routers, false for hosts. */
   readonly frr?: boolean;
   /** Initial frr.conf (default: empty); for lab-only peers (KPS, suppliers) that ggi does not manage. */
   readonly frrConfig?: string;

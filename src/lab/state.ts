@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import type { FrrPaths } from './frr';
+import type { FaultRecord } from './fault';
 import type { LabService, NodeKind } from './spec';
 import type { LabKeaState } from './kea';
 
@@ -84,6 +85,8 @@ export interface LabState {
   readonly files: string[];
   readonly processes: ProcessRecord[];
   readonly nodes: NodeState[];
+  /** Faults injected by `ggi lab fault` and not yet undone (absent: none). */
+  faults?: FaultRecord[];
 }
 
 export function stateFilePath(stateDir: string): string {

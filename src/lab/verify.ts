@@ -141,6 +141,8 @@ export interface BgpSession {
   readonly peer: string;
   readonly state: string;
   readonly prefixesReceived: number | null;
+  /** FRR's reason a session is down, when it gives one: `PfxCt` (max-prefix tripped), `Admin` (shut down), `Policy`. */
+  readonly peerState?: string;
 }
 
 /** Every BGP neighbor of every router that runs FRR, as FRR reports it. */
@@ -151,7 +153,7 @@ export async function bgpSessions(runner: Runner, state: LabState): Promise<BgpS
     routers.map(async (n) => {
       const r = await runner.run(['vtysh', '-N', n.namespace, '-c', 'show bgp summary json'], { netns: n.namespace, allowFail: true, timeoutMs: 30000 });
       if (r.code !== 0) return;
-      let doc: Record<string, { peers?: Record<string, { state?: string; pfxRcd?: number }> }>;
+      let doc: Record<string, { peers?: Record<string, { state?: string; pfxRcd?: number; peerState?: string }> }>;
       try {
         doc = JSON.parse(r.stdout || '{}');
       } catch {
@@ -162,7 +164,7 @@ export async function bgpSessions(runner: Runner, state: LabState): Promise<BgpS
         for (const [peer, info] of Object.entries(af?.peers ?? {})) {
           if (seen.has(peer)) continue;
           seen.add(peer);
-          out.push({ device: n.id, peer, state: info.state ?? 'unknown', prefixesReceived: info.pfxRcd ?? null });
+          out.push({ device: n.id, peer, state: info.state ?? 'unknown', prefixesReceived: info.pfxRcd ?? null, ...(info.peerState ? { peerState: info.peerState } : {}) });
         }
       }
     }),
@@ -215,6 +217,8 @@ export interface VerifyEnv {
   readonly announcedToKps: readonly string[];
   /** Canonical form of a prefix as FRR prints it. */
   readonly canonPrefix: (p: string) => string;
+  /** What a CE may announce (its organisation's registered prefixes, and its members'), canonical; null: not a known CE. */
+  readonly ceMayAnnounce?: (ceDevice: string) => readonly string[] | null;
   /** How long BGP sessions may take to come up after an apply. */
   readonly settleMs: number;
   /** Progress for people (stderr), one line at a time. */
@@ -258,7 +262,7 @@ export function managedRouters(state: LabState, external: ReadonlySet<string>): 
   return state.nodes.filter((n) => n.kind === 'router' && !external.has(String(n.meta.role ?? '')));
 }
 
-const FRR_DAEMON_NAMES = ['zebra', 'bgpd', 'staticd'];
+const FRR_DAEMON_NAMES = ['zebra', 'bgpd', 'staticd', 'bfdd'];
 
 function pidAlive(pidFile: string): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -449,5 +453,171 @@ export const govroamEapProvider: CheckProvider = {
   },
 };
 
+/** Whether FRR stopped a session because the peer sent more prefixes than its maximum-prefix allows. */
+export function maxPrefixTripped(s: BgpSession): boolean {
+  return s.peerState === 'PfxCt' || /PfxCt/.test(s.state);
+}
+
+/** The addresses of `peer` on its links to `node` (what `node`'s BGP sessions name as the neighbour). */
+function peerAddresses(node: NodeState, peer: NodeState): string[] {
+  const mine = new Set(node.interfaces.filter((i) => i.peer?.node === peer.id).map((i) => i.peer!.ifname));
+  return peer.interfaces.filter((i) => mine.has(i.name)).flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
+}
+
+/**
+ * Redundancy from the lab's sessions (pure): every KPS peering of every border up (one per KPS data centre), every CE of
+ * every CE pair with all its uplinks up, and no session stopped by max-prefix.
+ */
+export function redundancyChecks(state: LabState, sessions: readonly BgpSession[], pairs: ReadonlyArray<{ organisation: string; devices: readonly string[] }>): Check[] {
+  const node = new Map(state.nodes.map((n) => [n.id, n]));
+  const role = (n: NodeState) => String(n.meta.role ?? '');
+  const established = (device: string, addrs: readonly string[]) => sessions.filter((s) => s.device === device && addrs.includes(s.peer));
+  const checks: Check[] = [];
+
+  const kps = state.nodes.filter((n) => role(n) === 'kps-peer');
+  const borders = state.nodes.filter((n) => role(n) === 'border-overheid');
+  if (kps.length && borders.length) {
+    const lines: string[] = [];
+    let up = 0;
+    let total = 0;
+    for (const b of borders) {
+      for (const k of kps) {
+        const addrs = peerAddresses(b, k);
+        if (!addrs.length) continue;
+        total++;
+        const ss = established(b.id, addrs);
+        const ok = ss.length > 0 && ss.every((s) => s.state === 'Established');
+        if (ok) up++;
+        lines.push(`${b.id} - ${k.id}${k.meta.site ? ` (${k.meta.site})` : ''}: ${ss.length ? ss.map((s) => `${s.peer} ${s.state}`).join(', ') : 'no session'}`);
+      }
+    }
+    checks.push({
+      name: 'redundancy kps sessions',
+      ok: total > 0 && up === total,
+      expected: `every KPS peering Established (${kps.length} KPS peer${kps.length === 1 ? ': one data centre, validate reports it as a single point of failure' : 's, one per data centre'})`,
+      observed: `${up} of ${total} peerings up`,
+      detail: lines.join('\n'),
+    });
+  }
+
+  for (const p of pairs) {
+    const lines: string[] = [];
+    let ok = true;
+    for (const id of p.devices) {
+      const ce = node.get(id);
+      if (!ce) {
+        ok = false;
+        lines.push(`${id}: not in the lab`);
+        continue;
+      }
+      const uplinks = state.nodes.filter((n) => role(n).startsWith('border-')).flatMap((b) => peerAddresses(ce, b));
+      const ss = established(id, uplinks);
+      const up = ss.length > 0 && ss.every((s) => s.state === 'Established');
+      ok &&= up;
+      lines.push(`${id}: ${ss.length ? ss.map((s) => `${s.peer} ${s.state}`).join(', ') : 'no uplink session'}`);
+    }
+    checks.push({ name: `redundancy ce pair ${p.organisation}`, ok, expected: `both CEs (${p.devices.join(', ')}) with every uplink Established`, observed: ok ? 'both up' : 'an uplink is down', detail: lines.join('\n') });
+  }
+
+  const tripped = sessions.filter(maxPrefixTripped);
+  checks.push({
+    name: 'redundancy max-prefix',
+    ok: tripped.length === 0,
+    expected: 'no session stopped by max-prefix',
+    observed: tripped.length ? `${tripped.length} session(s) tripped` : 'none tripped',
+    detail: tripped.map((s) => `${s.device} ${s.peer}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed`).join('\n'),
+  });
+  return checks;
+}
+
+/** CE pairs of the inventory (connection points with a secondDevice), typed loosely like VerifyEnv.inventory. */
+export function cePairs(inventory: unknown): Array<{ organisation: string; devices: string[] }> {
+  const orgs = (inventory as { organisations?: Array<{ id: string; connectionPoint?: { device: string; secondDevice?: string } }> })?.organisations ?? [];
+  return orgs.filter((o) => o.connectionPoint?.secondDevice).map((o) => ({ organisation: o.id, devices: [o.connectionPoint!.device, o.connectionPoint!.secondDevice!] }));
+}
+
+/** Redundancy: both KPS sessions, every CE pair with both uplinks, and max-prefix trips (after the sessions settle). */
+export const redundancyProvider: CheckProvider = {
+  name: 'redundancy',
+  summary: 'redundancy (KPS peerings, CE pairs, max-prefix)',
+  async checks(env) {
+    return redundancyChecks(env.state, await bgpSessions(env.runner, env.state), cePairs(env.inventory));
+  },
+};
+
+/** The prefixes a router advertises to one neighbour (after its own out-policy: what the neighbour receives). */
+async function advertisedTo(runner: Runner, node: NodeState, peer: string): Promise<string[]> {
+  const af = peer.includes(':') ? 'ipv6' : 'ipv4';
+  const r = await runner.run(['vtysh', '-N', node.namespace, '-c', `show bgp ${af} unicast neighbors ${peer} advertised-routes json`], { netns: node.namespace, allowFail: true, timeoutMs: 30000 });
+  if (r.code !== 0) return [];
+  try {
+    return Object.keys((JSON.parse(r.stdout || '{}') as { advertisedRoutes?: Record<string, unknown> }).advertisedRoutes ?? {});
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a router holds a path for `prefix` learned from `peer` (an accepted announcement). */
+async function holdsFrom(runner: Runner, node: NodeState, prefix: string, peer: string): Promise<boolean> {
+  const af = prefix.includes(':') ? 'ipv6' : 'ipv4';
+  const r = await runner.run(['vtysh', '-N', node.namespace, '-c', `show bgp ${af} unicast ${prefix} json`], { netns: node.namespace, allowFail: true, timeoutMs: 30000 });
+  if (r.code !== 0) return false;
+  try {
+    const doc = JSON.parse(r.stdout || '{}') as { prefix?: string; paths?: Array<{ peer?: { peerId?: string } }> };
+    return doc.prefix === prefix && (doc.paths ?? []).some((p) => p.peer?.peerId === peer);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Origin validation against the ledger, as RPKI route-origin validation (RFC 6811) does against ROAs: every CE announces
+ * only what its organisation (and, for a samenwerkingsverband, its members) registered; anything else is a finding,
+ * and the border must have dropped it (its in-filter permits only the exact registered prefixes).
+ */
+export const originProvider: CheckProvider = {
+  name: 'origin',
+  summary: 'CE announcements against the ledger (origin validation)',
+  async checks(env) {
+    const may = env.ceMayAnnounce;
+    if (!may) return [];
+    const node = new Map(env.state.nodes.map((n) => [n.id, n]));
+    const ces = env.state.nodes.filter((n) => n.meta.role === 'ce' && may(n.id) !== null);
+    const offences: string[] = [];
+    let leaked = 0;
+    let looked = 0;
+    await Promise.all(
+      ces.map(async (ce) => {
+        const allowed = new Set(may(ce.id) ?? []);
+        for (const i of ce.interfaces) {
+          const border = i.peer ? node.get(i.peer.node) : undefined;
+          if (!border || !String(border.meta.role ?? '').startsWith('border-')) continue;
+          const there = border.interfaces.find((x) => x.name === i.peer!.ifname);
+          const mine = i.addresses.map((a) => a.split('/')[0]);
+          for (const peer of (there?.addresses ?? []).map((a) => a.split('/')[0])) {
+            looked++;
+            for (const p of await advertisedTo(env.runner, ce, peer)) {
+              if (allowed.has(env.canonPrefix(p))) continue;
+              const accepted = await holdsFrom(env.runner, border, p, mine.find((a) => a.includes(':') === p.includes(':')) ?? '');
+              if (accepted) leaked++;
+              offences.push(`${ce.id} announces ${p} to ${border.id}, which is not registered to its organisation (another organisation's prefix or a more-specific): ${accepted ? 'ACCEPTED by the border' : 'dropped by the border'}`);
+            }
+          }
+        }
+      }),
+    );
+    if (!looked) return [];
+    return [
+      {
+        name: 'origin ce announcements',
+        ok: offences.length === 0,
+        expected: `every CE (${ces.length}) announces only its organisation's registered prefixes`,
+        observed: offences.length ? `${offences.length} unregistered announcement(s), ${leaked} accepted by a border` : 'all registered',
+        detail: offences.sort().slice(0, 20).join('\n'),
+      },
+    ];
+  },
+};
+
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, kpsRouteProvider, dhcpLeaseProvider, flowProvider, govroamEapProvider];
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, originProvider, kpsRouteProvider, dhcpLeaseProvider, flowProvider, govroamEapProvider];

@@ -5,6 +5,7 @@ import { loadInventory } from '../model/load';
 import type { InventorySource } from '../model/files';
 import { checkIpv6 } from '../ipv6/checks';
 import { checkDiginetwerk } from '../diginetwerk/checks';
+import { checkResilience } from '../diginetwerk/resilience';
 import { checkPolicy } from '../zones/lint';
 import { checkGovroam } from '../govroam/checks';
 import { checkVeilig } from '../veilig/checks';
@@ -33,6 +34,7 @@ export const CHECKS: readonly CheckGroup[] = [
   { name: 'ipv6', run: (inv) => checkIpv6(inv) },
   { name: 'addresses', run: (inv) => checkAddressClaims(inv) },
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
+  { name: 'resilience', run: (inv, now) => checkResilience(inv, now) },
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
   { name: 'veilig', run: (inv, now) => checkVeilig(inv, now) },

@@ -146,8 +146,9 @@ describe('the lab target', () => {
         { id: 'lan-gm0001', namespace: 'ggi-lan-gm0001-123456', organisation: 'GM0001', service: null, addresses: ['192.0.2.18', '2a07:3500:4::2'], listens: [] },
         { id: 'svc-dns', namespace: 'ggi-svc-dns-654321', organisation: null, service: 'dns', addresses: ['203.0.113.18'], listens: [{ proto: 'udp', port: 53 }] },
       ],
+      faults: [],
     });
-    expect(statusJson(false, null)).toEqual({ up: false, devices: [], hosts: [] });
+    expect(statusJson(false, null)).toEqual({ up: false, devices: [], hosts: [], faults: [] });
   });
 
   it('prints a down lab as JSON when there is no state', async () => {
@@ -156,7 +157,7 @@ describe('the lab target', () => {
     const cmd = commands.find((c) => c.spec.name === 'lab status')!;
     const { global, args } = parseCommandArgs(['--state', path.join(dir, 'none'), '--format', 'json'], cmd.spec);
     expect(await cmd.run({ io, global, args, spec: cmd.spec })).toBe(0);
-    expect(JSON.parse(out.join(''))).toEqual({ up: false, devices: [], hosts: [] });
+    expect(JSON.parse(out.join(''))).toEqual({ up: false, devices: [], hosts: [], faults: [] });
   });
 });
 

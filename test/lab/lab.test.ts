@@ -134,6 +134,7 @@ describeLab('lab: three namespaces with FRR, sshd and a service host', () => {
           ],
         },
       ],
+      faults: [],
     });
   });
 

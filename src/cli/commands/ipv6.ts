@@ -134,6 +134,24 @@ async function changeOrgLedger(
   return { org, r };
 }
 
+const ROUTING_EXPORTS = ['route6', 'roa', 'arpa-zone'];
+
+/** The routing-security exports (src/diginetwerk/exports.ts), gated by the full validation. */
+function routingExport(ctx: CommandContext, what: string): ExitCode {
+  const x = require('../../diginetwerk/exports') as typeof import('../../diginetwerk/exports');
+  const { inventory: inv } = loadValidForCommand(ctx);
+  const json = ctx.args.flags.format === 'json';
+  if (what === 'route6') {
+    if (json) printJson(ctx.io, { export: what, objects: x.routeOrigins(inv), text: x.exportRouteObjects(inv) });
+    else ctx.io.stdout(x.exportRouteObjects(inv));
+  } else if (what === 'roa') {
+    if (json) printJson(ctx.io, { export: what, roas: x.roaSuggestions(inv) });
+    else ctx.io.stdout(x.exportRoaCsv(inv));
+  } else if (json) printJson(ctx.io, { export: what, parent: x.arpaParentZone(inv), delegations: x.arpaDelegations(inv), text: x.exportArpaZone(inv) });
+  else ctx.io.stdout(x.exportArpaZone(inv));
+  return EXIT.OK;
+}
+
 export const commands: Command[] = [
   {
     spec: {
@@ -269,13 +287,18 @@ export const commands: Command[] = [
     spec: {
       name: 'ipv6 export',
       summary: 'export the ledger: RIPE inet6num objects, ip6.arpa delegations, or CSV',
-      positionals: ['ripe|arpa|csv'],
+      positionals: ['ripe|arpa|csv|route6|roa|arpa-zone'],
       flags: { format: FORMAT_FLAG },
-      details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json: the zones of arpa as a list; ripe and csv as their text in one document.',
+      details: 'ripe: the /46s as ALLOCATED-BY-LIR and internet-routed /48s as ASSIGNED (RPSL). arpa: the reverse zones to delegate (a /46 gives its four /48 zones). csv: every entry, history included. --format json: the zones of arpa as a list; ripe and csv as their text in one document. ' +
+        'route6: RIPE route6/route objects for every prefix announced to the KPS, origin the Koppelnet ASN (diginetwerk.koppelnetAsn). ' +
+        'roa: ROA suggestions (CSV: ASN, prefix, max length = prefix length; JSON: a list). ' +
+        'arpa-zone: the ip6.arpa delegations as a zone-file fragment with NS records from each organisation\'s dns.nameservers. ' +
+        'These three run only on an inventory that passes validation.',
     },
     async run(ctx) {
       const what = ctx.args.positionals[0];
-      if (!['ripe', 'arpa', 'csv'].includes(what)) throw new UsageError(`export what? ripe, arpa or csv (got '${what}')`);
+      if (ROUTING_EXPORTS.includes(what)) return routingExport(ctx, what);
+      if (!['ripe', 'arpa', 'csv'].includes(what)) throw new UsageError(`export what? ripe, arpa, csv, route6, roa or arpa-zone (got '${what}')`);
       const { inventory: inv } = loadValidForCommand(ctx);
       const plan = planOf(inv);
       const data = ledgerData(inv);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Command, type CommandContext, EXIT, type ExitCode, UserError } from '../context';
+import { type Command, type CommandContext, EXIT, type ExitCode, UsageError, UserError } from '../context';
 import type { LabStatusDocument } from '../../lab/lab';
 import type { LabState } from '../../lab/state';
 import { FORMAT_FLAG, printJson } from '../report/output';
@@ -137,12 +137,119 @@ async function status(ctx: CommandContext): Promise<ExitCode> {
     const listens = h.listens.length ? ` listens ${h.listens.map((l) => `${l.proto}/${l.port}`).join(',')}` : '';
     lines.push(`  host   ${h.id.padEnd(24)} ${h.namespace.padEnd(32)} ${what}: ${h.addresses.join(' ')}${listens}`);
   }
+  if (doc.faults.length) {
+    const { describeFault } = require('../../lab/fault') as typeof import('../../lab/fault');
+    for (const f of doc.faults) lines.push(`  fault  ${describeFault(f)} since ${f.since}`);
+  }
   for (const p of st.problems) lines.push(`  problem: ${p}`);
   ctx.io.stdout(`${lines.join('\n')}\n`);
   return EXIT.OK;
 }
 
+// ---- ggi lab fault … (src/lab/fault.ts plans and runs them) ------------------------------------------------------
+
+function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new UserError('the lab needs root (network namespaces)', EXIT.INVALID);
+}
+
+function faultPrinted(ctx: CommandContext, action: string, records: ReadonlyArray<import('../../lab/fault').FaultRecord>): ExitCode {
+  const { describeFault } = require('../../lab/fault') as typeof import('../../lab/fault');
+  if (ctx.args.flags.format === 'json') printJson(ctx.io, { ok: true, action, faults: records });
+  else if (records.length === 0) ctx.io.stdout(`lab fault ${action}: no active faults\n`);
+  else ctx.io.stdout(records.map((r) => `lab fault ${action}: ${describeFault(r)} (${r.where.join(', ')})\n`).join(''));
+  return EXIT.OK;
+}
+
+/** Runs one fault action; lab errors (unknown node, no link, already active) are the user's to fix. */
+async function faultAction(ctx: CommandContext, action: string, fn: (fault: typeof import('../../lab/fault'), runner: import('../../lab/exec').Runner, stateDir: string) => Promise<Array<import('../../lab/fault').FaultRecord>>): Promise<ExitCode> {
+  const lab = require('../../lab') as typeof import('../../lab');
+  const fault = require('../../lab/fault') as typeof import('../../lab/fault');
+  requireRoot();
+  let records: Array<import('../../lab/fault').FaultRecord>;
+  try {
+    records = await fn(fault, lab.localRunner(), stateDirOf(ctx));
+  } catch (e) {
+    if (e instanceof lab.LabError) throw new UserError(e.message, EXIT.INVALID);
+    if (e instanceof lab.CommandError) throw new UserError(`lab fault ${action} failed: ${e.message}`, EXIT.DEVICE_FAILED);
+    throw e;
+  }
+  return faultPrinted(ctx, action, records);
+}
+
+function upDown(ctx: CommandContext, word: string, allowed: readonly [string, string]): boolean {
+  const v = ctx.args.positionals[word === 'link' ? 2 : 1];
+  if (!allowed.includes(v)) throw new UsageError(`lab fault ${word}: expected ${allowed.join(' or ')} (got '${v}')`);
+  return v === allowed[0];
+}
+
+function numberFlag(ctx: CommandContext, name: string): number | undefined {
+  const v = ctx.args.flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got '${String(v)}')`);
+  return n;
+}
+
+const FAULT_DETAILS = 'Faults are recorded in the lab state; `ggi lab status --format json` lists them under "faults" and `ggi lab fault clear` undoes them all.';
+
+const faultCommands: Command[] = [
+  {
+    spec: {
+      name: 'lab fault link',
+      summary: 'take the link(s) between two lab nodes down, or bring them back up',
+      positionals: ['A', 'B', 'down|up'],
+      flags: { state: STATE_FLAG, format: FORMAT_FLAG },
+      details: `Both ends of every veth between A and B go administratively down (a cut cable). ${FAULT_DETAILS}`,
+    },
+    run: (ctx) => {
+      const [a, b] = ctx.args.positionals;
+      const down = upDown(ctx, 'link', ['down', 'up']);
+      return faultAction(ctx, down ? 'inject' : 'undo', async (f, r, dir) => [down ? await f.injectFault(r, dir, { kind: 'link', a, b }, ctx.io.now()) : await f.undoFault(r, dir, { kind: 'link', a, b })]);
+    },
+  },
+  {
+    spec: {
+      name: 'lab fault device',
+      summary: "stop a lab router's FRR daemons (they die, its routes go), or start them again",
+      positionals: ['ID', 'stop|start'],
+      flags: { state: STATE_FLAG, format: FORMAT_FLAG },
+      details: `stop kills the daemons (SIGKILL) and flushes the routes FRR installed; sshd keeps running so ggi can reach and repair the device. start runs them again with FRR's last written configuration. ${FAULT_DETAILS}`,
+    },
+    run: (ctx) => {
+      const [device] = ctx.args.positionals;
+      const stop = upDown(ctx, 'device', ['stop', 'start']);
+      return faultAction(ctx, stop ? 'inject' : 'undo', async (f, r, dir) => [stop ? await f.injectFault(r, dir, { kind: 'device', device }, ctx.io.now()) : await f.undoFault(r, dir, { kind: 'device', device })]);
+    },
+  },
+  {
+    spec: {
+      name: 'lab fault netem',
+      summary: 'add packet loss and/or delay to the link(s) between two lab nodes (tc netem)',
+      positionals: ['A', 'B'],
+      flags: {
+        state: STATE_FLAG,
+        format: FORMAT_FLAG,
+        loss: { type: 'string', help: 'packet loss in percent (0-100) in each direction' },
+        delay: { type: 'string', help: 'added delay in milliseconds in each direction' },
+      },
+      details: `Applied on both ends. On a kernel without sch_netem the loss is made by an nftables netdev egress rule and --delay is refused. ${FAULT_DETAILS}`,
+    },
+    run: (ctx) => {
+      const [a, b] = ctx.args.positionals;
+      const lossPercent = numberFlag(ctx, 'loss');
+      const delayMs = numberFlag(ctx, 'delay');
+      if (lossPercent === undefined && delayMs === undefined) throw new UsageError('lab fault netem needs --loss P or --delay MS (or both)');
+      return faultAction(ctx, 'inject', async (f, r, dir) => [await f.injectFault(r, dir, { kind: 'netem', a, b, ...(lossPercent !== undefined ? { lossPercent } : {}), ...(delayMs !== undefined ? { delayMs } : {}) }, ctx.io.now())]);
+    },
+  },
+  {
+    spec: { name: 'lab fault clear', summary: 'undo every active fault in the lab', flags: { state: STATE_FLAG, format: FORMAT_FLAG } },
+    run: (ctx) => faultAction(ctx, 'clear', (f, r, dir) => f.clearFaults(r, dir)),
+  },
+];
+
 export const commands: Command[] = [
+  ...faultCommands,
   {
     spec: {
       name: 'lab up',

@@ -14,7 +14,7 @@ import type { Check, CheckProvider, VerifyReport } from '../../lab/verify';
 export const VERIFY_FLAGS: Record<string, FlagSpec> = {
   target: { type: 'string', default: 'lab', help: "the network to verify: 'lab' (built by ggi lab up)" },
   'lab-state': { type: 'string', default: '.ggi-state/lab', help: 'lab state folder (with --target lab)' },
-  only: { type: 'string', multiple: true, help: 'only these groups of checks (repeatable or comma-separated): device, bgp, kps, flows' },
+  only: { type: 'string', multiple: true, help: 'only these groups of checks (repeatable or comma-separated): device, bgp, redundancy, origin, kps, flows' },
   wait: { type: 'string', default: '60', help: 'seconds BGP sessions may take to come up (right after an apply)' },
   format: FORMAT_FLAG,
 };
@@ -87,9 +87,17 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
   const { hasErrors } = require('../../model/finding') as typeof import('../../model/finding');
   const built = zones.buildPolicy(inventory);
   if (hasErrors(built.findings)) throw new UserError(`the policy in ${ctx.global.inventory} has errors`, EXIT.INVALID, built.findings.filter((f) => f.severity === 'error'));
-  const { kpsRoutingPolicy } = require('../../diginetwerk') as typeof import('../../diginetwerk');
+  const { kpsRoutingPolicy, ceAnnouncements } = require('../../diginetwerk') as typeof import('../../diginetwerk');
   const net = require('../../net') as typeof import('../../net');
   const canonPrefix = (s: string) => net.formatPrefix(net.parsePrefix(s, { strict: false }));
+  // Origin validation: each CE (of a pair too) may announce its organisation's registered prefixes in the zones it joins.
+  const ceAllowed = new Map<string, string[]>();
+  for (const o of inventory.organisations) {
+    const cp = o.connectionPoint;
+    if (!cp) continue;
+    const allowed = cp.zones.flatMap((z) => ceAnnouncements(inventory, o.id, z).map((p) => net.formatPrefix(p)));
+    for (const d of [cp.device, ...(cp.secondDevice ? [cp.secondDevice] : [])]) ceAllowed.set(d, allowed);
+  }
 
   const tty = progressIo.isTTY;
   const http = require('../../reconciler/http-transport') as typeof import('../../reconciler/http-transport');
@@ -106,6 +114,7 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
       },
       announcedToKps: kpsRoutingPolicy(inventory).announce.map((p) => net.formatPrefix(p)),
       canonPrefix,
+      ceMayAnnounce: (id) => ceAllowed.get(id) ?? null,
       settleMs: settleS * 1000,
       progress: (t) => progressIo.stderr(t),
       tick: tty ? (what, done, total) => progressIo.stderr(`\r\x1b[K${what} ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
@@ -119,7 +128,7 @@ export const commands: Command[] = [
   {
     spec: {
       name: 'verify',
-      summary: 'check the running network against the inventory: device health, BGP sessions, KPS routes, real flows',
+      summary: 'check the running network against the inventory: device health, BGP sessions, redundancy, CE origins, KPS routes, real flows',
       flags: VERIFY_FLAGS,
       details: 'Exit 0 when every check holds, 4 when a check fails, 3 when devices cannot be reached. Progress goes to stderr.',
     },

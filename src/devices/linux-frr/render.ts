@@ -65,6 +65,7 @@ export function renderFrrConf(intent: DeviceIntent): string {
   out.push('!');
   out.push(...renderRouterBgp(bgp));
   out.push('!');
+  if (bgp.bfd && bgp.neighbors.length > 0) out.push(...renderBfd(bgp.bfd));
   out.push('end');
   return `${out.join('\n')}\n`;
 }
@@ -84,6 +85,8 @@ function renderRouterBgp(bgp: BgpIntent): string[] {
   for (const n of bgp.neighbors) {
     out.push(` neighbor ${n.address} remote-as ${n.remoteAsn}`);
     out.push(` neighbor ${n.address} description ${sanitize(n.description)}`);
+    // FRR 8.4 echoes both lines for a profile (`show running-config`), so both are written.
+    if (bgp.bfd) out.push(` neighbor ${n.address} bfd`, ` neighbor ${n.address} bfd profile ${bgp.bfd.profile}`);
   }
   for (const family of [4, 6] as const) {
     const ns = bgp.neighbors.filter((n) => n.family === family);
@@ -96,6 +99,15 @@ function renderRouterBgp(bgp: BgpIntent): string[] {
     out.push(' exit-address-family');
   }
   out.push('exit');
+  return out;
+}
+
+/** The BFD profile, as FRR 8.4 prints it back: values equal to FRR's defaults (300 ms, multiplier 3) are left out. */
+function renderBfd(b: NonNullable<BgpIntent['bfd']>): string[] {
+  const out = ['bfd', ` profile ${b.profile}`];
+  if (b.multiplier !== 3) out.push(`  detect-multiplier ${b.multiplier}`);
+  if (b.intervalMs !== 300) out.push(`  transmit-interval ${b.intervalMs}`, `  receive-interval ${b.intervalMs}`);
+  out.push(' exit', ' !', 'exit', '!');
   return out;
 }
 

@@ -54,6 +54,12 @@ export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'dates a
 });
 export const isoTimestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), { error: 'timestamps are ISO 8601, e.g. 2026-01-31T12:00:00Z' });
 
+/** A DNS host name (RFC 1123 labels), written without the trailing dot: `ns1.leiden.nl`. */
+export const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i, { error: 'a host name is dot-separated labels of letters, digits and inner hyphens, e.g. ns1.leiden.nl' });
+
 export const asn = z.number().int().min(1).max(4294967295);
 
 export const zoneName = z.enum(['overheid', 'markt']);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asn, deviceId, ipAddress, ipv4Cidr, ipv6Cidr, isoDate, kebabId, orgId, orgKind, zoneName } from './common';
+import { asn, deviceId, dnsName, ipAddress, ipv4Cidr, ipv6Cidr, isoDate, kebabId, orgId, orgKind, zoneName } from './common';
 import { deviceSchema } from './device';
 
 /** An organisation file: `organisations/<id>.yaml`. */
@@ -14,6 +14,10 @@ const connectionPoint = z.strictObject({
   /** The CE's public address, for the cloud hub's customer gateway. */
   publicAddress: ipAddress.optional(),
   bandwidthMbps: z.number().int().positive().optional(),
+  /** The second CE of a CE pair: its own uplinks, the same site and connection point (no single box to lose). */
+  secondDevice: deviceId.optional(),
+  /** A single CE taken on knowingly: why, and until when (validate then reports it again). */
+  acceptedRisk: z.strictObject({ reason: z.string().trim().min(10, { error: 'say why the single CE is acceptable (at least 10 characters)' }), until: isoDate.optional(), by: z.string().optional() }).optional(),
 });
 export type ConnectionPointDecl = z.infer<typeof connectionPoint>;
 
@@ -60,6 +64,8 @@ export const organisationSchema = z.strictObject({
    */
   diginetwerkDerde: z.strictObject({ acceptedBy: orgId, date: isoDate, reference: z.string().min(1).optional() }).optional(),
   contact: z.string().optional(),
+  /** The organisation's authoritative nameservers: the NS records of its ip6.arpa delegations (`ggi ipv6 export arpa-zone`). */
+  dns: z.strictObject({ nameservers: z.array(dnsName).min(1) }).optional(),
   devices: z.array(deviceSchema).optional(),
 });
 export type OrganisationDecl = z.infer<typeof organisationSchema>;

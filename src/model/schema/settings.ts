@@ -121,6 +121,14 @@ export const settingsSchema = z.strictObject({
   cloud: cloud.optional(),
   profiles: z.record(kebabId, profile).default({}),
   policy: policySettings.optional(),
+  /** Single points of failure (`validate`): how severe a finding they are. */
+  resilience: z
+    .strictObject({
+      singlePointSeverity: z.enum(['error', 'warning']).default('warning'),
+      /** BFD (RFC 5880) on every BGP session: transmit and receive interval, and how many missed packets mean down. */
+      bfd: z.strictObject({ intervalMs: z.number().int().min(10).max(60000).default(100), multiplier: z.number().int().min(2).max(255).default(3) }).optional(),
+    })
+    .optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

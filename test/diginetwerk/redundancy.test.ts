@@ -1,0 +1,65 @@
+import type { LabState, NodeState } from '../../src/lab';
+import { type BgpSession, CHECK_PROVIDERS, cePairs, maxPrefixTripped, redundancyChecks } from '../../src/lab/verify';
+
+/** The `redundancy` check group of `ggi verify`, on a lab state and FRR sessions given as data. */
+
+function router(id: string, role: string, ifs: Array<[name: string, addr: string, peer: string, peerIf: string]>, site?: string): NodeState {
+  return {
+    id,
+    kind: 'router',
+    namespace: `ggi-${id}`,
+    meta: { role, ...(site ? { site } : {}) },
+    dir: `/tmp/${id}`,
+    interfaces: ifs.map(([name, addr, node, ifname]) => ({ name, addresses: [addr], peer: { node, ifname } })),
+    sysctls: {},
+    listens: [],
+  } as NodeState;
+}
+
+const STATE = {
+  nodes: [
+    router('border-a', 'border-overheid', [['k1', '198.18.0.0/31', 'kps-1', 'p1'], ['k2', '198.18.0.2/31', 'kps-2', 'p1'], ['d1', '198.18.0.4/31', 'ce-1', 'up'], ['d2', '198.18.0.6/31', 'ce-1b', 'up']]),
+    router('kps-1', 'kps-peer', [['p1', '198.18.0.1/31', 'border-a', 'k1']], 'DC1'),
+    router('kps-2', 'kps-peer', [['p1', '198.18.0.3/31', 'border-a', 'k2']], 'DC2'),
+    router('ce-1', 'ce', [['up', '198.18.0.5/31', 'border-a', 'd1']]),
+    router('ce-1b', 'ce', [['up', '198.18.0.7/31', 'border-a', 'd2']]),
+  ],
+} as unknown as LabState;
+
+const s = (device: string, peer: string, state = 'Established', peerState?: string): BgpSession => ({ device, peer, state, prefixesReceived: 1, ...(peerState ? { peerState } : {}) });
+const ALL_UP = [s('border-a', '198.18.0.1'), s('border-a', '198.18.0.3'), s('border-a', '198.18.0.5'), s('border-a', '198.18.0.7'), s('ce-1', '198.18.0.4'), s('ce-1b', '198.18.0.6')];
+const PAIRS = [{ organisation: 'GM0546', devices: ['ce-1', 'ce-1b'] }];
+const byName = (cs: ReturnType<typeof redundancyChecks>) => Object.fromEntries(cs.map((c) => [c.name, c]));
+
+describe('verify: redundancy', () => {
+  it('all green: both KPS peerings, the CE pair, no max-prefix trip', () => {
+    const c = byName(redundancyChecks(STATE, ALL_UP, PAIRS));
+    expect(Object.keys(c)).toEqual(['redundancy kps sessions', 'redundancy ce pair GM0546', 'redundancy max-prefix']);
+    expect(Object.values(c).every((x) => x.ok)).toBe(true);
+    expect(c['redundancy kps sessions'].observed).toBe('2 of 2 peerings up');
+    expect(c['redundancy kps sessions'].detail).toContain('border-a - kps-2 (DC2): 198.18.0.3 Established');
+  });
+
+  it('one KPS peering down, one CE uplink down, a tripped max-prefix: each is its own failed check', () => {
+    const sessions = ALL_UP.map((x) => (x.peer === '198.18.0.3' ? s('border-a', '198.18.0.3', 'Idle', 'PfxCt') : x.device === 'ce-1b' ? s('ce-1b', '198.18.0.6', 'Active') : x));
+    const c = byName(redundancyChecks(STATE, sessions, PAIRS));
+    expect(c['redundancy kps sessions']).toMatchObject({ ok: false, observed: '1 of 2 peerings up' });
+    expect(c['redundancy ce pair GM0546']).toMatchObject({ ok: false, observed: 'an uplink is down' });
+    expect(c['redundancy ce pair GM0546'].detail).toContain('ce-1b: 198.18.0.6 Active');
+    expect(c['redundancy max-prefix']).toMatchObject({ ok: false, observed: '1 session(s) tripped' });
+    expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3');
+  });
+
+  it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {
+    const c = byName(redundancyChecks(STATE, ALL_UP.filter((x) => x.peer !== '198.18.0.1'), []));
+    expect(c['redundancy kps sessions'].ok).toBe(false);
+    expect(c['redundancy kps sessions'].detail).toContain('border-a - kps-1 (DC1): no session');
+    expect(maxPrefixTripped(s('r', 'p', 'Idle (PfxCt)'))).toBe(true);
+    expect(maxPrefixTripped(s('r', 'p', 'Idle'))).toBe(false);
+  });
+
+  it('CE pairs come from connectionPoint.secondDevice; the provider is part of ggi verify', () => {
+    expect(cePairs({ organisations: [{ id: 'GM1', connectionPoint: { device: 'a', secondDevice: 'b' } }, { id: 'GM2', connectionPoint: { device: 'c' } }, { id: 'GM3' }] })).toEqual([{ organisation: 'GM1', devices: ['a', 'b'] }]);
+    expect(CHECK_PROVIDERS.map((p) => p.name)).toContain('redundancy');
+  });
+});
