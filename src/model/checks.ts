@@ -17,7 +17,10 @@ const ID_PREFIX: Record<Organisation['kind'], string> = {
  * Cross-reference and structural checks over the whole inventory: duplicate ids, dangling references, the
  * one-connection-point rule, samenwerkingsverband membership, supplier agreements, device pinning.
  */
-export function checkReferences(inv: Inventory): Finding[] {
+export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean } = {}): Finding[] {
+  // The lab pins its own devices' host keys (it makes the keys and records them), and a writer of the inventory does
+  // not connect: for both a missing pin is no error. Connecting to a real device still requires one.
+  const pinsRequired = opts.pinsRequired !== false;
   const out: Finding[] = [];
   const s = inv.sources;
   const idx = indexInventory(inv);
@@ -50,7 +53,7 @@ export function checkReferences(inv: Inventory): Finding[] {
     if (d.role === 'ce') {
       if (!d.organisation) out.push(s.error('CONNECTION_POINT_DEVICE', `CE device '${d.id}' must name the organisation it serves`, d.loc, ['role']));
       else ceOf.set(d.organisation, [...(ceOf.get(d.organisation) ?? []), d.id]);
-      if (!d.management.hostKey) out.push(s.error('DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
+      if (!d.management.hostKey) out.push((pinsRequired ? s.error : s.warning).call(s, 'DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
     } else if (!d.management.hostKey) {
       out.push(s.warning('DEVICE_HOST_KEY_MISSING', `device '${d.id}' has no pinned host key; it can only be reached with --accept-new during onboarding`, d.loc, ['management']));
     }

@@ -74,7 +74,7 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     const conflicts = contradictions(inv, existing, { name, servedBy, zones: zonesFlag as ZoneName[], site, hostKey });
     if (conflicts.length) {
       throw new UserError(
-        `${id} is already onboarded (${existing.loc.file}), and the file says otherwise: ${conflicts.join('; ')}. Nothing was changed: edit the file by hand and run 'ggi validate', or leave out those flags`,
+        `${id} is already onboarded (${existing.loc.file}), and the file says otherwise: ${conflicts.join('; ')}. Nothing was changed: to move it behind or away from a samenwerkingsverband run 'ggi move'; otherwise edit the file by hand and run 'ggi validate', or leave out those flags`,
         EXIT.INVALID,
       );
     }
@@ -121,13 +121,16 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     `ggi plan --device ${ce}`,
     `ggi apply --device ${ce}`,
   ];
+  // The lab makes every device (and pins its key) from the inventory, so a lab that is up lacks the new organisation.
+  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab down (only when a lab is up)', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
   if (ctx.args.flags.format === 'json') {
-    printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps });
+    printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps, labSteps });
   } else {
     ctx.io.stdout(`${wrote ? 'created' : 'kept'} ${orgFile}\n`);
     for (const a of allocated) ctx.io.stdout(`${a.created ? 'allocated' : 'holds    '} ${a.category.padEnd(12)} ${a.prefix}\n`);
     for (const n of notes) ctx.io.stdout(`${n}\n`);
     ctx.io.stdout(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
+    if (labSteps.length) ctx.io.stdout(`or first in the lab:\n${labSteps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
   }
   return EXIT.OK;
 }
