@@ -64,7 +64,7 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
     const fileBase = o.loc.file.split('/').pop()!.replace(/\.ya?ml$/, '');
     if (fileBase.toUpperCase() !== o.id) out.push(s.warning('ORGANISATION_FILE_NAME', `organisation '${o.id}' is in ${fileBase}.yaml; name the file ${o.id.toLowerCase()}.yaml so it can be found`, o.loc, ['id']));
     if (!o.id.startsWith(ID_PREFIX[o.kind])) out.push(s.error('ORGANISATION_ID_KIND', `a ${o.kind} has an id starting with ${ID_PREFIX[o.kind]}, not '${o.id}'`, o.loc, ['id']));
-    else if (o.kind === 'gemeente' && !gemeenteCodes().has(o.id)) out.push(s.error('GEMEENTE_CODE_UNKNOWN', `'${o.id}' is not the CBS code of a gemeente in force (data/gemeenten.csv); a gemeente's id is its CBS gemeentecode, never an invented one`, o.loc, ['id']));
+    else if (o.kind === 'gemeente' && !o.offboarded && !gemeenteCodes().has(o.id)) out.push(s.error('GEMEENTE_CODE_UNKNOWN', `'${o.id}' is not the CBS code of a gemeente in force (data/gemeenten.csv); a gemeente's id is its CBS gemeentecode, never an invented one`, o.loc, ['id']));
 
     if (o.servedBy) {
       const sv = idx.orgs.get(o.servedBy);
