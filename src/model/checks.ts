@@ -124,7 +124,10 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
 
   const checkSelector = (sel: SelectorDecl, loc: { file: string; path: NodePath }, sub: NodePath): void => {
     sel.organisations?.forEach((id, i) => {
-      if (!idx.orgs.has(id)) out.push(s.error('UNKNOWN_REFERENCE', `unknown organisation '${id}'`, loc, [...sub, 'organisations', i]));
+      const o = idx.orgs.get(id);
+      if (!o) out.push(s.error('UNKNOWN_REFERENCE', `unknown organisation '${id}'`, loc, [...sub, 'organisations', i]));
+      // An organisation that left keeps its file as a record; a rule that still names it is a leftover to resolve.
+      else if (o.offboarded) out.push(s.error('ORGANISATION_OFFBOARDED', `'${id}' was offboarded on ${o.offboarded.at.slice(0, 10)}${o.offboarded.mergedInto ? ` (merged into ${o.offboarded.mergedInto})` : ''}: remove it from this selector${o.offboarded.mergedInto ? ` or name ${o.offboarded.mergedInto}` : ''}`, loc, [...sub, 'organisations', i]));
     });
     sel.services?.forEach((name, i) => {
       if (!idx.services.has(name)) out.push(s.error('UNKNOWN_REFERENCE', `unknown service '${name}'`, loc, [...sub, 'services', i]));
