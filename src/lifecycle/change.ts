@@ -136,6 +136,8 @@ export interface Planned {
   /** Organisations and devices that leave the desired state. */
   removedDevices: string[];
   addedDevices: string[];
+  /** The lab's wiring follows from the change (a LAN host moves to another CE): the lab is rebuilt to show it. */
+  rewiresLab?: boolean;
 }
 
 function findOrg(inv: Inventory, id: string): Organisation {
@@ -214,7 +216,7 @@ export function planMove(c: Context, id: string, to: MoveTarget): Planned {
     notes.push(`created its connection point and CE ${ce}${was ? `; it leaves ${was.id}` : ''}`);
   }
   const what = 'servedBy' in to ? `move ${id} --served-by ${to.servedBy}` : `move ${id} --own-connection-point`;
-  return { change: { what, files: ordered(le, orgRel, render(d), others) }, notes, removedDevices: removed, addedDevices: added };
+  return { change: { what, files: ordered(le, orgRel, render(d), others) }, notes, removedDevices: removed, addedDevices: added, rewiresLab: true };
 }
 
 export interface OffboardOptions {

@@ -48,7 +48,9 @@ export async function runLifecycle(ctx: CommandContext, planIt: (c: Context) => 
 function report(ctx: CommandContext, p: Planned, impact: ReturnType<typeof impactOf> | null, written: string[], toResolve: Finding[], dryRun: boolean): void {
   const pin = p.addedDevices.map((d) => `pin the host key of ${d}: set its management.hostKey (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`);
   const steps = written.length || dryRun ? ['ggi validate', ...pin, 'ggi plan', 'ggi apply'] : [];
-  const labSteps = steps.length ? ['ggi validate --target lab', 'ggi apply --target lab', 'ggi verify --target lab'] : [];
+  // The lab wires each LAN host to the CE that serves it when it is built: a move needs a rebuilt lab to show it.
+  const rebuild = p.rewiresLab ? ['ggi lab down (only when a lab is up)', 'ggi lab up'] : [];
+  const labSteps = steps.length ? ['ggi validate --target lab', ...rebuild, 'ggi apply --target lab', 'ggi verify --target lab'] : [];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { change: p.change.what, dryRun, written, notes: p.notes, impact, toResolve, nextSteps: steps, labSteps });
     return;
@@ -63,5 +65,5 @@ function report(ctx: CommandContext, p: Planned, impact: ReturnType<typeof impac
     o(`to resolve (${toResolve.length}): these still name it; 'ggi validate' reports them until they are changed\n`);
     for (const f of toResolve) o(`  ${formatFinding(f)}\n`);
   }
-  if (steps.length) o(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\nor in the lab (when it is up):\n${labSteps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
+  if (steps.length) o(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\nor in the lab:\n${labSteps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
 }
