@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseDocument, type Document, YAMLMap } from 'yaml';
+import { isMap, isSeq, parseDocument, type Document, type YAMLMap } from 'yaml';
 import type { Inventory, Organisation } from '../model/inventory';
 import type { ZoneName } from '../model/schema';
 import { allocate, planFromSettings, release, type LedgerChanges, type LedgerData, type NumberingPlan, type PlanKind } from '../ipv6';
@@ -90,7 +90,7 @@ function render(d: Document.Parsed): string {
   // As the inventory is written by hand and by src/util/yaml.ts: `{ a: 1 }` but `[a, b]`; zones in flow style.
   const zones = d.getIn(['connectionPoint', 'zones'], true);
   if (isSeq(zones)) zones.flow = true;
-  return d.toString({ lineWidth: 0 }).replace(/\[ ([^\[\]\n]*?) \]/g, '[$1]');
+  return d.toString({ lineWidth: 0 }).replace(/\[ ([^[\]\n]*?) \]/g, '[$1]');
 }
 
 /** Sets `key` in a top-level map, placing a new key right after `after` (the first of them present). */

@@ -40,14 +40,12 @@ function intents(inv: Inventory): Map<string, unknown> {
   return new Map(buildIntents(inv).intents.map((i) => [i.id, plain(i)]));
 }
 
-function stacks(inv: Inventory): Map<string, unknown> | null {
-  if (!inv.settings.cloud) return null;
-  const { planCloud } = require('../../stacks/plan') as typeof import('../../stacks/plan');
-  try {
-    return new Map(planCloud(inv).organisations.map((o) => [o.stack, plain(o)]));
-  } catch {
-    return null;
-  }
+/** The organisation stacks of an inventory by name (the cloud side's plan), or null when it has none. */
+export type StacksOf = (inv: Inventory) => Map<string, unknown> | null;
+
+function stacks(inv: Inventory, of?: StacksOf): Map<string, unknown> | null {
+  const m = of?.(inv);
+  return m ? new Map([...m].map(([k, v]) => [k, plain(v)])) : null;
 }
 
 function flowLines(list: Change[], inv: Inventory, policy: ReturnType<typeof buildPolicy>['policy']): FlowLine[] {
@@ -60,12 +58,12 @@ function flowLines(list: Change[], inv: Inventory, policy: ReturnType<typeof bui
   return list.map((c) => ({ rules: c.rules, proto: c.proto, dports: c.dports, from: who(c.src), to: who(c.dst), example: `${c.example.proto}${c.example.dport !== undefined ? `/${c.example.dport}` : ''} ${c.example.src} -> ${c.example.dst}` }));
 }
 
-export function impactOf(before: Inventory, after: Inventory): Impact {
+export function impactOf(before: Inventory, after: Inventory, stacksOf?: StacksOf): Impact {
   const b = buildPolicy(before).policy;
   const a = buildPolicy(after).policy;
   const d = diffPolicies(b, a);
-  const sb = stacks(before);
-  const sa = stacks(after);
+  const sb = stacks(before, stacksOf);
+  const sa = stacks(after, stacksOf);
   return {
     devices: compare(intents(before), intents(after)),
     stacks: sb && sa ? compare(sb, sa) : null,

@@ -12,7 +12,7 @@ export class OverlaySource implements InventorySource {
     return [...new Set([...this.base.list(), ...Object.keys(this.files)])].sort();
   }
   read(rel: string): string | null {
-    return Object.prototype.hasOwnProperty.call(this.files, rel) ? this.files[rel] : this.base.read(rel);
+    return  Object.hasOwn(this.files, rel) ? this.files[rel] : this.base.read(rel);
   }
   display(rel: string): string {
     return this.base.display(rel);

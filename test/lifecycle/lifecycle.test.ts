@@ -76,7 +76,7 @@ describe('ggi move', () => {
     expect(r.out).toContain('pin the host key of ce-gm0373');
     const org = fs.readFileSync(path.join(dir, 'organisations/gm0373.yaml'), 'utf8');
     expect(org).toContain('# Bergen (NH.): served by SV0001');
-    expect(org).toMatch(/connectionPoint:\n  site: Raadhuis Bergen\n  device: ce-gm0373\n  zones: \[overheid\]/);
+    expect(org).toMatch(/connectionPoint:\n {2}site: Raadhuis Bergen\n {2}device: ce-gm0373\n {2}zones: \[overheid\]/);
     expect(org).not.toContain('servedBy');
     // A new CE has no pin yet: an error for production, not for the lab.
     expect(await validates(dir)).toEqual([]);
@@ -121,7 +121,7 @@ describe('ggi offboard', () => {
     const entries = ledger.split('\n  - ').filter((e) => e.startsWith('prefix:') && e.includes('organisation: GM0014'));
     expect(entries.length).toBeGreaterThan(3);
     for (const e of entries) expect(e).toContain('status: quarantined');
-    expect(fs.readFileSync(path.join(dir, 'organisations/gm0014.yaml'), 'utf8')).toMatch(/offboarded:\n  at: .*\n  by: lifecycle-test\n  reason: offboarded\n/);
+    expect(fs.readFileSync(path.join(dir, 'organisations/gm0014.yaml'), 'utf8')).toMatch(/offboarded:\n {2}at: .*\n {2}by: lifecycle-test\n {2}reason: offboarded\n/);
     expect(fs.readFileSync(path.join(dir, 'govroam.yaml'), 'utf8')).not.toContain('GM0014');
     expect(await validates(dir, [])).toEqual([]);
     const before = snapshot(dir);
@@ -134,7 +134,7 @@ describe('ggi offboard', () => {
     const dir = copy();
     const r = await ggi(['offboard', 'GM0865', '--merged-into', 'GM0855'], dir);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/to resolve \(1\)[^\n]*\n  \S*policy\/10-overheid\.yaml:4:29: error ORGANISATION_OFFBOARDED 'GM0865' was offboarded on \S+ \(merged into GM0855\)/);
+    expect(r.out).toMatch(/to resolve \(1\)[^\n]*\n {2}\S*policy\/10-overheid\.yaml:4:29: error ORGANISATION_OFFBOARDED 'GM0865' was offboarded on \S+ \(merged into GM0855\)/);
     expect(r.out).toContain('segment kantoor of GM0865 -> GM0855 as gm0865-kantoor');
     expect(await validates(dir, [])).toEqual([expect.stringMatching(/^ORGANISATION_OFFBOARDED: 'GM0865'/)]);
     const successor = fs.readFileSync(path.join(dir, 'organisations/gm0855.yaml'), 'utf8');

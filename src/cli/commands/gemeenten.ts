@@ -5,7 +5,7 @@ import { FORMAT_FLAG, printJson } from '../report/output';
 import { formatFinding } from '../../model/finding';
 import { dataDir, type Gemeente, loadGemeenten } from '../../model/gemeenten';
 import { checkAgainstList, compareLists, readGemeenteList, renderGemeentenCsv } from '../../lifecycle/gemeenten';
-import { loadLifecycleInventory } from '../../lifecycle/gate';
+import { loadLifecycleInventory } from '../lifecycle-gate';
 import { writeFileAtomic } from '../../util/atomic';
 
 /** `ggi gemeenten check|refresh`: the inventory's gemeenten against the CBS list, and a newer list into data/. */

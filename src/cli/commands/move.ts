@@ -2,7 +2,7 @@ import { type Command, type CommandContext, type ExitCode, flagBool, flagList, f
 import { FORMAT_FLAG } from '../report/output';
 import type { ZoneName } from '../../model/schema';
 import { planMove } from '../../lifecycle/change';
-import { runLifecycle } from '../../lifecycle/run';
+import { runLifecycle } from '../lifecycle';
 
 export const commands: Command[] = [
   {

@@ -1,7 +1,7 @@
 import { type Command, type CommandContext, type ExitCode, flagBool, flagString } from '../context';
 import { FORMAT_FLAG } from '../report/output';
 import { planOffboard } from '../../lifecycle/change';
-import { runLifecycle } from '../../lifecycle/run';
+import { runLifecycle } from '../lifecycle';
 
 export const commands: Command[] = [
   {

@@ -3,8 +3,8 @@ import type { Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
 import { validateInventory } from '../validation';
 import { ledgerPath, LockError, withLock } from '../ipv6/store';
-import { EXIT, UserError, type CommandContext } from '../cli/context';
-import { finishPending } from './commit';
+import { EXIT, UserError, type CommandContext } from './context';
+import { finishPending } from '../lifecycle/commit';
 
 /**
  * The gate of the lifecycle commands (move, offboard, gemeenten): the full validation must find no error, or the

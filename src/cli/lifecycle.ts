@@ -1,17 +1,17 @@
 import * as path from 'node:path';
-import { type CommandContext, EXIT, type ExitCode, UserError } from '../cli/context';
-import { printJson } from '../cli/report/output';
+import { type CommandContext, EXIT, type ExitCode, UserError } from './context';
+import { printJson } from './report/output';
 import { formatFinding, type Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
 import { validateInventory } from '../validation';
 import { readLedgerFile } from '../ipv6/store';
 import { operatorName } from '../util/operator';
-import { scaffold } from '../cli/commands/onboard';
-import { type Context, LifecycleError, type Planned } from './change';
-import { commitChange } from './commit';
-import { withLifecycle } from './gate';
-import { impactOf, impactText } from './impact';
-import { OverlaySource } from './overlay';
+import { scaffold } from './commands/onboard';
+import { type Context, LifecycleError, type Planned } from '../lifecycle/change';
+import { commitChange } from '../lifecycle/commit';
+import { withLifecycle } from './lifecycle-gate';
+import { impactOf, impactText } from '../lifecycle/impact';
+import { OverlaySource } from '../lifecycle/overlay';
 
 /**
  * The imperative shell shared by `ggi move` and `ggi offboard`: under the ledger lock, gate the inventory, plan the
@@ -38,11 +38,22 @@ export async function runLifecycle(ctx: CommandContext, planIt: (c: Context) => 
     const blocking = after.findings.filter((f) => f.severity === 'error' && !tolerated.has(f.code));
     if (!after.inventory || blocking.length) throw new UserError(`ggi ${planned.change.what} would leave an inventory that does not validate; nothing was written`, EXIT.INVALID, blocking);
     const toResolve = after.findings.filter((f) => f.severity === 'error' && tolerated.has(f.code));
-    const impact = files.length ? impactOf(inv, after.inventory) : null;
+    const impact = files.length ? impactOf(inv, after.inventory, cloudStacks) : null;
     const written = opts.dryRun ? [] : commitChange(dir, planned.change);
     report(ctx, planned, impact, written, toResolve, opts.dryRun);
     return EXIT.OK;
   });
+}
+
+/** The organisation stacks of the cloud side (stacks/plan.ts), by name; null without a cloud section. */
+function cloudStacks(inv: Inventory): Map<string, unknown> | null {
+  if (!inv.settings.cloud) return null;
+  const { planCloud } = require('../../stacks/plan') as typeof import('../../stacks/plan');
+  try {
+    return new Map(planCloud(inv).organisations.map((o) => [o.stack, o]));
+  } catch {
+    return null;
+  }
 }
 
 function report(ctx: CommandContext, p: Planned, impact: ReturnType<typeof impactOf> | null, written: string[], toResolve: Finding[], dryRun: boolean): void {
