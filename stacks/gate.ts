@@ -49,6 +49,7 @@ export function gateInventoryForSynth(dir: string, opts: { profile?: string; now
   const inv = loaded.inventory;
   if (inv) {
     for (const group of CHECKS) {
+      if (group.onlyIfValid && hasErrors(findings)) continue;
       let result: Finding[];
       try {
         if (group.name === 'policy') {

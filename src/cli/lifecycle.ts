@@ -11,7 +11,7 @@ import { type Context, LifecycleError, type Planned } from '../lifecycle/change'
 import { commitChange } from '../lifecycle/commit';
 import { withLifecycle } from './lifecycle-gate';
 import { impactOf, impactText } from '../lifecycle/impact';
-import { OverlaySource } from '../lifecycle/overlay';
+import { OverlaySource } from '../validation/overlay';
 
 /**
  * The imperative shell shared by `ggi move` and `ggi offboard`: under the ledger lock, gate the inventory, plan the

@@ -1,7 +1,7 @@
 import { isDefaultRoute, parsePrefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, Service } from '../model/inventory';
-import { diginetwerkUnfit } from './routing';
+import { diginetwerkUnfit, documentationAllowed } from './routing';
 
 /**
  * Diginetwerk checks of `ggi validate` (DOMAIN.md §5 rules 11-13): only public, registered addresses towards
@@ -11,6 +11,7 @@ export function checkDiginetwerk(inv: Inventory): Finding[] {
   const s = inv.sources;
   const out: Finding[] = [];
   const allowDefault = inv.settings.diginetwerk.allowDefaultRoute;
+  const documentation = documentationAllowed(inv);
   if (allowDefault) {
     out.push(s.warning('DIGINETWERK_DEFAULT_ROUTE', 'diginetwerk.allowDefaultRoute is true: Diginetwerk is no transit to the internet, and a default route over it is against common practice (DOMAIN.md §2.5)', inv.settings.loc, ['diginetwerk', 'allowDefaultRoute']));
   }
@@ -22,7 +23,7 @@ export function checkDiginetwerk(inv: Inventory): Finding[] {
         out.push(s.error('DIGINETWERK_DEFAULT_ROUTE', `${o.id} registers ${text} as its overheid address: that is the default route, which is never announced over Diginetwerk`, o.loc, ['ipv4', 'overheid', i]));
         return;
       }
-      const why = diginetwerkUnfit(p);
+      const why = diginetwerkUnfit(p, { documentation });
       if (why) out.push(s.error('DIGINETWERK_PRIVATE_ADDRESS', `${o.id} uses ${text} (${why}) towards Diginetwerk; only public, registered addresses are used there (D3); translate to its registered addresses at the edge`, o.loc, ['ipv4', 'overheid', i]));
     });
   }
@@ -37,7 +38,7 @@ export function checkDiginetwerk(inv: Inventory): Finding[] {
         if (!allowDefault) out.push(s.error('DIGINETWERK_DEFAULT_ROUTE', `service '${svc.name}' declares ${text}: accepting a default route from Diginetwerk is not allowed (diginetwerk.allowDefaultRoute is false)`, svc.loc, ['prefixes', i]));
         return;
       }
-      const why = diginetwerkUnfit(p);
+      const why = diginetwerkUnfit(p, { documentation });
       if (why) out.push(s.error('DIGINETWERK_PRIVATE_ADDRESS', `service '${svc.name}' in the overheid zone uses ${text} (${why}); Diginetwerk uses only public, registered addresses (D3)`, svc.loc, ['prefixes', i]));
     });
   }

@@ -1,5 +1,5 @@
 import { comparePrefix, isDefaultRoute, parsePrefix, samePrefix, specialPurpose, type Prefix } from '../net';
-import { connectingOrganisation, indexInventory, type Inventory, type Organisation } from '../model/inventory';
+import { connectingOrganisation, indexInventory as buildIndex, type Inventory, type InventoryIndex, type Organisation } from '../model/inventory';
 import type { ZoneName } from '../model/schema';
 import { activePrefixes, addressesInZone, planFromSettings } from '../ipv6';
 
@@ -19,17 +19,29 @@ export interface KpsRoutingPolicy {
   readonly allowDefaultRoute: boolean;
 }
 
+/** The inventory's index, built once per inventory: the intent builder asks for every CE's announcements. */
+const indexes = new WeakMap<Inventory, InventoryIndex>();
+function indexInventory(inv: Inventory): InventoryIndex {
+  let idx = indexes.get(inv);
+  if (!idx) indexes.set(inv, (idx = buildIndex(inv)));
+  return idx;
+}
+
 /**
  * Why a prefix may not be used towards Diginetwerk (only public, registered numbers are, D3), or null when it may.
- * Documentation ranges (RFC 5737, RFC 3849, RFC 9637) and the benchmarking range (RFC 2544) are accepted: they never
- * appear on a real network, and the example inventory and the lab profile use them in place of registered public
- * space, so treating them as private would make every example fail for the wrong reason.
+ * Documentation ranges (RFC 5737, RFC 3849, RFC 9637) and the benchmarking range (RFC 2544) never appear on a real
+ * network: they are accepted only when `documentation` says the inventory is a lab or an example on purpose.
  */
-export function diginetwerkUnfit(p: Prefix): string | null {
+export function diginetwerkUnfit(p: Prefix, opts: { documentation?: boolean } = {}): string | null {
   if (isDefaultRoute(p)) return 'the default route';
   const special = specialPurpose(p);
-  if (special === null || special === 'documentation' || special === 'benchmarking') return null;
-  return special;
+  if (special === null || (opts.documentation && (special === 'documentation' || special === 'benchmarking'))) return null;
+  return special === 'documentation' || special === 'benchmarking' ? `${special} space, usable only under the lab profile or with diginetwerk.documentationAddresses in ggi.yaml` : special;
+}
+
+/** Whether the inventory may use documentation and benchmarking ranges as Diginetwerk addresses: the lab profile, or ggi.yaml says so. */
+export function documentationAllowed(inv: Inventory): boolean {
+  return inv.profile === 'lab' || inv.settings.diginetwerk.documentationAddresses === true;
 }
 
 /** Whether the organisation's traffic reaches the overheid zone (its own or its samenwerkingsverband's connection point joins it). */
@@ -62,9 +74,10 @@ export function kpsRoutingPolicy(inv: Inventory): KpsRoutingPolicy {
   }
   // Never a default route (unless ggi.yaml says otherwise for accepting), never private space: checkDiginetwerk reports them.
   const allowDefaultRoute = inv.settings.diginetwerk.allowDefaultRoute;
+  const documentation = documentationAllowed(inv);
   return {
-    announce: uniqueSorted(announce.filter((p) => diginetwerkUnfit(p) === null)),
-    accept: uniqueSorted(accept.filter((p) => (allowDefaultRoute && isDefaultRoute(p)) || diginetwerkUnfit(p) === null)),
+    announce: uniqueSorted(announce.filter((p) => diginetwerkUnfit(p, { documentation }) === null)),
+    accept: uniqueSorted(accept.filter((p) => (allowDefaultRoute && isDefaultRoute(p)) || diginetwerkUnfit(p, { documentation }) === null)),
     maxPrefixIn: inv.settings.diginetwerk.maxPrefixFromKps,
     maxPrefixOut: inv.settings.diginetwerk.maxPrefixToKps,
     allowDefaultRoute,
@@ -83,5 +96,6 @@ export function ceAnnouncements(inv: Inventory, orgId: string, zone: ZoneName): 
   const ids = [org.id, ...(org.kind === 'samenwerkingsverband' ? (idx.members.get(org.id) ?? []).map((m) => m.id) : [])];
   const out: Prefix[] = [];
   for (const id of ids) out.push(...addressesInZone(inv, id, zone));
-  return uniqueSorted(out.filter((p) => zone !== 'overheid' || diginetwerkUnfit(p) === null));
+  const documentation = documentationAllowed(inv);
+  return uniqueSorted(out.filter((p) => zone !== 'overheid' || diginetwerkUnfit(p, { documentation }) === null));
 }

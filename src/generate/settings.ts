@@ -80,6 +80,9 @@ diginetwerk:
   maxPrefixFromKps: 1000
   maxPrefixToKps: 5000
   allowDefaultRoute: false
+  # Documentation and benchmarking ranges (RFC 5737, RFC 3849, RFC 9637, RFC 2544) stand in for registered addresses
+  # in this example; a production inventory leaves this out, and such addresses are refused towards Diginetwerk.
+  documentationAddresses: true
 
 # Point-to-point transfer networks and lab management addresses (RFC 2544 benchmarking space, RFC 3849 documentation).
 transfer:

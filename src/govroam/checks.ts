@@ -7,6 +7,9 @@ const REALM = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$
 
 const EDUROAM_LOG_DAYS = 180;
 
+/** SRV labels a RADIUS/TLS NAPTR may point to: the eduroam convention and RFC 7585's own. */
+const NAPTR_SRV = ['_radsec._tcp.', '_radiustls._tcp.'] as const;
+
 /** govroam rules of DOMAIN.md §5 (16–20), following the eduroam baseline where govroam's own text is silent. */
 export function checkGovroam(inv: Inventory): Finding[] {
   const g = inv.govroam;
@@ -65,7 +68,8 @@ export function checkGovroam(inv: Inventory): Finding[] {
     if (p.naptr) {
       if (p.naptr.flags.toUpperCase() !== 'S') out.push(s.error('GOVROAM_REALM', `a NAPTR for RADIUS/TLS discovery has flag "S", not "${p.naptr.flags}" (RFC 7585)`, g.loc, at('naptr', 'flags')));
       if (p.naptr.regexp !== '') out.push(s.error('GOVROAM_REALM', 'a NAPTR for RADIUS/TLS discovery has an empty regexp (RFC 7585)', g.loc, at('naptr', 'regexp')));
-      if (!p.naptr.replacement.startsWith('_radsec._tcp.')) out.push(s.error('GOVROAM_REALM', `the NAPTR replacement is an _radsec._tcp. SRV name, not '${p.naptr.replacement}'`, g.loc, at('naptr', 'replacement')));
+      // The eduroam convention is _radsec._tcp.; RFC 7585 names the SRV label _radiustls._tcp. (DOMAIN.md §3.6, §5 rule 20).
+      if (!NAPTR_SRV.some((l) => p.naptr!.replacement.startsWith(l))) out.push(s.error('GOVROAM_REALM', `the NAPTR replacement is an SRV name under ${NAPTR_SRV.join(' or ')}, not '${p.naptr.replacement}'`, g.loc, at('naptr', 'replacement')));
       if (p.naptr.service !== g.naptrService) out.push(s.warning('GOVROAM_REALM', `NAPTR service '${p.naptr.service}' differs from the federation's '${g.naptrService}'`, g.loc, at('naptr', 'service')));
     }
     const proxyAt = p.proxyAddress ?? (p.device ? idx.devices.get(p.device)?.management.address : undefined);

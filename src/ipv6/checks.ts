@@ -1,6 +1,7 @@
-import { contains, formatPrefix, parsePrefix, prefixLast, tryParsePrefix, NetError, type Prefix } from '../net';
+import { contains, formatPrefix, parsePrefix, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, LedgerEntry, Organisation } from '../model/inventory';
+import { sweepOverlaps } from '../validation/overlaps';
 import { entryPrefix, isActive, quarantineEnd } from './ledger';
 import { blockOf, category, locate, planFromSettings, slotCapacity, PLAN_KINDS, type NumberingPlan, type PlanKind } from './plan';
 
@@ -36,7 +37,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
   const slotByOrgBlock = new Map<string, number>();
   for (const sl of inv.ledger.slots) slotByOrgBlock.set(`${sl.organisation}\0${blockKey(plan, sl.block)}`, sl.slot);
 
-  const byPrefixOfOrg = new Map<string, LedgerEntry[]>();
+  const byPrefixOfOrg = new PrefixIndex<LedgerEntry>();
   const entries: Array<{ e: LedgerEntry; p: Prefix }> = [];
   for (const e of inv.ledger.entries) {
     const strict = tryParsePrefix(e.prefix);
@@ -51,10 +52,11 @@ export function checkIpv6(inv: Inventory): Finding[] {
       continue;
     }
     entries.push({ e, p });
-    const k = `${e.organisation}\0${formatPrefix(p)}`;
-    byPrefixOfOrg.set(k, [...(byPrefixOfOrg.get(k) ?? []), e]);
+    byPrefixOfOrg.add(e.organisation, p, e);
   }
 
+  // Sub-allocations name the same few parents many times over: each text is parsed once.
+  const parsedParents = new Map<string, Prefix | NetError>();
   for (const { e, p } of entries) {
     const org = orgs.get(e.organisation);
     const cat = category(plan, e.category);
@@ -84,7 +86,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
         }
       }
     } else {
-      checkParent(inv, e, p, byPrefixOfOrg, out);
+      checkParent(inv, e, p, byPrefixOfOrg, parsedParents, out);
     }
 
     if (e.status === 'assigned') {
@@ -113,8 +115,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
   const perCategory = new Map<string, LedgerEntry[]>();
   for (const { e } of entries) {
     if (e.parent || !isActive(e)) continue;
-    const k = `${e.organisation}\0${e.category}`;
-    perCategory.set(k, [...(perCategory.get(k) ?? []), e]);
+    pushTo(perCategory, `${e.organisation}\0${e.category}`, e);
   }
   for (const list of perCategory.values()) {
     if (list.length < 2) continue;
@@ -126,8 +127,43 @@ export function checkIpv6(inv: Inventory): Finding[] {
   }
 
   checkOverlaps(inv, entries, out);
-  checkSegments(inv, orgs, out);
+  checkSegments(inv, orgs, entries, out);
   return out;
+}
+
+/**
+ * Entries by organisation and prefix: a map per organisation, family and length, keyed by the network address itself
+ * (a string key per prefix made building it the slowest part of the IPv6 checks on a large ledger).
+ */
+class PrefixIndex<E> {
+  private readonly maps = new Map<string, Map<string, E[]>>();
+  add(org: string, p: Prefix, e: E): void {
+    const k = `${org}/${p.family}/${p.len}`;
+    let m = this.maps.get(k);
+    if (!m) this.maps.set(k, (m = new Map()));
+    const a = networkBits(p);
+    const list = m.get(a);
+    if (list) list.push(e);
+    else m.set(a, [e]);
+  }
+  get(org: string, p: Prefix): E[] | undefined {
+    return this.maps.get(`${org}/${p.family}/${p.len}`)?.get(networkBits(p));
+  }
+}
+
+/**
+ * The prefix's network bits as a short key. Not the address as a bigint key: V8 hashes a bigint by its low bits, which
+ * are all zero for prefixes, and such a map degrades to a list.
+ */
+function networkBits(p: Prefix): string {
+  return (p.addr >> BigInt((p.family === 4 ? 32 : 128) - p.len)).toString(36);
+}
+
+/** Appends to a list in a map (in place: copying the list on every append made the checks quadratic in the ledger). */
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** Block identity (its prefix text) of a kind key, so kinds sharing a block share slots. */
@@ -161,11 +197,12 @@ function checkSlots(inv: Inventory, plan: NumberingPlan, orgs: ReadonlyMap<strin
   }
 }
 
-function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: ReadonlyMap<string, LedgerEntry[]>, out: Finding[]): void {
+function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: PrefixIndex<LedgerEntry>, parsedParents: Map<string, Prefix | NetError>, out: Finding[]): void {
   const s = inv.sources;
-  const parentPrefix = tryParsePrefix(e.parent!, { strict: false });
+  let parentPrefix = parsedParents.get(e.parent!);
+  if (parentPrefix === undefined) parsedParents.set(e.parent!, (parentPrefix = tryParsePrefix(e.parent!, { strict: false })));
   if (parentPrefix instanceof NetError) return;
-  const parents = byPrefixOfOrg.get(`${e.organisation}\0${formatPrefix(parentPrefix)}`) ?? [];
+  const parents = byPrefixOfOrg.get(e.organisation, parentPrefix) ?? [];
   const parent = parents.find((x) => !x.parent) ?? parents[0];
   if (!parent) {
     out.push(s.error('IPV6_PARENT', `${e.prefix} names parent ${e.parent}, which is not an allocation of ${e.organisation} in the ledger`, e.loc, ['parent']));
@@ -211,28 +248,35 @@ function conflict(outer: LedgerEntry, op: Prefix, inner: LedgerEntry, ip: Prefix
 
 function checkOverlaps(inv: Inventory, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  const sorted = [...entries].sort((x, y) => (x.p.addr < y.p.addr ? -1 : x.p.addr > y.p.addr ? 1 : x.p.len - y.p.len || x.e.index - y.e.index));
-  const stack: Array<{ e: LedgerEntry; p: Prefix; last: bigint }> = [];
-  for (const cur of sorted) {
-    while (stack.length && stack[stack.length - 1].last < cur.p.addr) stack.pop();
-    // Every prefix left on the stack contains `cur` (CIDR prefixes are nested or disjoint).
-    for (const enc of stack) {
+  sweepOverlaps(
+    entries,
+    (enc, cur) => {
       const why = conflict(enc.e, enc.p, cur.e, cur.p);
       if (why) out.push(s.error('IPV6_OVERLAP', why, cur.e.loc, ['prefix']));
-    }
-    stack.push({ ...cur, last: prefixLast(cur.p) });
-  }
+    },
+    (x, y) => x.e.index - y.e.index,
+  );
 }
 
-function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, out: Finding[]): void {
+function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  const active = new Map<string, Array<{ e: LedgerEntry; p: Prefix }>>();
-  for (const e of inv.ledger.entries) {
+  // Active entries by organisation, prefix length and network address: the entries holding a segment are found by
+  // truncating its prefix to each shorter length (at most 129 lookups), not by scanning the organisation's entries.
+  const active = new PrefixIndex<LedgerEntry>();
+  const lengths = new Map<string, Set<number>>();
+  for (const { e, p } of entries) {
     if (!isActive(e)) continue;
-    const p = tryParsePrefix(e.prefix, { strict: false });
-    if (p instanceof NetError) continue;
-    active.set(e.organisation, [...(active.get(e.organisation) ?? []), { e, p }]);
+    active.add(e.organisation, p, e);
+    const ls = lengths.get(e.organisation);
+    if (ls) ls.add(p.len);
+    else lengths.set(e.organisation, new Set([p.len]));
   }
+  const holdersOf = (org: string, p: Prefix): LedgerEntry[] => {
+    const out: LedgerEntry[] = [];
+    const ls = [...(lengths.get(org) ?? [])].filter((l) => l <= p.len).sort((a, b) => b - a);
+    for (const l of ls) out.push(...(active.get(org, supernet(p, l)) ?? []));
+    return out;
+  };
   const plan = planFromSettings(inv.settings).plan;
   for (const o of orgs.values()) {
     o.segments.forEach((seg, i) => {
@@ -245,16 +289,17 @@ function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, 
       }
       const at = ['segments', i, 'ipv6'];
       if (p.len !== 64) out.push(s.warning('IPV6_SUBNET_NOT_64', `segment '${seg.name}' of ${o.id} is a /${p.len}; LAN and VLAN subnets should be /64 (SLAAC, RFC 4291)`, o.loc, at));
-      const holders = (active.get(o.id) ?? []).filter((x) => contains(x.p, p)).sort((a, b) => b.p.len - a.p.len);
+      // Most specific first.
+      const holders = holdersOf(o.id, p);
       if (!holders.length) {
         out.push(s.error('IPV6_SEGMENT_OUTSIDE', `segment '${seg.name}' (${seg.ipv6}) of ${o.id} is not inside any of ${o.id}'s active ledger prefixes`, o.loc, at));
         return;
       }
       if (!seg.internetRouted || !plan) return;
-      const cat = category(plan, holders[0].e.category);
+      const cat = category(plan, holders[0].category);
       if (cat && !cat.internet) {
-        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${holders[0].e.prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
-      } else if (!holders.some((x) => x.e.status === 'assigned')) {
+        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${holders[0].prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
+      } else if (!holders.some((x) => x.status === 'assigned')) {
         out.push(s.error('IPV6_ANNOUNCED_UNASSIGNED', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is not inside an assigned prefix of the internet category (N2 rule 4)`, o.loc, ['segments', i, 'internetRouted']));
       }
     });

@@ -25,6 +25,7 @@ export const IPV6_CODES: Readonly<Record<string, string>> = {
   IPV6_NO_PARENT: 'A sub-allocation was requested in a category where the organisation holds no allocation.',
   IPV6_PURPOSE_REQUIRED: 'A sub-allocation needs a purpose.',
   IPV6_NOT_ALLOCATED: 'The prefix to release is not in the ledger for that organisation.',
+  IPV6_IN_USE: 'The prefix to release is still numbered by a segment of the organisation.',
   IPV6_LEDGER_CORRUPT: 'The ledger file is not valid; it was left untouched.',
   IPV6_LEDGER_LOCKED: 'The ledger lock could not be taken.',
   DIGINETWERK_PRIVATE_ADDRESS: 'A prefix used towards Diginetwerk is private or special-purpose space (D3).',

@@ -25,8 +25,22 @@ const fail = (): never => {
   throw new Unsupported();
 };
 
+/**
+ * Scalars already read: a ledger repeats the same few values (organisations, categories, statuses, operators, parents)
+ * hundreds of thousands of times. Filled until it holds SCALAR_CACHE_SIZE values, then only read.
+ */
+const scalarCache = new Map<string, unknown>();
+const SCALAR_CACHE_SIZE = 50_000;
+
 /** One scalar (already cut from its line, comment removed for plain scalars by the caller). */
 function scalar(raw: string): unknown {
+  if (scalarCache.has(raw)) return scalarCache.get(raw);
+  const v = readScalar(raw);
+  if (scalarCache.size < SCALAR_CACHE_SIZE) scalarCache.set(raw, v);
+  return v;
+}
+
+function readScalar(raw: string): unknown {
   const s = raw.trim();
   if (s.startsWith("'")) {
     if (!s.endsWith("'") || s.length < 2) fail();
@@ -52,13 +66,26 @@ function scalar(raw: string): unknown {
 
 /** Splits `key: rest`; the key is a plain word. */
 function keyValue(s: string): [string, string] {
-  const m = /^([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/.exec(s);
-  if (!m) fail();
-  return [m![1], m![2] ?? ''];
+  // As /^([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/ without running it per line: the keys are a handful, judged once.
+  const colon = s.indexOf(':');
+  if (colon < 0) fail();
+  const key = s.slice(0, colon);
+  if (!goodKeys.has(key)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) fail();
+    if (goodKeys.size < 1000) goodKeys.add(key);
+  }
+  if (colon + 1 === s.length) return [key, ''];
+  if (s[colon + 1] !== ' ') fail();
+  const rest = s.slice(colon + 2);
+  // '.' matches no line terminator: a value holding one is left to the full parser.
+  if (/[\n\r\u2028\u2029]/.test(rest)) fail();
+  return [key, rest];
 }
+const goodKeys = new Set<string>();
 
 /** Removes a trailing ` # comment` outside quotes. */
 function stripComment(s: string): string {
+  if (s.indexOf('#') < 0 && s.indexOf("'") < 0 && s.indexOf('"') < 0) return s.trimEnd();
   let q: string | null = null;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
@@ -112,13 +139,6 @@ function flowMap(s: string): Record<string, unknown> {
   return out;
 }
 
-interface Line {
-  readonly indent: number;
-  readonly body: string;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** Parses the ledger subset; null when the text needs the full YAML parser. */
 export function fastParseLedger(text: string): FastLedgerText | null {
   try {
@@ -131,7 +151,10 @@ export function fastParseLedger(text: string): FastLedgerText | null {
 
 function parse(text: string): FastLedgerText {
   if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) fail();
-  const lines: Line[] = [];
+  // Three parallel arrays, not an object per line: a large ledger has millions of them.
+  const indents: number[] = [];
+  const bodies: string[] = [];
+  const ends: number[] = [];
   let pos = 0;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
@@ -140,17 +163,18 @@ function parse(text: string): FastLedgerText {
     const body = raw.trimStart();
     if (body !== '' && !body.startsWith('#')) {
       if (body.startsWith('---') || body.startsWith('...') || body.startsWith('%')) fail();
-      lines.push({ indent: raw.length - body.length, body: stripComment(body), start: pos, end: Math.min(nl + 1, text.length) });
+      indents.push(raw.length - body.length);
+      bodies.push(stripComment(body));
+      ends.push(Math.min(nl + 1, text.length));
     }
     pos = nl + 1;
   }
   const value: Record<string, unknown> = {};
   const seqTails = new Map<string, { at: number; indent: string }>();
   let i = 0;
-  while (i < lines.length) {
-    const l = lines[i];
-    if (l.indent !== 0) fail();
-    const [key, rest] = keyValue(l.body);
+  while (i < bodies.length) {
+    if (indents[i] !== 0) fail();
+    const [key, rest] = keyValue(bodies[i]);
     if (key in value) fail();
     i++;
     if (rest.trim() !== '') {
@@ -158,16 +182,16 @@ function parse(text: string): FastLedgerText {
       continue;
     }
     // A block sequence below the key (dashes at column >= 0), or nothing (null: unsupported).
-    if (i >= lines.length || !lines[i].body.startsWith('- ') || (lines[i].indent === 0 && key === '')) fail();
-    const dashCol = lines[i].indent;
+    if (i >= bodies.length || !bodies[i].startsWith('- ') || (indents[i] === 0 && key === '')) fail();
+    const dashCol = indents[i];
     const items: unknown[] = [];
     let lastEnd = -1;
-    while (i < lines.length && lines[i].indent === dashCol && lines[i].body.startsWith('- ')) {
-      const first = lines[i];
-      const content = first.body.slice(2).trimStart();
-      const contentCol = first.indent + (first.body.length - content.length);
+    while (i < bodies.length && indents[i] === dashCol && bodies[i].startsWith('- ')) {
+      const firstBody = bodies[i];
+      const content = firstBody.slice(2).trimStart();
+      const contentCol = indents[i] + (firstBody.length - content.length);
       i++;
-      lastEnd = first.end;
+      lastEnd = ends[i - 1];
       if (content.startsWith('{')) {
         items.push(flowMap(content));
         continue;
@@ -182,31 +206,31 @@ function parse(text: string): FastLedgerText {
           return;
         }
         // One nested block mapping of scalars.
-        if (i >= lines.length || lines[i].indent <= col) fail();
-        const nestedCol = lines[i].indent;
+        if (i >= bodies.length || indents[i] <= col) fail();
+        const nestedCol = indents[i];
         const nested: Record<string, unknown> = {};
-        while (i < lines.length && lines[i].indent === nestedCol) {
-          const [nk, nv] = keyValue(lines[i].body);
+        while (i < bodies.length && indents[i] === nestedCol) {
+          const [nk, nv] = keyValue(bodies[i]);
           if (nk in nested || nv.trim() === '' || nv.trim().startsWith('{')) fail();
           nested[nk] = scalar(nv);
-          lastEnd = lines[i].end;
+          lastEnd = ends[i];
           i++;
         }
-        if (i < lines.length && lines[i].indent > col) fail();
+        if (i < bodies.length && indents[i] > col) fail();
         item[k] = nested;
       };
       addPair(content, contentCol);
-      while (i < lines.length && lines[i].indent === contentCol) {
-        if (lines[i].body.startsWith('- ')) fail();
-        const body = lines[i].body;
-        lastEnd = lines[i].end;
+      while (i < bodies.length && indents[i] === contentCol) {
+        if (bodies[i].startsWith('- ')) fail();
+        const body = bodies[i];
+        lastEnd = ends[i];
         i++;
         addPair(body, contentCol);
       }
-      if (i < lines.length && lines[i].indent > dashCol && !(lines[i].indent === dashCol && lines[i].body.startsWith('- '))) fail();
+      if (i < bodies.length && indents[i] > dashCol && !(indents[i] === dashCol && bodies[i].startsWith('- '))) fail();
       items.push(item);
     }
-    if (i < lines.length && lines[i].indent !== 0) fail();
+    if (i < bodies.length && indents[i] !== 0) fail();
     value[key] = items;
     seqTails.set(key, { at: lastEnd, indent: ' '.repeat(dashCol) });
   }

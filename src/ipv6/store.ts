@@ -80,7 +80,17 @@ export function readLedgerFile(file: string): LedgerRead {
  * unlocks. Problems (from `change` or a corrupt file) leave the file byte-for-byte unchanged.
  */
 export async function updateLedger(file: string, change: (data: LedgerData) => LedgerResult, opts: LockOptions = {}): Promise<StoreResult> {
-  return withLock(`${path.join(path.dirname(file), `.${path.basename(file)}`)}.lock`, () => {
+  return withLock(ledgerLockPath(file), () => updateLedgerLocked(file, change), opts);
+}
+
+/** The lock file of a ledger: whoever holds it may read the inventory and write the ledger (and what goes with it). */
+export function ledgerLockPath(file: string): string {
+  return `${path.join(path.dirname(file), `.${path.basename(file)}`)}.lock`;
+}
+
+/** `updateLedger` for a caller that already holds the ledger's lock (`withLock(ledgerLockPath(file), …)`). */
+export function updateLedgerLocked(file: string, change: (data: LedgerData) => LedgerResult): StoreResult {
+  {
     const read = readLedgerFile(file);
     if (!read.ok) {
       return { ok: false as const, problem: { code: 'IPV6_LEDGER_CORRUPT', message: `the ledger ${displayPath(path.resolve(file))} is not valid; fix it (see the findings) before changing it` }, findings: read.findings };
@@ -97,7 +107,7 @@ export async function updateLedger(file: string, change: (data: LedgerData) => L
       writeFileAtomic(file, renderLedger(read.text, read.doc, read.tails, result.ledger, result.changes));
     }
     return result;
-  }, opts);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

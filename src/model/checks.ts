@@ -13,11 +13,27 @@ const ID_PREFIX: Record<Organisation['kind'], string> = {
   leverancier: 'LV',
 };
 
+/** The calendar day (UTC) of an instant, as the inventory writes dates. */
+function day(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Whether a supplier has signed the GGI-Afspraken by `now`: signed, with a date, and that date not in the future. */
+export function afsprakenSigned(o: Pick<Organisation, 'ggiAfspraken'>, now: Date): boolean {
+  const a = o.ggiAfspraken;
+  return Boolean(a?.signed && a.date && a.date <= day(now));
+}
+
+/** Whether a supplier is admitted as a Diginetwerk Derde by `now` (DOMAIN.md §2.2): accepted by an Afnemer, on a date not in the future. */
+export function admittedDerde(o: Pick<Organisation, 'diginetwerkDerde'>, now: Date): boolean {
+  return Boolean(o.diginetwerkDerde && o.diginetwerkDerde.date <= day(now));
+}
+
 /**
  * Cross-reference and structural checks over the whole inventory: duplicate ids, dangling references, the
  * one-connection-point rule, samenwerkingsverband membership, supplier agreements, device pinning.
  */
-export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean } = {}): Finding[] {
+export function checkReferences(inv: Inventory, now: Date = new Date(), opts: { pinsRequired?: boolean } = {}): Finding[] {
   // The lab pins its own devices' host keys (it makes the keys and records them), and a writer of the inventory does
   // not connect: for both a missing pin is no error. Connecting to a real device still requires one.
   const pinsRequired = opts.pinsRequired !== false;
@@ -59,6 +75,8 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
     }
   }
 
+  const holdsIpv6 = new Set<string>();
+  for (const e of inv.ledger.entries) if (e.status !== 'quarantined') holdsIpv6.add(e.organisation);
   const cpDevices = new Map<string, string>();
   for (const o of inv.organisations) {
     const fileBase = o.loc.file.split('/').pop()!.replace(/\.ya?ml$/, '');
@@ -73,7 +91,7 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
       else if (!sv.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' is servedBy '${o.servedBy}', which has no connection point`, o.loc, ['servedBy']));
       if (o.connectionPoint) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has its own connection point and is also servedBy '${o.servedBy}'; an organisation has exactly one connection point to GGI-Netwerk`, o.loc, ['connectionPoint']));
       if (o.kind === 'leverancier') out.push(s.error('SERVED_BY_NOT_SAMENWERKINGSVERBAND', `supplier '${o.id}' cannot be served by a samenwerkingsverband`, o.loc, ['servedBy']));
-      const hasIpv6 = inv.ledger.entries.some((e) => e.organisation === o.id && e.status !== 'quarantined');
+      const hasIpv6 = holdsIpv6.has(o.id);
       const hasIpv4 = Boolean(o.ipv4 && (o.ipv4.overheid.length || o.ipv4.markt.length));
       if (!hasIpv6 && !hasIpv4) out.push(s.error('SV_MEMBER_NO_PREFIXES', `'${o.id}' is served by '${o.servedBy}' but has no prefixes of its own; its traffic must stay attributable to it behind the shared connection point`, o.loc, ['servedBy']));
     }
@@ -87,8 +105,8 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
       if (!d) out.push(s.error('UNKNOWN_REFERENCE', `connection point of '${o.id}' names unknown device '${cp.device}'`, o.loc, ['connectionPoint', 'device']));
       else if (d.role !== 'ce' || d.organisation !== o.id) out.push(s.error('CONNECTION_POINT_DEVICE', `device '${cp.device}' must have role ce and organisation ${o.id} (it has role ${d.role}${d.organisation ? `, organisation ${d.organisation}` : ''})`, o.loc, ['connectionPoint', 'device']));
       if (new Set(cp.zones).size !== cp.zones.length) out.push(s.error('CONNECTION_POINT_ZONES', `zone listed twice in the connection point of '${o.id}'`, o.loc, ['connectionPoint', 'zones']));
-      if (o.kind === 'leverancier' && cp.zones.includes('overheid')) out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${o.id}' may join the markt zone only`, o.loc, ['connectionPoint', 'zones']));
-      if (o.kind === 'leverancier' && cp.zones.includes('markt') && !o.ggiAfspraken?.signed) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' joins markt without signed GGI agreements (ggiAfspraken.signed: true with a date)`, o.loc, ['connectionPoint', 'zones']));
+      if (o.kind === 'leverancier' && cp.zones.includes('overheid') && !admittedDerde(o, now)) out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${o.id}' may join the markt zone only, unless it is admitted as a Diginetwerk Derde (diginetwerkDerde: { acceptedBy, date })`, o.loc, ['connectionPoint', 'zones']));
+      if (o.kind === 'leverancier' && cp.zones.includes('markt') && !afsprakenSigned(o, now)) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' joins markt without signed GGI agreements (ggiAfspraken.signed: true with a date not in the future)`, o.loc, ['connectionPoint', 'zones']));
     }
     const ces = ceOf.get(o.id) ?? [];
     if (ces.length > 1) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has ${ces.length} CE devices (${ces.join(', ')}); an organisation has exactly one connection point`, o.loc, ['id']));
@@ -97,6 +115,14 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
     }
     if (o.ggiAfspraken && o.kind !== 'leverancier') out.push(s.warning('GGI_AFSPRAKEN_NOT_SUPPLIER', `ggiAfspraken apply to suppliers; '${o.id}' is a ${o.kind}`, o.loc, ['ggiAfspraken']));
     if (o.ggiAfspraken?.signed && !o.ggiAfspraken.date) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' records signed GGI agreements without the date of signing`, o.loc, ['ggiAfspraken']));
+    else if (o.ggiAfspraken?.signed && o.ggiAfspraken.date && o.ggiAfspraken.date > day(now)) out.push(s.warning('GGI_AFSPRAKEN_FUTURE', `supplier '${o.id}' signs the GGI agreements on ${o.ggiAfspraken.date}; until that day it counts as not signed`, o.loc, ['ggiAfspraken', 'date']));
+    if (o.diginetwerkDerde) {
+      const by = idx.orgs.get(o.diginetwerkDerde.acceptedBy);
+      if (o.kind !== 'leverancier') out.push(s.warning('DIGINETWERK_DERDE_NOT_SUPPLIER', `diginetwerkDerde applies to suppliers; '${o.id}' is a ${o.kind}`, o.loc, ['diginetwerkDerde']));
+      if (!by) out.push(s.error('UNKNOWN_REFERENCE', `'${o.id}' is recorded as a Diginetwerk Derde accepted by unknown organisation '${o.diginetwerkDerde.acceptedBy}'`, o.loc, ['diginetwerkDerde', 'acceptedBy']));
+      else if (by.kind === 'leverancier') out.push(s.error('DIGINETWERK_DERDE_ACCEPTED_BY', `a Derde is accepted by the Afnemer it serves (a public body), not by the supplier '${by.id}' (DOMAIN.md §2.2)`, o.loc, ['diginetwerkDerde', 'acceptedBy']));
+      if (o.diginetwerkDerde.date > day(now)) out.push(s.warning('DIGINETWERK_DERDE_FUTURE', `'${o.id}' is accepted as a Derde from ${o.diginetwerkDerde.date}; until that day it offers nothing in overheid`, o.loc, ['diginetwerkDerde', 'date']));
+    }
     const segNames = new Set<string>();
     o.segments.forEach((seg, i) => {
       if (segNames.has(seg.name)) out.push(s.error('DUPLICATE_ID', `segment '${seg.name}' is declared twice in '${o.id}'`, o.loc, ['segments', i, 'name']));
@@ -116,9 +142,10 @@ export function checkReferences(inv: Inventory, opts: { pinsRequired?: boolean }
     }
     if (svc.zone === 'markt') {
       if (p.kind !== 'leverancier') out.push(s.error('SERVICE_ZONE', `markt service '${svc.name}' must be offered by a supplier (leverancier), not the ${p.kind} '${p.id}'`, svc.loc, ['provider']));
-      else if (!p.ggiAfspraken?.signed || !p.ggiAfspraken.date) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${p.id}' has not signed the GGI agreements (ggiAfspraken.signed: true with a date), so it offers nothing in markt`, svc.loc, ['provider']));
-    } else if (p.kind === 'leverancier') {
-      out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${p.id}' offers '${svc.name}' in the overheid zone; suppliers are in markt only`, svc.loc, ['zone']));
+      else if (!afsprakenSigned(p, now)) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${p.id}' has not signed the GGI agreements (ggiAfspraken.signed: true with a date not in the future), so it offers nothing in markt`, svc.loc, ['provider']));
+    } else if (p.kind === 'leverancier' && !admittedDerde(p, now)) {
+      // DOMAIN.md §2.2: a supplier offers over Diginetwerk only as a Derde, which an Afnemer has checked and accepted.
+      out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${p.id}' offers '${svc.name}' in the overheid zone without being admitted as a Diginetwerk Derde (diginetwerkDerde: { acceptedBy, date } in its file); otherwise suppliers are in markt only`, svc.loc, ['zone']));
     }
   }
 

@@ -6,6 +6,7 @@ import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Or
 import {
   devicesFileSchema,
   govroamSchema,
+  fastLedger,
   ledgerSchema,
   organisationSchema,
   policyFileSchema,
@@ -14,8 +15,9 @@ import {
   type Settings,
   veiligSchema,
 } from './schema';
-import { type NodePath, parseYaml, type SourceFile, SourceIndex } from './source';
+import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
 import { applyProfile } from './profile';
+import { fastParseLedger } from '../ipv6/fastyaml';
 
 export interface LoadResult {
   /** Null when any file failed to parse or to match its schema: semantic checks would only repeat those errors. */
@@ -58,11 +60,15 @@ export function compiledSchema(schema: z.ZodType): z.ZodType {
   return c;
 }
 
-export function checkFile(file: string, text: string, schema: z.ZodType): CheckedFile & { source: SourceFile } {
-  const parsed = parseYaml(file, text);
+export function checkFile(file: string, text: string, schema: z.ZodType, fastValue?: (text: string) => unknown, fastSchema?: (value: unknown) => unknown): CheckedFile & { source: SourceFile } {
+  // A fast reader of a subset gives the same value as the full parser or null; positions stay lazy either way.
+  const fast = fastValue?.(text);
+  const parsed = fast !== null && fast !== undefined ? { source: new SourceFile(file, text), value: fast, findings: [] } : parseYaml(file, text);
   const findings = [...parsed.findings];
   if (parsed.value === undefined && parsed.findings.some((x) => x.severity === 'error')) return { source: parsed.source, value: null, findings };
   const value = parsed.value === null || parsed.value === undefined ? {} : parsed.value;
+  const fastData = fastSchema?.(value);
+  if (fastData !== null && fastData !== undefined) return { source: parsed.source, value: fastData, findings };
   const res = compiledSchema(schema).safeParse(value);
   if (!res.success) {
     findings.push(...zodFindings(parsed.source, value, res.error.issues));
@@ -90,7 +96,8 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     const file = src.display(rel);
     const text = src.read(rel);
     if (text === null) return null;
-    const checked = checkFile(file, text, schema);
+    // The ledger as ggi writes it has a reader of its own: the general parser needs seconds for a large one.
+    const checked = checkFile(file, text, schema, rel === 'ipv6/ledger.yaml' ? (t) => fastParseLedger(t)?.value ?? null : undefined, rel === 'ipv6/ledger.yaml' ? fastLedger : undefined);
     sources.add(checked.source);
     findings.push(...checked.findings);
     if (checked.value === null) {
@@ -149,7 +156,8 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   const l = load('ipv6/ledger.yaml', ledgerSchema);
   if (l) {
     for (const [i, s] of l.value.slots.entries()) slots.push({ ...s, loc: { file: l.file, path: ['slots', i] } });
-    for (const [i, e] of l.value.entries.entries()) entries.push({ ...e, index: i, loc: { file: l.file, path: ['entries', i] } });
+    // The schema's output is this load's own fresh objects: extended in place (a ledger may hold 250,000 entries).
+    for (const [i, e] of l.value.entries.entries()) entries.push(Object.assign(e, { index: i, loc: { file: l.file, path: ['entries', i] } }));
   }
 
   if (schemaFailed || !settingsRes) return { inventory: null, findings };

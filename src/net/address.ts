@@ -18,17 +18,25 @@ export function familyBits(f: Family): 32 | 128 {
 
 /** The largest address value of a family (all ones). */
 export function maxAddress(f: Family): bigint {
-  return (1n << BigInt(familyBits(f))) - 1n;
+  return f === 4 ? 0xffffffffn : (1n << 128n) - 1n;
 }
 
 /** Mask of the host bits of a /len (the low bits-len bits). */
 export function hostMask(f: Family, len: number): bigint {
-  return (1n << BigInt(familyBits(f) - len)) - 1n;
+  // Masks are computed once per family and length: prefix arithmetic asks for them for every prefix it touches.
+  const cached = (f === 4 ? HOST_MASKS_4 : HOST_MASKS_6)[len];
+  return cached ?? (1n << BigInt(familyBits(f) - len)) - 1n;
 }
+
+const HOST_MASKS_4 = Array.from({ length: 33 }, (_, len) => (1n << BigInt(32 - len)) - 1n);
+const HOST_MASKS_6 = Array.from({ length: 129 }, (_, len) => (1n << BigInt(128 - len)) - 1n);
+const NET_MASKS_4 = HOST_MASKS_4.map((m) => HOST_MASKS_4[0] ^ m);
+const NET_MASKS_6 = HOST_MASKS_6.map((m) => HOST_MASKS_6[0] ^ m);
 
 /** Mask of the network bits of a /len. */
 export function netMask(f: Family, len: number): bigint {
-  return maxAddress(f) ^ hostMask(f, len);
+  const cached = (f === 4 ? NET_MASKS_4 : NET_MASKS_6)[len];
+  return cached ?? maxAddress(f) ^ hostMask(f, len);
 }
 
 export function checkFamily(f: unknown): asserts f is Family {
@@ -58,7 +66,7 @@ export function parseAddress(s: string): { family: Family; value: bigint } {
   const known = parsedAddresses.get(s);
   if (known) return { family: known.family, value: known.value };
   const parsed = parseAddressText(s);
-  if (parsedAddresses.size >= 100000) parsedAddresses.clear();
+  if (parsedAddresses.size >= 1_000_000) parsedAddresses.clear();
   parsedAddresses.set(s, parsed);
   return { family: parsed.family, value: parsed.value };
 }
@@ -72,6 +80,8 @@ function parseAddressText(s: string): { family: Family; value: bigint } {
   if (s.trim() !== s || s === '') throw new NetError(`'${s}' is not an IP address`);
   if (s.includes(':')) {
     if (!/^[0-9a-fA-F:.]+$/.test(s)) throw new NetError(`'${s}' is not an IP address (bad characters)`);
+    const quick = plainIpv6(s);
+    if (quick !== null) return { family: 6, value: quick };
     let a: Address6;
     try {
       a = new Address6(s);
@@ -88,6 +98,31 @@ function parseAddressText(s: string): { family: Family; value: bigint } {
     throw new NetError(`'${s}' is not an IPv4 address${libReason(e)}`);
   }
   return { family: 4, value: a.bigInt() };
+}
+
+/**
+ * The common IPv6 forms (hex groups, at most one '::', no embedded IPv4) without the library, which is slow on a
+ * ledger of hundreds of thousands of prefixes; null for anything else, which the library then judges (and words).
+ */
+function plainIpv6(s: string): bigint | null {
+  if (s.includes('.')) return null;
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
+  const head = dbl < 0 ? s : s.slice(0, dbl);
+  const tail = dbl < 0 ? '' : s.slice(dbl + 2);
+  const hs = head === '' ? [] : head.split(':');
+  const ts = tail === '' ? [] : tail.split(':');
+  if (dbl < 0 ? hs.length !== 8 : hs.length + ts.length > 7) return null;
+  let v = 0n;
+  const add = (g: string): boolean => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+    v = (v << 16n) | BigInt(parseInt(g, 16));
+    return true;
+  };
+  for (const g of hs) if (!add(g)) return null;
+  v <<= BigInt(16 * (8 - hs.length - ts.length));
+  for (const g of ts) if (!add(g)) return null;
+  return v;
 }
 
 function libReason(e: unknown): string {

@@ -25,13 +25,18 @@ const DESCRIPTIONS: Record<string, string> = {
   SV_MEMBER_NO_PREFIXES: 'A member of a samenwerkingsverband has no prefixes of its own.',
   SERVED_BY_NOT_SAMENWERKINGSVERBAND: 'Only a samenwerkingsverband serves other organisations.',
   CONNECTION_POINT_DEVICE: 'The device of a connection point must be a CE of that organisation.',
-  SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only.',
+  SUPPLIER_IN_OVERHEID: 'Suppliers are in the markt zone only, unless admitted as a Diginetwerk Derde (diginetwerkDerde).',
+  GGI_AFSPRAKEN_FUTURE: 'The GGI agreements are signed on a future date; until then the supplier counts as not signed.',
+  DIGINETWERK_DERDE_ACCEPTED_BY: 'A Diginetwerk Derde is accepted by an Afnemer (a public body), not by a supplier.',
+  DIGINETWERK_DERDE_FUTURE: 'The Derde is accepted from a future date; until then it offers nothing in overheid.',
+  DIGINETWERK_DERDE_NOT_SUPPLIER: 'diginetwerkDerde applies to suppliers only.',
   SERVICE_ZONE: 'A service is in the wrong zone for its provider.',
   VEILIG_NOT_CONFIGURED: 'GGI-Veilig is not configured: nothing exports telemetry to the SOC.',
   VEILIG_POINT_DARK: 'A connection point or border exports no telemetry to the SOC and is not exempt.',
   VEILIG_COLLECTOR_UNREACHABLE: 'A SOC collector or log receiver is not reachable from the devices.',
   VEILIG_EXEMPTION_EXPIRED: 'A monitoring exemption has ended.',
   VEILIG_DETECTION_INCOMPLETE: 'A detection rule lacks what its kind needs.',
+  IPV4_OVERLAP: 'Two holders (organisations, services, address pools) claim overlapping IPv4 addresses.',
 };
 
 export function describeCode(code: string): string {

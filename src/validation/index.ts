@@ -8,11 +8,15 @@ import { checkDiginetwerk } from '../diginetwerk/checks';
 import { checkPolicy } from '../zones/lint';
 import { checkGovroam } from '../govroam/checks';
 import { checkVeilig } from '../veilig/checks';
+import { checkAddressClaims } from './claims';
+import { checkIntents } from './intent';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
   readonly name: string;
   readonly run: (inv: Inventory, now: Date, opts: CheckOptions) => Finding[];
+  /** Runs only when the groups before it found no error (its results would be noise, or it cannot run at all). */
+  readonly onlyIfValid?: boolean;
 }
 
 export interface CheckOptions {
@@ -29,12 +33,14 @@ export interface CheckOptions {
 }
 
 export const CHECKS: readonly CheckGroup[] = [
-  { name: 'references', run: (inv, _now, opts) => checkReferences(inv, { pinsRequired: opts.pinsRequired }) },
+  { name: 'references', run: (inv, now, opts) => checkReferences(inv, now, { pinsRequired: opts.pinsRequired }) },
   { name: 'ipv6', run: (inv) => checkIpv6(inv) },
+  { name: 'addresses', run: (inv) => checkAddressClaims(inv) },
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
   { name: 'veilig', run: (inv, now) => checkVeilig(inv, now) },
+  { name: 'intent', run: (inv) => checkIntents(inv), onlyIfValid: true },
 ];
 
 export interface ValidationResult {
@@ -60,6 +66,7 @@ export function validateInventory(source: InventorySource | string, opts: { prof
   }
   if (loaded.inventory) {
     for (const group of CHECKS) {
+      if (group.onlyIfValid && hasErrors(findings)) continue;
       let result: Finding[];
       try {
         result = group.run(loaded.inventory, now, { warnings: opts.warnings, pinsRequired: opts.pinsRequired });

@@ -113,8 +113,17 @@ export function writeInventory(dir: string, orgs: OrgSpec[], opts: { extraLedger
   fs.writeFileSync(path.join(dir, 'ggi.yaml'), settingsYaml(opts.extraCloud));
   for (const o of orgs) fs.writeFileSync(path.join(dir, 'organisations', `${o.id}.yaml`), orgYaml(o));
   fs.writeFileSync(path.join(dir, 'ipv6', 'ledger.yaml'), ledgerYaml(orgs, opts.extraLedger));
+  // The zone borders the connection points attach to: without them the devices cannot be built, and the inventory
+  // does not validate.
+  fs.mkdirSync(path.join(dir, 'devices'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'devices', 'borders.yaml'), BORDERS);
   return dir;
 }
+
+const BORDERS = `devices:
+  - { id: border-overheid, role: border-overheid, routerId: 198.51.100.1, asn: 64500, management: { address: 198.51.100.1, hostKey: "SHA256:${'B'.repeat(43)}" } }
+  - { id: border-markt, role: border-markt, routerId: 198.51.100.2, asn: 64500, management: { address: 198.51.100.2, hostKey: "SHA256:${'C'.repeat(43)}" } }
+`;
 
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ggi-cdk-${tag}-`));

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { cleanup, fakeIo } from '../helpers/tmp-inventory';
-import { fixtureInventory, GOVROAM, IDP_SECRET_ENV, NAS_SECRET_ENV } from './fixture';
+import { fixtureInventory, GOVROAM, withCbsIds, IDP_SECRET_ENV, NAS_SECRET_ENV } from './fixture';
 
 const SECRETS = { [NAS_SECRET_ENV]: 'nas-Secret-\u00e9#1', [IDP_SECRET_ENV]: 'idp "secret" 42', GOVROAM_NAS_SECRET_GM0003: 'third one' };
 const dirs: string[] = [];
@@ -11,6 +11,7 @@ afterAll(() => dirs.forEach(cleanup));
 
 function inventory(govroam?: string): string {
   const d = fixtureInventory(govroam ? { govroam } : {});
+  withCbsIds(d);
   dirs.push(d);
   return d;
 }
@@ -63,13 +64,13 @@ describe('ggi govroam render', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/wrote 14 file\(s\)/);
     expectNoSecrets(r.stdout, r.stderr);
-    const sp = fs.readFileSync(path.join(out, 'gm0001/radsecproxy.conf'), 'utf8');
+    const sp = fs.readFileSync(path.join(out, 'gm0014/radsecproxy.conf'), 'utf8');
     expect(sp).toContain('CACertificateFile /etc/ggi/tls/ca.pem');
     expect(sp).toContain('secret nas-Secret-%C3%A9%231');
-    expect(fs.statSync(path.join(out, 'gm0001/radsecproxy.conf')).mode & 0o777).toBe(0o600);
-    expect(fs.statSync(path.join(out, 'gm0002/freeradius/radius-1/clients.conf')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(out, 'gm0014/radsecproxy.conf')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(out, 'gm0034/freeradius/radius-1/clients.conf')).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(out, 'naptr.zone')).mode & 0o777).toBe(0o644);
-    expect(fs.readFileSync(path.join(out, 'gm0002/freeradius/radius-1/clients.conf'), 'utf8')).toContain('secret = "idp \\"secret\\" 42"');
+    expect(fs.readFileSync(path.join(out, 'gm0034/freeradius/radius-1/clients.conf'), 'utf8')).toContain('secret = "idp \\"secret\\" 42"');
     // Rendering again gives the same files (idempotent).
     const before = fs.readFileSync(path.join(out, 'nlrs/radsecproxy.conf'), 'utf8');
     expect((await run(['govroam', 'render', '--inventory', inventory(), '--out', out, '--tls-dir', '/etc/ggi/tls'])).code).toBe(0);
@@ -80,7 +81,7 @@ describe('ggi govroam render', () => {
     const r = await run(['govroam', 'render', '--inventory', inventory(), '--out', outDir(), '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.files).toContainEqual({ path: 'gm0001/radsecproxy.conf', mode: '0600' });
+    expect(doc.files).toContainEqual({ path: 'gm0014/radsecproxy.conf', mode: '0600' });
     expect(doc.findings).toEqual([]);
     expectNoSecrets(r.stdout, r.stderr);
   });
@@ -100,7 +101,7 @@ describe('ggi govroam render', () => {
     const r = await run(['govroam', 'render', '--inventory', inventory(GOVROAM.replace('ssid: govroam', 'ssid: open-wifi')), '--out', outDir()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error GOVROAM_SSID/);
-    expect(r.stderr).toMatch(/fix them first/);
+    expect(r.stderr).toMatch(/does not validate.*nothing was written/);
   });
 
   it('keeps secrets out of findings: a secret that is wrongly written inline is reported by reference only', async () => {

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
 
 /**
@@ -108,4 +110,21 @@ export function fixtureFiles(opts: FixtureOptions = {}): Record<string, string> 
 
 export function fixtureInventory(opts: FixtureOptions = {}): string {
   return tmpInventory(fixtureFiles(opts));
+}
+
+/** The fixture's gemeenten under CBS codes in force: commands that hand out files run on an inventory that validates. */
+const CBS: Record<string, string> = { GM0001: 'GM0014', GM0002: 'GM0034', GM0003: 'GM0037' };
+export function withCbsIds(dir: string): void {
+  const rename = (t: string) => t.replace(/\b(GM|gm)000([123])\b/g, (m) => (m === m.toUpperCase() ? CBS[m] : CBS[m.toUpperCase()].toLowerCase()));
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        fs.writeFileSync(p, rename(fs.readFileSync(p, 'utf8')));
+        if (rename(e.name) !== e.name) fs.renameSync(p, path.join(d, rename(e.name)));
+      }
+    }
+  };
+  walk(dir);
 }

@@ -42,6 +42,7 @@ numberingPlan:
 diginetwerk:
   koppelnetAsn: 64500
   kpsAsn: 64501
+  documentationAddresses: true
 transfer:
   ipv4: 198.18.0.0/16
   ipv6: 2001:db8:ffff::/48

@@ -6,7 +6,7 @@ import { contains, parsePrefix } from '../../src/net';
 import { checkIpv6 } from '../../src/ipv6';
 import { readLedgerFile } from '../../src/ipv6/store';
 import { cleanup } from '../helpers/tmp-inventory';
-import { gemeenteId, inventoryDir, load } from './fixtures';
+import { cbsGemeenteId, inventoryDir, load } from './fixtures';
 
 /**
  * Concurrent allocation (docs/cli.md, `ggi ipv6 allocate`: idempotent, locked, atomic): real `ggi ipv6 allocate` processes running at the same time. Each child runs the CLI from
@@ -39,7 +39,7 @@ describe('concurrent ggi ipv6 allocate processes', () => {
     dir = inventoryDir(20);
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-swc-cache-'));
     // One run first, so that the 20 concurrent children find the compiled sources in the cache.
-    const warm = await ggiProcess(['ipv6', 'show', 'GM0001', '--inventory', dir], { GGI_TEST_SWC_CACHE: cache });
+    const warm = await ggiProcess(['ipv6', 'show', cbsGemeenteId(1), '--inventory', dir], { GGI_TEST_SWC_CACHE: cache });
     if (warm.code !== 0) throw new Error(`the CLI does not run in a child process: ${warm.stderr}`);
   });
   afterAll(() => {
@@ -50,7 +50,7 @@ describe('concurrent ggi ipv6 allocate processes', () => {
   it('20 processes for 20 organisations: 20 distinct /46s in the gemeente block and 20 new entries', async () => {
     const runs = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        ggiProcess(['ipv6', 'allocate', gemeenteId(i + 1), '--category', 'diginetwerk', '--format', 'json', '--inventory', dir], { GGI_OPERATOR: `proc-${i}`, GGI_TEST_SWC_CACHE: cache }),
+        ggiProcess(['ipv6', 'allocate', cbsGemeenteId(i + 1), '--category', 'diginetwerk', '--format', 'json', '--inventory', dir], { GGI_OPERATOR: `proc-${i}`, GGI_TEST_SWC_CACHE: cache }),
       ),
     );
     for (const r of runs) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
@@ -75,7 +75,7 @@ describe('concurrent ggi ipv6 allocate processes', () => {
 
   it('20 processes for the same organisation and category: one prefix, one entry', async () => {
     const runs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => ggiProcess(['ipv6', 'allocate', 'GM0007', '--category', 'besloten', '--format', 'json', '--inventory', dir], { GGI_OPERATOR: `same-${i}`, GGI_TEST_SWC_CACHE: cache })),
+      Array.from({ length: 20 }, (_, i) => ggiProcess(['ipv6', 'allocate', cbsGemeenteId(7), '--category', 'besloten', '--format', 'json', '--inventory', dir], { GGI_OPERATOR: `same-${i}`, GGI_TEST_SWC_CACHE: cache })),
     );
     for (const r of runs) expect(r.code).toBe(0);
     const out = runs.map((r) => JSON.parse(r.stdout));
@@ -83,7 +83,7 @@ describe('concurrent ggi ipv6 allocate processes', () => {
     expect(out.filter((o) => o.created).length).toBe(1);
     const back = readLedgerFile(path.join(dir, 'ipv6', 'ledger.yaml'));
     if (!back.ok) throw new Error('the ledger is corrupt');
-    expect(back.data.entries.filter((e) => e.organisation === 'GM0007' && e.category === 'besloten')).toHaveLength(1);
+    expect(back.data.entries.filter((e) => e.organisation === cbsGemeenteId(7) && e.category === 'besloten')).toHaveLength(1);
     expect(back.data.entries).toHaveLength(21);
   });
 });

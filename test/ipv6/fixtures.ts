@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { settingsSchema, type Settings } from '../../src/model/schema';
 import type { Inventory } from '../../src/model/inventory';
 import { loadInventory } from '../../src/model/load';
+import { loadGemeenten } from '../../src/model/gemeenten';
 import { planFromSettings, type LedgerData, type NumberingPlan } from '../../src/ipv6';
 import { MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
 
@@ -26,10 +27,20 @@ export function gemeenteId(n: number): string {
   return `GM${String(n).padStart(4, '0')}`;
 }
 
-/** A temp inventory with `n` gemeenten GM0001..GM000n (plus extra files). */
+/**
+ * The n-th (1-based) CBS gemeentecode in force, in code order, for inventories that commands run on: they refuse an
+ * inventory that does not validate, and a gemeente's id is its real code (data/gemeenten.csv).
+ */
+export function cbsGemeenteId(n: number): string {
+  const codes = loadGemeenten().map((g) => g.code).sort();
+  if (n < 1 || n > codes.length) throw new Error(`there are ${codes.length} gemeenten, not ${n}`);
+  return codes[n - 1];
+}
+
+/** A temp inventory with the first `n` gemeenten (cbsGemeenteId, plus extra files): one that validates. */
 export function inventoryDir(n: number, extra: Record<string, string> = {}): string {
   const files: Record<string, string> = { 'ggi.yaml': MINIMAL_SETTINGS };
-  for (let i = 1; i <= n; i++) files[`organisations/${gemeenteId(i).toLowerCase()}.yaml`] = orgYaml(gemeenteId(i), 'gemeente');
+  for (let i = 1; i <= n; i++) files[`organisations/${cbsGemeenteId(i).toLowerCase()}.yaml`] = orgYaml(cbsGemeenteId(i), 'gemeente');
   return tmpInventory({ ...files, ...extra });
 }
 

@@ -3,7 +3,7 @@ import { contains, formatPrefix, overlaps, parsePrefix } from '../../src/net';
 import { allocate, checkIpv6, entryPrefix, heldAllocation, isActive, occupies, planFromSettings, release, type LedgerData } from '../../src/ipv6';
 import type { LedgerEntryDecl, Settings } from '../../src/model/schema';
 import { cleanup } from '../helpers/tmp-inventory';
-import { EMPTY, gemeenteId, inventoryDir, load, plan, SETTINGS, withLedger } from './fixtures';
+import { cbsGemeenteId, EMPTY, gemeenteId, inventoryDir, load, plan, SETTINGS, withLedger } from './fixtures';
 
 const P = plan();
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -205,10 +205,10 @@ describe('ledger: property', () => {
         for (const o of ops) {
           if (o.t === 'wait') now = new Date(now.getTime() + o.days * 86_400_000);
           else if (o.t === 'alloc') {
-            const r = allocate(l, { organisation: gemeenteId(o.org), kind: 'gemeente', category: o.cat, length: o.len, purpose: o.len ? `p${o.len}` : undefined }, P, now, 't');
+            const r = allocate(l, { organisation: cbsGemeenteId(o.org), kind: 'gemeente', category: o.cat, length: o.len, purpose: o.len ? `p${o.len}` : undefined }, P, now, 't');
             if (r.ok) {
               // Idempotent: asking again gives the same entry and no change.
-              const again = allocate(r.ledger, { organisation: gemeenteId(o.org), kind: 'gemeente', category: o.cat, length: o.len, purpose: o.len ? `p${o.len}` : undefined }, P, now, 't');
+              const again = allocate(r.ledger, { organisation: cbsGemeenteId(o.org), kind: 'gemeente', category: o.cat, length: o.len, purpose: o.len ? `p${o.len}` : undefined }, P, now, 't');
               expect(again.ok && again.created).toBe(false);
               expect(again.ok && again.entry.prefix).toBe(r.entry.prefix);
               l = r.ledger;
@@ -234,8 +234,8 @@ describe('ledger: property', () => {
         }
         for (const e of l.entries) expect(contains(parsePrefix('2a07:3500::/33'), entryPrefix(e))).toBe(true);
         for (let i = 1; i <= 12; i++) for (const c of ['internet', 'diginetwerk', 'besloten']) {
-          expect(l.entries.filter((e) => e.organisation === gemeenteId(i) && e.category === c && isActive(e) && !e.parent).length).toBeLessThanOrEqual(1);
-          const held = heldAllocation(l, gemeenteId(i), c);
+          expect(l.entries.filter((e) => e.organisation === cbsGemeenteId(i) && e.category === c && isActive(e) && !e.parent).length).toBeLessThanOrEqual(1);
+          const held = heldAllocation(l, cbsGemeenteId(i), c);
           if (held) expect(formatPrefix(entryPrefix(held))).toBe(held.prefix);
         }
         const errors = checkIpv6(withLedger(inv, l)).filter((f) => f.severity === 'error');

@@ -1,8 +1,8 @@
 /**
  * govroam end to end in network namespaces, with the configuration ggi renders:
  *
- *   NAS (radclient) --UDP--> SP radsecproxy (GM0001) --RadSec--> "NLRS" radsecproxy --RadSec--> IdP radsecproxy (GM0002)
- *                                                                                        --UDP--> FreeRADIUS (GM0002)
+ *   NAS (radclient) --UDP--> SP radsecproxy (GM0014) --RadSec--> "NLRS" radsecproxy --RadSec--> IdP radsecproxy (GM0034)
+ *                                                                                        --UDP--> FreeRADIUS (GM0034)
  *
  * 192.0.2.0/24 joins the NAS to the SP; the proxies meet on a bridge in 198.51.100.0/24. The IdP's FreeRADIUS runs
  * next to its radsecproxy (same namespace and address, as on a real single RADIUS host).
@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { fakeIo } from '../helpers/tmp-inventory';
-import { ADDR, fixtureInventory, IDP_SECRET_ENV, NAS_SECRET_ENV } from '../govroam/fixture';
+import { ADDR, fixtureInventory, IDP_SECRET_ENV, NAS_SECRET_ENV, withCbsIds } from '../govroam/fixture';
 import { makePki } from '../govroam/pki';
 import { describeWith, need, unmet as unmetOf } from '../helpers/prereq';
 
@@ -108,6 +108,7 @@ describeWith(unmet, 'govroam RADIUS end to end (namespaces, rendered radsecproxy
     // FreeRADIUS drops to user freerad and must walk into its configuration copy.
     fs.chmodSync(tmp, 0o755);
     inventory = fixtureInventory();
+    withCbsIds(inventory);
     buildNetwork();
 
     const pki = makePki(tmp, [ADDR.sp, ADDR.nlrs, ADDR.idp]);
@@ -132,7 +133,7 @@ describeWith(unmet, 'govroam RADIUS end to end (namespaces, rendered radsecproxy
     // FreeRADIUS: Debian's tree plus ggi's clients.conf and proxy.conf, and one test user.
     const fr = path.join(tmp, 'freeradius');
     sh(['cp', '-a', '/etc/freeradius/3.0', fr]);
-    for (const f of ['clients.conf', 'proxy.conf']) fs.writeFileSync(path.join(fr, f), fs.readFileSync(path.join(rendered.idp, 'gm0002/freeradius/radius-1', f)));
+    for (const f of ['clients.conf', 'proxy.conf']) fs.writeFileSync(path.join(fr, f), fs.readFileSync(path.join(rendered.idp, 'gm0034/freeradius/radius-1', f)));
     const users = path.join(fr, 'mods-config/files/authorize');
     fs.writeFileSync(users, `${USER.name} Cleartext-Password := "${USER.password}"\n\n${fs.readFileSync(users, 'utf8')}`);
     expect(sh(['freeradius', '-C', '-d', fr], { allowFail: true }).status).toBe(0);
@@ -141,11 +142,11 @@ describeWith(unmet, 'govroam RADIUS end to end (namespaces, rendered radsecproxy
     start(NS.idp, ['freeradius', '-X', '-d', fr], logs.fr);
     await waitListening(NS.idp, 'udp', 1812, logs.fr);
     // -f: foreground, log to stderr (LogDestination is then ignored); -d 5: every message, which the assertions read.
-    start(NS.idp, ['radsecproxy', '-f', '-d', '5', '-c', path.join(rendered.idp, 'gm0002/radsecproxy.conf')], logs.idp);
+    start(NS.idp, ['radsecproxy', '-f', '-d', '5', '-c', path.join(rendered.idp, 'gm0034/radsecproxy.conf')], logs.idp);
     await waitListening(NS.idp, 'tcp', 2083, logs.idp);
     start(NS.nlrs, ['radsecproxy', '-f', '-d', '5', '-c', path.join(rendered.nlrs, 'nlrs/radsecproxy.conf')], logs.nlrs);
     await waitListening(NS.nlrs, 'tcp', 2083, logs.nlrs);
-    start(NS.sp, ['radsecproxy', '-f', '-d', '5', '-c', path.join(rendered.sp, 'gm0001/radsecproxy.conf')], logs.sp);
+    start(NS.sp, ['radsecproxy', '-f', '-d', '5', '-c', path.join(rendered.sp, 'gm0014/radsecproxy.conf')], logs.sp);
     await waitListening(NS.sp, 'udp', 1812, logs.sp);
     await waitListening(NS.sp, 'udp', 1813, logs.sp);
   });
@@ -175,7 +176,7 @@ describeWith(unmet, 'govroam RADIUS end to end (namespaces, rendered radsecproxy
     // The SP stamped its Operator-Name (RFC 5580) and asked for a CUI (RFC 4372); the IdP saw both.
     expect(fr).toMatch(/Operator-Name = "1sp\.example"/);
     expect(fr).toMatch(/Chargeable-User-Identity = 0x00/);
-    // Every hop saw it: the NLRS routed it to GM0002's proxy.
+    // Every hop saw it: the NLRS routed it to GM0034's proxy.
     expect(fs.readFileSync(logs.nlrs, 'utf8')).toMatch(/Access-Accept/);
   });
 

@@ -54,7 +54,17 @@ async function ggi(name: string, argv: string[], env: NodeJS.ProcessEnv = {}, an
   }
 }
 
-const inv = tmpInventory(baseFiles());
+/**
+ * The fixture as an inventory that validates (plan, apply and drift refuse any other): CBS gemeentecodes in force and
+ * pinned host keys (placeholders: the lab target connects with the keys of the devices it built).
+ */
+const CBS: Record<string, string> = { GM0001: 'GM0014', GM0002: 'GM0034', GM0003: 'GM0037' };
+function validFiles(files: Record<string, string>): Record<string, string> {
+  const rename = (t: string) => t.replace(/\b(GM|gm)000([123])\b/g, (m) => (m === m.toUpperCase() ? CBS[m] : CBS[m.toUpperCase()].toLowerCase()));
+  const pin = (t: string) => t.replace(/management: \{ address: ([^ },]+) \}/g, `management: { address: $1, hostKey: "SHA256:${'A'.repeat(43)}" }`);
+  return Object.fromEntries(Object.entries(files).map(([rel, text]) => [rename(rel), pin(rename(text))]));
+}
+const inv = tmpInventory(validFiles(baseFiles()));
 const state = tmpDir('ggi-rc-cli-');
 const labState = path.join(state, 'lab');
 const common = ['--inventory', inv, '--target', 'lab', '--lab-state', labState, '--state', state];
@@ -78,16 +88,16 @@ describe('plan/apply/drift: usage and input errors (no devices needed)', () => {
   });
 
   it('an invalid inventory exits 1', async () => {
-    const bad = tmpInventory({ ...baseFiles(), 'ggi.yaml': 'network: [' });
+    const bad = tmpInventory({ ...validFiles(baseFiles()), 'ggi.yaml': 'network: [' });
     expect((await ggi('plan', ['--inventory', bad])).code).toBe(1);
     cleanup(bad);
   });
 
   it('devices without a controller key are reported unreachable (exit 3), never a stack trace', async () => {
-    const r = await ggi('plan', ['--inventory', inv, '--format', 'json', '--device', 'ce-gm0001']);
+    const r = await ggi('plan', ['--inventory', inv, '--format', 'json', '--device', 'ce-gm0014']);
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout);
-    expect(doc.devices).toEqual([{ id: 'ce-gm0001', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured'), driver: expect.objectContaining({ platform: 'linux-frr' }) }]);
+    expect(doc.devices).toEqual([{ id: 'ce-gm0014', changed: false, files: [], outcome: 'unreachable', reason: expect.stringContaining('no SSH key configured'), driver: expect.objectContaining({ platform: 'linux-frr' }) }]);
   });
 });
 
@@ -116,16 +126,16 @@ describe('plan/apply/drift on the lab', () => {
   it('a first apply that fails verification leaves the router as it was (no ggi table, no BGP)', async () => {
     if (!ok) return;
     // One CE alone: its sessions to border-overheid cannot come up while that border is unconfigured.
-    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--device', 'ce-gm0002', '--verify-timeout', '2']);
+    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--device', 'ce-gm0034', '--verify-timeout', '2']);
     const journal = readJournal(path.join(state, 'journal.jsonl'));
     fs.rmSync(path.join(state, 'journal.jsonl'), { force: true });
     expect(r.code).toBe(3);
     const [ce] = JSON.parse(r.stdout).devices;
-    expect(ce).toMatchObject({ id: 'ce-gm0002', outcome: 'rolled-back', reason: expect.stringContaining('BGP sessions established') });
+    expect(ce).toMatchObject({ id: 'ce-gm0034', outcome: 'rolled-back', reason: expect.stringContaining('BGP sessions established') });
     expect(ce.reason).not.toMatch(/activation failed|deactivation failed/);
-    expect(() => inNs('ce-gm0002', ['nft', 'list', 'table', 'inet', 'ggi'])).toThrow();
-    expect(inNs('ce-gm0002', ['vtysh', '-N', ns('ce-gm0002').pathspace, '-c', 'show running-config'])).not.toContain('router bgp');
-    expect(journal.map((e) => [e.device, e.outcome])).toEqual([['ce-gm0002', 'rolled-back']]);
+    expect(() => inNs('ce-gm0034', ['nft', 'list', 'table', 'inet', 'ggi'])).toThrow();
+    expect(inNs('ce-gm0034', ['vtysh', '-N', ns('ce-gm0034').pathspace, '-c', 'show running-config'])).not.toContain('router bgp');
+    expect(journal.map((e) => [e.device, e.outcome])).toEqual([['ce-gm0034', 'rolled-back']]);
   });
 
   it('plan shows every device changing, in the CLI.md shape', async () => {
@@ -133,7 +143,7 @@ describe('plan/apply/drift on the lab', () => {
     const r = await ggi('plan', [...common, '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.devices.map((d: { id: string }) => d.id)).toEqual(['border-markt', 'border-overheid', 'ce-gm0001', 'ce-gm0002', 'ce-sv0001', 'kps', 'rtr-lv0001']);
+    expect(doc.devices.map((d: { id: string }) => d.id)).toEqual(['border-markt', 'border-overheid', 'ce-gm0014', 'ce-gm0034', 'ce-sv0001', 'kps', 'rtr-lv0001']);
     for (const d of doc.devices) {
       expect(Object.keys(d).sort()).toEqual(['changed', 'driver', 'files', 'id']);
       expect(d.driver).toEqual({ platform: 'linux-frr', transport: 'ssh', rollback: 'device', validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'], managed: true });
@@ -150,10 +160,10 @@ describe('plan/apply/drift on the lab', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).devices.map((d: { outcome: string }) => d.outcome)).toEqual(Array(7).fill('applied'));
     // Really established (the reconciler's verification said so; check once more from outside).
-    const neighbors = JSON.parse(inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show bgp neighbors json']));
+    const neighbors = JSON.parse(inNs('ce-gm0014', ['vtysh', '-N', ns('ce-gm0014').pathspace, '-c', 'show bgp neighbors json']));
     expect(Object.values(neighbors).every((n) => (n as { bgpState: string }).bgpState === 'Established')).toBe(true);
 
-    const conf = `/etc/frr/${ns('ce-gm0001').pathspace}/frr.conf`;
+    const conf = `/etc/frr/${ns('ce-gm0014').pathspace}/frr.conf`;
     const before = fs.statSync(conf);
     const again = await ggi('apply', [...common, '--yes']);
     expect(again.code).toBe(0);
@@ -171,7 +181,7 @@ describe('plan/apply/drift on the lab', () => {
     // Every check of a CE and of a border holds on the converged lab, judged from what FRR itself prints.
     const intents = buildIntents(loadInventory(inv, { profile: readLabTarget(labState)!.profile }).inventory!).intents;
     const seen: Array<{ command: string; expected: string; output: string }> = [];
-    for (const id of ['ce-gm0001', 'border-overheid']) {
+    for (const id of ['ce-gm0014', 'border-overheid']) {
       const exp = linuxFrr.render(intents.find((i) => i.id === id)!).checks as FrrExpectations;
       const checks = frrCheckList(exp, frrLocations(ns(id)), new Set());
       expect(checks.length).toBeGreaterThan(2);
@@ -184,7 +194,7 @@ describe('plan/apply/drift on the lab', () => {
     if (process.env.UPDATE_FRR_FIXTURES === '1') {
       const dir = path.resolve(__dirname, '../devices/fixtures/frr-8.4');
       fs.mkdirSync(dir, { recursive: true });
-      const version = inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show version']).split('\n')[0];
+      const version = inNs('ce-gm0014', ['vtysh', '-N', ns('ce-gm0014').pathspace, '-c', 'show version']).split('\n')[0];
       // One fixture per kind of output: the sessions, and the first route check of each kind and family.
       const write = (name: string, re: RegExp) => {
         const c = seen.find((x) => re.test(x.command));
@@ -204,19 +214,19 @@ describe('plan/apply/drift on the lab', () => {
 
   it('drift reports hand edits of the running ruleset and FRR config (exit 4); apply repairs them', async () => {
     if (!ok) return;
-    inNs('ce-gm0002', ['nft', 'add', 'table', 'inet', 'ggi']);
-    inNs('ce-gm0002', ['sh', '-c', 'nft list table inet ggi >/dev/null && nft add chain inet ggi tamper']);
+    inNs('ce-gm0034', ['nft', 'add', 'table', 'inet', 'ggi']);
+    inNs('ce-gm0034', ['sh', '-c', 'nft list table inet ggi >/dev/null && nft add chain inet ggi tamper']);
     inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'configure terminal', '-c', 'ip prefix-list TAMPER seq 5 permit 192.0.2.0/24']);
     const d = await ggi('drift', [...common, '--format', 'json']);
     expect(d.code).toBe(4);
     const changed = JSON.parse(d.stdout).devices.filter((x: { changed: boolean }) => x.changed);
-    expect(changed.map((x: { id: string }) => x.id)).toEqual(['ce-gm0002', 'kps']);
+    expect(changed.map((x: { id: string }) => x.id)).toEqual(['ce-gm0034', 'kps']);
     expect(changed[0].files[0]).toMatchObject({ path: 'live:nftables', diff: expect.stringContaining('chain tamper') });
     expect(changed[1].files[0]).toMatchObject({ path: 'live:frr', diff: expect.stringContaining('TAMPER') });
 
     const fix = await ggi('apply', [...common, '--yes', '--format', 'json']);
     expect(fix.code).toBe(0);
-    expect(JSON.parse(fix.stdout).devices.filter((x: { outcome: string }) => x.outcome === 'applied').map((x: { id: string }) => x.id)).toEqual(['ce-gm0002', 'kps']);
+    expect(JSON.parse(fix.stdout).devices.filter((x: { outcome: string }) => x.outcome === 'applied').map((x: { id: string }) => x.id)).toEqual(['ce-gm0034', 'kps']);
     expect((await ggi('drift', common)).code).toBe(0);
     expect(inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'show running-config'])).not.toContain('TAMPER');
   });
@@ -225,7 +235,7 @@ describe('plan/apply/drift on the lab', () => {
     if (!ok) return;
     inNs('border-markt', ['nft', 'add', 'table', 'inet', 'x']);
     inNs('border-markt', ['nft', 'add', 'chain', 'inet', 'x', 'handmade']);
-    inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'configure terminal', '-c', 'route-map HANDMADE permit 10']);
+    inNs('ce-gm0014', ['vtysh', '-N', ns('ce-gm0014').pathspace, '-c', 'configure terminal', '-c', 'route-map HANDMADE permit 10']);
     const plan = await ggi('plan', common);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/^border-markt: 1 change \(linux-frr over ssh; validated on the device; rollback by the device's own timer\)$/m);
@@ -236,18 +246,18 @@ describe('plan/apply/drift on the lab', () => {
     const changed = JSON.parse(d.stdout).devices.filter((x: { changed: boolean }) => x.changed);
     expect(changed.map((x: { id: string; files: Array<{ path: string }> }) => [x.id, x.files.map((f) => f.path)])).toEqual([
       ['border-markt', ['live:nftables']],
-      ['ce-gm0001', ['live:frr']],
+      ['ce-gm0014', ['live:frr']],
     ]);
     const fix = await ggi('apply', [...common, '--yes', '--format', 'json']);
     expect(fix.code).toBe(0);
     expect(inNs('border-markt', ['nft', 'list', 'tables'])).not.toContain('inet x');
-    expect(inNs('ce-gm0001', ['vtysh', '-N', ns('ce-gm0001').pathspace, '-c', 'show running-config'])).not.toContain('HANDMADE');
+    expect(inNs('ce-gm0014', ['vtysh', '-N', ns('ce-gm0014').pathspace, '-c', 'show running-config'])).not.toContain('HANDMADE');
     expect((await ggi('drift', common)).code).toBe(0);
   });
 
   it('on a terminal, apply shows the plan and asks first', async () => {
     if (!ok) return;
-    const file = `/etc/frr/${ns('ce-gm0002').pathspace}/frr.conf`;
+    const file = `/etc/frr/${ns('ce-gm0034').pathspace}/frr.conf`;
     fs.appendFileSync(file, '! hand edit\n');
     const no = await ggi('apply', common, {}, 'n');
     expect(no.code).toBe(0);
@@ -256,13 +266,13 @@ describe('plan/apply/drift on the lab', () => {
     expect(fs.readFileSync(file, 'utf8')).toContain('! hand edit');
     const yes = await ggi('apply', common, {}, 'y');
     expect(yes.code).toBe(0);
-    expect(yes.stdout).toMatch(/ce-gm0002\s+applied/);
+    expect(yes.stdout).toMatch(/ce-gm0034\s+applied/);
     expect(fs.readFileSync(file, 'utf8')).not.toContain('! hand edit');
   });
 
   it('a router whose sshd is stopped is unreachable (exit 3) while the others are applied', async () => {
     if (!ok) return;
-    fs.appendFileSync(`/etc/frr/${ns('ce-gm0001').pathspace}/frr.conf`, '! hand edit\n');
+    fs.appendFileSync(`/etc/frr/${ns('ce-gm0014').pathspace}/frr.conf`, '! hand edit\n');
     fs.appendFileSync(`/etc/frr/${ns('ce-sv0001').pathspace}/frr.conf`, '! hand edit\n');
     const node = readState(labState)!.nodes.find((n) => n.id === 'ce-sv0001')!;
     process.kill(Number(fs.readFileSync(node.sshd!.pidFile, 'utf8').trim()), 'SIGTERM');
@@ -271,8 +281,8 @@ describe('plan/apply/drift on the lab', () => {
     expect(r.code).toBe(3);
     const byId = Object.fromEntries(JSON.parse(r.stdout).devices.map((x: { id: string; outcome: string }) => [x.id, x.outcome]));
     expect(byId['ce-sv0001']).toBe('unreachable');
-    expect(byId['ce-gm0001']).toBe('applied');
+    expect(byId['ce-gm0014']).toBe('applied');
     expect(r.stderr).toContain('ce-sv0001: unreachable');
-    expect(fs.readFileSync(`/etc/frr/${ns('ce-gm0001').pathspace}/frr.conf`, 'utf8')).not.toContain('! hand edit');
+    expect(fs.readFileSync(`/etc/frr/${ns('ce-gm0014').pathspace}/frr.conf`, 'utf8')).not.toContain('! hand edit');
   });
 });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, EXIT, flagString, UserError } from '../context';
 import { loadForCommand } from '../load';
+import { loadValidForCommand } from '../gate';
 import { checkGovroam, DEFAULT_RADSECPROXY_LOG, GovroamRenderError, renderGovroam } from '../../govroam';
 import { checkReferences } from '../../model/checks';
 import { type Finding, formatFinding, hasErrors } from '../../model/finding';
@@ -53,7 +54,7 @@ export const commands: Command[] = [
       ].join('\n'),
     },
     async run(ctx) {
-      const { inventory } = loadForCommand(ctx);
+      const { inventory } = loadValidForCommand(ctx);
       const findings = govroamFindings(inventory);
       if (hasErrors(findings)) throw new UserError("govroam.yaml has errors; fix them first ('ggi govroam check')", EXIT.INVALID, findings.filter((f) => f.severity === 'error'));
       if (!inventory.govroam) throw new UserError('the inventory has no govroam.yaml: nothing to render');

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagInt, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
+import { loadValidForCommand } from '../gate';
 import { table } from '../report/table';
 import type { Finding } from '../../model/finding';
 import type { Inventory, Organisation } from '../../model/inventory';
@@ -22,6 +23,8 @@ import {
 } from '../../ipv6';
 import { ledgerPath, LockError, updateLedger, type StoreResult } from '../../ipv6/store';
 import { operatorName } from '../../util/operator';
+import { afsprakenSigned } from '../../model/checks';
+import { NetError, overlaps, tryParsePrefix } from '../../net';
 import { FORMAT_FLAG, printJson } from '../report/output';
 
 /** `ggi ipv6 show|allocate|release|report|export` (CLI.md). Writes go through the locked, atomic ledger store. */
@@ -114,14 +117,17 @@ function segmentPrefixes(org: Organisation): string[] {
 async function changeOrgLedger(
   ctx: CommandContext,
   change: (data: LedgerData, org: Organisation, plan: NumberingPlan, now: Date, who: string) => LedgerResult,
+  refuse: (inv: Inventory, org: Organisation, now: Date) => Finding | null = () => null,
 ): Promise<{ org: Organisation; r: Extract<StoreResult, { ok: true }> } | ExitCode> {
-  const { inventory: inv } = loadForCommand(ctx);
+  const { inventory: inv } = loadValidForCommand(ctx);
   const plan = planOf(inv);
   const id = ctx.args.positionals[0];
   const org = findOrg(inv, id);
   if (!org) return unknownOrg(ctx, inv, id);
   const who = operatorName(ctx.io.env, ctx.io.cwd);
   const now = ctx.io.now();
+  const refused = refuse(inv, org, now);
+  if (refused) return fail(ctx, refused.message, [refused]);
   const r = await store(ctx, inv, (data) => change(data, org, plan, now, who));
   if (typeof r === 'number') return r;
   if (!r.ok) return storeFailure(ctx, inv, r);
@@ -175,7 +181,11 @@ export const commands: Command[] = [
       if (!cat) throw new UsageError('--category is required (e.g. --category diginetwerk)');
       const length = flagInt(ctx.args, 'length', 0, 1_000_000);
       const purpose = flagString(ctx.args, 'purpose');
-      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose, inUse: segmentPrefixes(org) }, plan, now, who));
+      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => allocate(data, { organisation: org.id, kind: org.kind as PlanKind, category: cat, length, purpose, inUse: segmentPrefixes(org) }, plan, now, who), (inv, org, now) => {
+        // A supplier gets markt space only once it has signed the GGI-Afspraken (DOMAIN.md §5 rule 15).
+        if (org.kind !== 'leverancier' || !inv.settings.zones.markt.ipv6Categories.includes(cat) || afsprakenSigned(org, now)) return null;
+        return inv.sources.error('GGI_MARKT_UNSIGNED', `supplier '${org.id}' has not signed the GGI-Afspraken (ggiAfspraken.signed: true with a date not in the future), so it gets no '${cat}' (markt) space`, org.loc, org.ggiAfspraken ? ['ggiAfspraken'] : ['id']);
+      });
       if (typeof done === 'number') return done;
       const { org, r } = done;
       if (ctx.args.flags.format === 'json') printJson(ctx.io, { organisation: org.id, ...element(r.entry), created: r.created });
@@ -203,7 +213,18 @@ export const commands: Command[] = [
       const reason = flagString(ctx.args, 'reason');
       if (!prefix) throw new UsageError('--prefix is required');
       if (!reason?.trim()) throw new UsageError('--reason is required (it is kept in the ledger)');
-      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => release(data, { organisation: org.id, prefix, reason }, plan, now, who));
+      const done = await changeOrgLedger(ctx, (data, org, plan, now, who) => release(data, { organisation: org.id, prefix, reason }, plan, now, who), (inv, org) => {
+        // A prefix a segment still numbers stays in use: renumber or remove the segment first.
+        const p = tryParsePrefix(prefix, { strict: false });
+        if (p instanceof NetError) return null;
+        for (const [i, seg] of org.segments.entries()) {
+          const q = seg.ipv6 ? tryParsePrefix(seg.ipv6, { strict: false }) : null;
+          if (q && !(q instanceof NetError) && overlaps(p, q)) {
+            return inv.sources.error('IPV6_IN_USE', `segment '${seg.name}' of ${org.id} still uses ${seg.ipv6}, inside ${prefix}; renumber or remove it before releasing`, org.loc, ['segments', i, 'ipv6']);
+          }
+        }
+        return null;
+      });
       if (typeof done === 'number') return done;
       const { org, r } = done;
       if (ctx.args.flags.format === 'json') printJson(ctx.io, { organisation: org.id, ...element(r.entry), changed: r.created });
@@ -255,7 +276,7 @@ export const commands: Command[] = [
     async run(ctx) {
       const what = ctx.args.positionals[0];
       if (!['ripe', 'arpa', 'csv'].includes(what)) throw new UsageError(`export what? ripe, arpa or csv (got '${what}')`);
-      const { inventory: inv } = loadForCommand(ctx);
+      const { inventory: inv } = loadValidForCommand(ctx);
       const plan = planOf(inv);
       const data = ledgerData(inv);
       if (what !== 'arpa' && ctx.args.flags.format === 'json') {

@@ -1,8 +1,12 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
-import { loadForCommand } from '../load';
+import { loadValidForCommand } from '../gate';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
-import { ledgerPath, updateLedger } from '../../ipv6/store';
+import { LEDGER_REL, ledgerLockPath, ledgerPath, LockError, readLedgerFile, renderLedger, withLock } from '../../ipv6/store';
+import type { LedgerChanges } from '../../ipv6/ledger';
+import { admittedDerde, afsprakenSigned } from '../../model/checks';
+import { OverlaySource } from '../../validation/overlay';
+import { validateInventory } from '../../validation';
 import { formatAddress, formatPrefix, parsePrefix, prefixFirst, prefixLast, subnet } from '../../net';
 import type { Inventory, Organisation } from '../../model/inventory';
 import type { OrgKind, ZoneName } from '../../model/schema';
@@ -29,21 +33,36 @@ export const commands: Command[] = [
         zones: { type: 'string', help: 'zones the connection point joins (default overheid,markt; suppliers: markt)' },
         site: { type: 'string', help: 'the site of the connection point' },
         'host-key': { type: 'string', help: "the CE's SSH host key fingerprint (SHA256:…), read off the device" },
+        signed: { type: 'string', help: 'suppliers: the date (YYYY-MM-DD) the GGI-Afspraken were signed; without it a supplier gets no connection point' },
         format: FORMAT_FLAG,
       },
-      details: 'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned. Flags that contradict an existing file are refused (exit 1) before anything is allocated; change an onboarded organisation in its file.',
+      details:
+        'Re-running it changes nothing: an existing organisation file is kept, and allocations already held are returned. Flags that contradict an existing file are refused (exit 1) before anything is allocated; change an onboarded organisation in its file. ' +
+        'Runs only on an inventory that validates, and writes only what validates. Everything it hands out (prefixes, the management address, the ASN) is chosen holding the ledger lock, from the inventory as it is then, so parallel runs never hand out the same value. ' +
+        'A supplier that has not signed the GGI-Afspraken (no --signed date, or one in the future) is scaffolded without a connection point: it reaches no zone until it signs.',
     },
     run: onboard,
   },
 ];
 
 async function onboard(ctx: CommandContext): Promise<0 | 1> {
+  // One lock for reading the inventory, allocating and writing: a parallel onboard reads what this one wrote.
+  const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
+  try {
+    return await withLock(ledgerLockPath(file), () => onboardLocked(ctx, file));
+  } catch (e) {
+    if (e instanceof LockError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> {
   const id = ctx.args.positionals[0].toUpperCase();
   if (!ORG_ID.test(id)) throw new UsageError(`'${id}' is not an organisation id (GM+4 digits, SV+4, PV+2, WS+4 or LV+4)`);
   const kind = KIND_BY_PREFIX[id.slice(0, 2)];
   const name = flagString(ctx.args, 'name');
   const servedBy = flagString(ctx.args, 'served-by')?.toUpperCase();
-  const { inventory: inv } = loadForCommand(ctx);
+  const { inventory: inv } = loadValidForCommand(ctx);
   if (ctx.global.profile !== 'default') throw new UsageError('onboard writes the inventory, so it works on the default profile only');
   const existing = inv.organisations.find((o) => o.id === id);
   const notes: string[] = [];
@@ -61,11 +80,22 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
     if (!sv.connectionPoint) throw new UserError(`--served-by ${servedBy}: that samenwerkingsverband has no connection point`);
     if (kind === 'leverancier') throw new UsageError('a supplier is not served by a samenwerkingsverband');
   }
+  if (ctx.args.flags.zones !== undefined && !flagList(ctx.args, 'zones').length) throw new UsageError("--zones names at least one zone (overheid, markt); leave it out for the default");
   const zonesFlag = flagList(ctx.args, 'zones');
   for (const z of zonesFlag) if (z !== 'overheid' && z !== 'markt') throw new UsageError(`--zones: unknown zone '${z}' (overheid, markt)`);
   const hostKey = flagString(ctx.args, 'host-key');
   if (hostKey && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) throw new UsageError('--host-key is a fingerprint SHA256:<43 base64 characters>, as ssh-keygen -lf prints it');
   const site = flagString(ctx.args, 'site');
+  const signedOn = flagString(ctx.args, 'signed');
+  if (signedOn !== undefined) {
+    if (kind !== 'leverancier') throw new UsageError('--signed records the GGI-Afspraken of a supplier (LV…)');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(signedOn) || new Date(`${signedOn}T00:00:00Z`).toISOString().slice(0, 10) !== signedOn) throw new UsageError(`--signed is a date YYYY-MM-DD, not '${signedOn}'`);
+  }
+  // An unsigned supplier (or one signing in the future) offers nothing in markt: it gets no connection point yet.
+  const unsignedSupplier = kind === 'leverancier' && !afsprakenSigned({ ggiAfspraken: signedOn ? { signed: true, date: signedOn } : undefined }, ctx.io.now());
+  if (unsignedSupplier && !existing && (site !== undefined || zonesFlag.length || hostKey)) {
+    throw new UserError(`${id} has not signed the GGI-Afspraken${signedOn ? ` by today (--signed ${signedOn} is in the future)` : ' (no --signed date)'}, so it gets no connection point: leave out --site, --zones and --host-key, or give the date it signed`);
+  }
   if (servedBy && (site !== undefined || zonesFlag.length || hostKey)) {
     throw new UsageError('--site, --zones and --host-key describe a connection point of its own; a member served by a samenwerkingsverband has none (it joins the zones of that connection point)');
   }
@@ -82,10 +112,11 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   }
   // An existing organisation keeps the zones its file gives it (none without a connection point of its own or a
   // samenwerkingsverband's); a new one gets the flags' (or the defaults).
-  const attached = !existing || Boolean(existing.connectionPoint || existing.servedBy);
+  const attached = existing ? Boolean(existing.connectionPoint || existing.servedBy) : !unsignedSupplier;
   const defaults: ZoneName[] = zonesFlag.length ? (zonesFlag as ZoneName[]) : kind === 'leverancier' ? ['markt'] : ['overheid', 'markt'];
   const zones: ZoneName[] = sv?.connectionPoint ? [...sv.connectionPoint.zones] : existing?.connectionPoint ? [...existing.connectionPoint.zones] : attached ? defaults : [];
-  if (kind === 'leverancier' && zones.includes('overheid')) throw new UsageError('suppliers join the markt zone only');
+  // A supplier joins overheid only as a recorded Diginetwerk Derde, which a file written by hand says (DOMAIN.md §2.2).
+  if (kind === 'leverancier' && zones.includes('overheid') && !(existing && admittedDerde(existing, ctx.io.now()))) throw new UsageError('suppliers join the markt zone only (or overheid as a recorded Diginetwerk Derde: diginetwerkDerde in its file)');
 
   // 1. IPv6: one /46 per category of every zone the organisation reaches (idempotent, locked, atomic).
   const plan = planFromSettings(inv.settings).plan;
@@ -93,28 +124,47 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   const categories = [...new Set(zones.map((z) => inv.settings.zones[z].ipv6Categories[0]))];
   const orgKind = (existing?.kind ?? kind) as PlanKind;
   const allocated: Array<{ category: string; prefix: string; created: boolean }> = [];
-  const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
   const who = operatorName(ctx.io.env, ctx.io.cwd);
+  // Computed first, written only once the result validates: one ledger change for every category.
+  const before = readLedgerFile(file);
+  if (!before.ok) throw new UserError(`the ledger is not valid; fix it first`, EXIT.INVALID, before.findings);
+  let ledger = before.data;
+  const changes: LedgerChanges = { added: [], addedSlots: [], updated: [] };
   for (const category of categories) {
-    const r = await updateLedger(file, (data) => allocate(data, { organisation: id, kind: orgKind, category, purpose: `${category} (onboarding)` }, plan, ctx.io.now(), who));
-    if (!r.ok) throw new UserError(`allocating the ${category} /46 of ${id} failed: ${r.problem.message}`, EXIT.INVALID, 'findings' in r ? r.findings : []);
+    const r = allocate(ledger, { organisation: id, kind: orgKind, category, purpose: `${category} (onboarding)` }, plan, ctx.io.now(), who);
+    if (!r.ok) throw new UserError(`allocating the ${category} /46 of ${id} failed: ${r.problem.message}`, EXIT.INVALID);
+    ledger = r.ledger;
+    changes.added.push(...r.changes.added);
+    changes.addedSlots.push(...r.changes.addedSlots);
     allocated.push({ category, prefix: r.entry.prefix, created: r.created });
   }
 
   // 2. The organisation file, only when it does not exist yet.
   const orgFile = path.join(ctx.global.inventory, 'organisations', `${id.toLowerCase()}.yaml`);
+  const orgText = existing ? null : `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${block(scaffold(inv, { id, kind, name: name!, servedBy, zones, site, hostKey, signedOn, allocated }))}\n`;
+  // What is written must validate: the inventory with the new ledger and file, checked before either is written.
+  const ledgerText = changes.added.length || changes.addedSlots.length ? renderLedger(before.text, before.doc, before.tails, ledger, changes) : null;
+  if (orgText !== null || ledgerText !== null) {
+    const overlay = new OverlaySource(path.resolve(ctx.io.cwd, ctx.global.inventory), { ...(ledgerText !== null ? { [LEDGER_REL]: ledgerText } : {}), ...(orgText !== null ? { [`organisations/${id.toLowerCase()}.yaml`]: orgText } : {}) });
+    const after = validateInventory(overlay, { now: ctx.io.now(), warnings: false, pinsRequired: false });
+    // The one error it may leave is the documented next step: the new CE's host key, read off the device once it runs.
+    const newCe = `ce-${id.toLowerCase()}`;
+    const errors = after.findings.filter((f) => f.severity === 'error' && !(f.code === 'DEVICE_HOST_KEY_MISSING' && !hostKey && f.message.startsWith(`CE device '${newCe}'`)));
+    if (errors.length) throw new UserError(`onboarding ${id} would leave an inventory that does not validate; nothing was written`, EXIT.INVALID, errors);
+  }
+  if (ledgerText !== null) writeFileAtomic(file, ledgerText);
   let wrote = false;
-  if (!existing) {
-    const doc = scaffold(inv, { id, kind, name: name!, servedBy, zones, site, hostKey, allocated });
+  if (orgText !== null) {
     makeDirectory(path.dirname(path.resolve(ctx.io.cwd, orgFile)));
-    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), `# Onboarded by ggi onboard on ${ctx.io.now().toISOString().slice(0, 10)} (${who}).\n${block(doc)}\n`);
+    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), orgText);
     wrote = true;
   }
 
   // The CE that carries its traffic: the samenwerkingsverband's, its own as in its file, or the one just scaffolded.
   const ce = sv?.connectionPoint?.device ?? existing?.connectionPoint?.device ?? `ce-${id.toLowerCase()}`;
   const unpinned = !sv && (existing ? !inv.devices.find((d) => d.id === ce)?.management.hostKey : !hostKey);
-  if (!attached) notes.push(`note: ${id} has no connection point and is not served by a samenwerkingsverband, so it reaches no zone: nothing to allocate or apply. Give it one in ${existing!.loc.file} first`);
+  if (!attached && !existing) notes.push(`note: ${id} has not signed the GGI-Afspraken, so it has no connection point and reaches no zone: nothing to allocate or apply. Once it signs, record ggiAfspraken (signed: true, date) and its connection point in ${orgFile}`);
+  else if (!attached) notes.push(`note: ${id} has no connection point and is not served by a samenwerkingsverband, so it reaches no zone: nothing to allocate or apply. Give it one in ${existing!.loc.file} first`);
   const steps = !attached ? ['ggi validate'] : [
     "ggi validate",
     ...(unpinned ? [`pin the CE's host key: set management.hostKey of ${ce} in ${existing ? existing.loc.file : orgFile} (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`] : []),
@@ -166,6 +216,7 @@ interface ScaffoldInput {
   zones: ZoneName[];
   site?: string;
   hostKey?: string;
+  signedOn?: string;
   allocated: Array<{ category: string; prefix: string }>;
 }
 
@@ -180,22 +231,33 @@ export function scaffold(inv: Inventory, x: ScaffoldInput): Record<string, unkno
   }));
   const doc: Record<string, unknown> = { id: x.id, kind: x.kind, name: x.name };
   if (x.servedBy) doc.servedBy = x.servedBy;
-  else {
+  else if (x.zones.length) {
     const device = `ce-${x.id.toLowerCase()}`;
-    doc.connectionPoint = { site: x.site ?? `${x.name}`, device, zones: x.zones, asn: ASN_BASE[x.kind] + digits };
+    const asn = nextAsn(inv, x.kind, digits);
+    doc.connectionPoint = { site: x.site ?? `${x.name}`, device, zones: x.zones, asn };
     doc.devices = [
       {
         id: device,
         role: 'ce',
         organisation: x.id,
-        asn: ASN_BASE[x.kind] + digits,
+        asn,
         management: { address: nextManagementAddress(inv), user: 'ggi', ...(x.hostKey ? { hostKey: x.hostKey } : {}) },
       },
     ];
   }
-  if (x.kind === 'leverancier') doc.ggiAfspraken = { signed: false };
+  if (x.kind === 'leverancier') doc.ggiAfspraken = x.signedOn ? { signed: true, date: x.signedOn } : { signed: false };
   doc.segments = staff;
   return doc;
+}
+
+/**
+ * The CE's ASN: the kind's private range plus the organisation's number (RFC 6996), or the next one up when another
+ * device or connection point already has it (taken by hand).
+ */
+function nextAsn(inv: Inventory, kind: OrgKind, digits: number): number {
+  const used = new Set<number>([...inv.devices.flatMap((d) => (d.asn === undefined ? [] : [d.asn])), ...inv.organisations.flatMap((o) => (o.connectionPoint ? [o.connectionPoint.asn] : []))]);
+  for (let a = ASN_BASE[kind] + digits; a < ASN_BASE[kind] + 100000; a++) if (!used.has(a)) return a;
+  throw new UserError(`no free ASN left for a ${kind} in ${ASN_BASE[kind]}-${ASN_BASE[kind] + 99999}`);
 }
 
 /** The lowest free management address in transfer.managementIpv4, skipping its first host (the lab's bridge). */

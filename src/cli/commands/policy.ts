@@ -433,6 +433,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
   if (what !== 'capirca') throw new UsageError(`policy export knows one format: capirca (got '${what}')`);
   const out = flagString(ctx.args, 'out');
   if (!out) throw new UsageError('policy export capirca needs --out DIR');
+  // An export leaves ggi: only from an inventory that validates (CLI.md).
+  require('../gate').loadValidForCommand(ctx);
   const { policy } = loadPolicy(ctx);
   const e = zones().exportCapirca(policy);
   const root = path.resolve(ctx.io.cwd, out);

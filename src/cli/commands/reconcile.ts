@@ -39,8 +39,6 @@ interface Prepared {
 }
 
 function prepare(ctx: CommandContext, mode: Mode): Prepared {
-  const { loadInventory } = require('../../model/load') as typeof import('../../model/load');
-  const { hasErrors } = require('../../model/finding') as typeof import('../../model/finding');
   const { buildIntents } = require('../../intent') as typeof import('../../intent');
   const { driverFor } = require('../../devices') as typeof import('../../devices');
   const tg = require('../../reconciler/targets') as typeof import('../../reconciler/targets');
@@ -64,10 +62,9 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
     if (profile === 'default') profile = t.profile;
   }
 
-  const loaded = loadInventory(path.resolve(ctx.io.cwd, ctx.global.inventory), { profile });
-  if (!loaded.inventory || hasErrors(loaded.findings)) {
-    throw new UserError(`the inventory in ${ctx.global.inventory} is invalid: run 'ggi validate' for all findings`, EXIT.INVALID, loaded.findings.filter((f) => f.severity === 'error'));
-  }
+  // The full validation first (CLI.md): plan, apply and drift never connect for an inventory with errors.
+  // Connecting needs the pinned host keys, except in the lab, which pins the keys of the devices it makes.
+  const loaded = (require('../gate') as typeof import('../gate')).loadValidForCommand(ctx, { profile, pinsRequired: lab === null });
   const built = buildIntents(loaded.inventory);
   const errors = built.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);

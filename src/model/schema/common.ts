@@ -13,7 +13,7 @@ export const deviceId = kebabId;
 /** Prefix texts already judged: a national inventory repeats the same prefixes in thousands of rules. */
 const prefixVerdicts = new Map<string, string | null>();
 
-function prefixProblem(s: string): string | null {
+export function prefixProblem(s: string): string | null {
   let v = prefixVerdicts.get(s);
   if (v !== undefined) return v;
   try {
@@ -22,7 +22,7 @@ function prefixProblem(s: string): string | null {
   } catch (e) {
     v = e instanceof NetError ? e.message : `'${s}' is not a CIDR prefix`;
   }
-  if (prefixVerdicts.size > 200000) prefixVerdicts.clear();
+  if (prefixVerdicts.size > 1_000_000) prefixVerdicts.clear();
   prefixVerdicts.set(s, v);
   return v;
 }

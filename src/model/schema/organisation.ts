@@ -43,6 +43,11 @@ export const organisationSchema = z.strictObject({
   segments: z.array(segment).default([]),
   /** Suppliers only: the GGI agreements (GGI-Afspraken) must be signed before anything is offered in markt. */
   ggiAfspraken: z.strictObject({ signed: z.boolean(), date: isoDate.optional() }).optional(),
+  /**
+   * Suppliers only: admitted as a Diginetwerk Derde (DOMAIN.md §2.2), so it may offer services in the overheid zone.
+   * Records the Afnemer that checked it meets the Diginetwerk connection requirements, and when.
+   */
+  diginetwerkDerde: z.strictObject({ acceptedBy: orgId, date: isoDate, reference: z.string().min(1).optional() }).optional(),
   contact: z.string().optional(),
   devices: z.array(deviceSchema).optional(),
   /**

@@ -58,6 +58,11 @@ const diginetwerk = z.strictObject({
   maxPrefixToKps: z.number().int().min(1).default(5000),
   /** DOMAIN.md §2.5 [U]: never a default route over Diginetwerk unless the owner decides otherwise. */
   allowDefaultRoute: z.boolean().default(false),
+  /**
+   * Whether documentation and benchmarking ranges count as usable Diginetwerk addresses: only where an inventory is
+   * an example or a lab on purpose. The lab profile always allows them; a production inventory never silently does.
+   */
+  documentationAddresses: z.boolean().default(false),
 });
 
 const backend = z.discriminatedUnion('type', [

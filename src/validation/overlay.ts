@@ -1,6 +1,9 @@
 import { DirectorySource, type InventorySource } from '../model/files';
 
-/** An inventory folder with some files replaced in memory: the inventory as a change would leave it. */
+/**
+ * An inventory folder with some files replaced or added in memory: what the inventory would be after a command writes
+ * them, so the command can validate the result before writing anything.
+ */
 export class OverlaySource implements InventorySource {
   private readonly base: DirectorySource;
   readonly label: string;
