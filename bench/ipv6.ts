@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { generateNationalInventory, writeInventoryFiles } from '../src/generate/national';
 import { loadInventory } from '../src/model/load';
 import { allocate, checkIpv6, planFromSettings, type LedgerData, type PlanKind, withLedger } from '../src/ipv6';
-import { fastParseLedger } from '../src/ipv6/fastyaml';
+import { fastParseLedger } from '../src/model/fastyaml';
 import { ledgerPath, readLedgerFile, renderFreshLedger, updateLedger, writeFileAtomic } from '../src/ipv6/store';
 
 /**

@@ -233,7 +233,7 @@ export type InventorySynthResult = (
  * after the gate passed, and are ended without work when it did not (nothing is written then). A construct's refusal
  * is returned as a located finding; an output folder that cannot be written throws its `E...` error.
  */
-export async function synthInventory(dir: string, outDir: string, opts: InventorySynthOptions = {}): Promise<InventorySynthResult> {
+export async function synthInventory(dir: string, outDir: string | (() => string), opts: InventorySynthOptions = {}): Promise<InventorySynthResult> {
   const marks = new Marks();
   const threads = opts.workers ?? defaultThreads();
   let pool = threads > 1 && looksLarge(dir) ? SynthPool.start(threads - 1) : null;
@@ -265,7 +265,8 @@ export async function synthInventory(dir: string, outDir: string, opts: Inventor
         inv = null;
         return rules;
       };
-      const res = await synthesizePlan(plan, rulesOf, outDir, pool, marks);
+      // A function gives the folder only now that the gate passed (`ggi synth`'s staging folder: nothing before).
+      const res = await synthesizePlan(plan, rulesOf, typeof outDir === 'string' ? outDir : outDir(), pool, marks);
       return { ok: true, stacks: res.stacks, notes: res.notes, gateReport, timings: marks.t, pool: stats() };
     } catch (e) {
       if (!isConstructValidationError(e)) throw e;
@@ -280,7 +281,16 @@ export async function synthInventory(dir: string, outDir: string, opts: Inventor
 /** The entry point that cdktf.json runs (`cdktf synth`): the inventory folder from GGI_INVENTORY, default inventory/. */
 export async function runFromCdktf(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const dir = env.GGI_INVENTORY ?? 'inventory';
-  const res = await synthInventory(dir, env.CDKTF_OUTDIR ?? 'cdktf.out', { profile: env.GGI_PROFILE });
+  const { synthIntoFolder } = require('./output') as typeof import('./output');
+  let res: InventorySynthResult;
+  try {
+    res = await synthIntoFolder(dir, env.CDKTF_OUTDIR ?? 'cdktf.out', process.cwd(), { profile: env.GGI_PROFILE });
+  } catch (e) {
+    const { OutputFolderError } = require('../src/util/output-folder') as typeof import('../src/util/output-folder');
+    if (!(e instanceof OutputFolderError)) throw e;
+    process.stderr.write(`ggi synth: ${e.message}\n`);
+    return 1;
+  }
   const { formatFinding } = require('../src/model/finding') as typeof import('../src/model/finding');
   if (!res.ok) {
     for (const f of res.findings) process.stderr.write(`${formatFinding(f)}\n`);

@@ -1,7 +1,7 @@
 import { contains, formatPrefix, parsePrefix, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, LedgerEntry, Organisation } from '../model/inventory';
-import { sweepOverlaps } from '../validation/overlaps';
+import { sweepOverlaps } from '../net/overlaps';
 import { entryPrefix, isActive, quarantineEnd } from './ledger';
 import { blockOf, category, locate, planFromSettings, slotCapacity, PLAN_KINDS, type NumberingPlan, type PlanKind } from './plan';
 

@@ -4,14 +4,16 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type Document, isMap, isSeq, parseDocument, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Finding } from '../model/finding';
+import { InventoryFileError, readInventoryFile } from '../model/files';
 import { zodFindings } from '../model/load';
 import { ledgerEntrySchema, ledgerSchema, type LedgerEntryDecl, type LedgerSlotDecl } from '../model/schema';
 import { displayPath, parseYaml } from '../model/source';
 import { writeFileAtomic as writeAtomic } from '../util/atomic';
-import { fastParseLedger } from './fastyaml';
+import { fastParseLedger } from '../model/fastyaml';
 import { stripLoaded, type LedgerChanges, type LedgerData, type LedgerProblem, type LedgerResult } from './ledger';
 import { makeDirectory } from '../util/directory';
 import { comment, flow, listItem } from '../util/yaml';
+import { InputError, readTextFile } from '../util/input';
 
 /**
  * The imperative shell around the ledger file `inventory/ipv6/ledger.yaml`: read it, and change it atomically under
@@ -50,11 +52,13 @@ export type LedgerRead = { ok: true; text: string | null; doc: Document.Parsed |
 export function readLedgerFile(file: string): LedgerRead {
   let text: string | null;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // The inventory's reading rule (src/model/files): a symlink only to a file inside the inventory, a regular file.
+    text = readInventoryFile(path.dirname(path.dirname(file)), LEDGER_REL, displayPath(path.resolve(file)));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, text: null, doc: null, tails: null, data: { version: 1, slots: [], entries: [] } };
-    throw e;
+    if (!(e instanceof InventoryFileError)) throw e;
+    return { ok: false, findings: [{ severity: 'error', code: e.code, message: e.message, file: displayPath(path.resolve(file)), line: 1, column: 1 }] };
   }
+  if (text === null) return { ok: true, text: null, doc: null, tails: null, data: { version: 1, slots: [], entries: [] } };
   const fast = fastParseLedger(text);
   if (fast) {
     const res = ledgerSchema.safeParse(fast.value);
@@ -264,21 +268,32 @@ interface LockInfo {
   token: string;
 }
 
-function readLock(lockPath: string): { raw: string; info: LockInfo | null } | null {
+/**
+ * The lock file as read: its text and record, or `garbage` saying why it is not a lock ggi wrote (a symlink, a FIFO,
+ * a file too large, text that is no lock record). A holder writes its record in one write right after creating the
+ * file, so only an empty file can be a lock being written.
+ */
+function readLock(lockPath: string): { raw: string; info: LockInfo | null; garbage?: string } | null {
   let raw: string;
   try {
-    raw = fs.readFileSync(lockPath, 'utf8');
+    if (fs.lstatSync(lockPath).isSymbolicLink()) return { raw: '', info: null, garbage: 'is a symbolic link' };
+    raw = readTextFile(lockPath, { maxBytes: 4096 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (e instanceof InputError) return { raw: '', info: null, garbage: e.problem === 'too-large' ? 'is larger than a lock record' : 'is not a regular file' };
     throw e;
   }
   try {
     const v = JSON.parse(raw) as LockInfo;
-    return { raw, info: typeof v.pid === 'number' && typeof v.host === 'string' ? v : null };
+    if (v && typeof v.pid === 'number' && typeof v.host === 'string') return { raw, info: v };
   } catch {
-    return { raw, info: null };
+    // not JSON
   }
+  return { raw, info: null, ...(raw.trim() ? { garbage: 'holds no lock record' } : {}) };
 }
+
+/** An empty lock file older than this is not one being written but left behind. */
+const EMPTY_LOCK_GRACE_MS = 2000;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -354,7 +369,11 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
         breakStale(lockPath, held.raw);
         continue;
       }
-      // Unreadable (being written) or on another host: only age can tell it is stuck.
+      // Not a lock any ggi process writes: waiting would not change it, so say so now. It is never removed here:
+      // only its owner (or the user) knows what it is.
+      const garbage = held.garbage ?? (!held.info && ageMs(lockPath) > EMPTY_LOCK_GRACE_MS ? 'is empty' : undefined);
+      if (garbage) throw new LockError(`the ledger lock ${lockPath} ${garbage}: it is not a lock that ggi wrote; if no ggi process is running, remove that file`);
+      // Being written, or on another host: only age can tell it is stuck.
       if (ageMs(lockPath) > staleMs) {
         const who = held.info ? `process ${held.info.pid} on ${held.info.host} since ${held.info.at}` : 'an unknown process';
         throw new LockError(`the ledger is locked by ${who} (${lockPath}); if no ggi process is running, remove that file`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Finding } from './finding';
 import type { InventorySource } from './files';
-import { DirectorySource } from './files';
+import { DirectorySource, InventoryFileError } from './files';
 import type { Device, Govroam, Guardrail, Inventory, LedgerEntry, LedgerSlot, Organisation, PolicyRule, Service, Veilig } from './inventory';
 import {
   devicesFileSchema,
@@ -17,13 +17,17 @@ import {
 } from './schema';
 import { type NodePath, parseYaml, SourceFile, SourceIndex } from './source';
 import { applyProfile } from './profile';
-import { fastParseLedger } from '../ipv6/fastyaml';
+import { fastParseLedger } from './fastyaml';
+import { capQuoted, excerpt } from '../util/excerpt';
 
 export interface LoadResult {
   /** Null when any file failed to parse or to match its schema: semantic checks would only repeat those errors. */
   inventory: Inventory | null;
   findings: Finding[];
 }
+
+/** The folders of the layout: an entry by one of these names that is not a plain folder is refused. */
+const LAYOUT_FOLDER = /^(organisations|services|policy|devices|ipv6)$/;
 
 const KNOWN = /^(ggi\.yaml|govroam\.yaml|veilig\.yaml|ipv6\/ledger\.yaml|(organisations|services|policy|devices)\/[^/]+\.ya?ml)$/;
 
@@ -92,9 +96,25 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
     }
   }
 
+  // A file the reading rule refuses (docs/inventory.md "Which files ggi reads") is an error at its first line.
+  const refused = new Set<string>();
+  function read(rel: string): string | null {
+    try {
+      return src.read(rel);
+    } catch (e) {
+      if (!(e instanceof InventoryFileError)) throw e;
+      if (!refused.has(rel)) findings.push({ severity: 'error', code: e.code, message: e.message, file: src.display(rel), line: 1, column: 1 });
+      refused.add(rel);
+      schemaFailed = true;
+      return null;
+    }
+  }
+  // A layout folder that is a symlink or another non-folder holds nothing ggi would read: say so, never skip it.
+  for (const f of files) if (LAYOUT_FOLDER.test(f)) read(f);
+
   function load<S extends z.ZodType>(rel: string, schema: S): { value: z.infer<S>; file: string } | null {
     const file = src.display(rel);
-    const text = src.read(rel);
+    const text = read(rel);
     if (text === null) return null;
     // The ledger as ggi writes it has a reader of its own: the general parser needs seconds for a large one.
     const checked = checkFile(file, text, schema, rel === 'ipv6/ledger.yaml' ? (t) => fastParseLedger(t)?.value ?? null : undefined, rel === 'ipv6/ledger.yaml' ? fastLedger : undefined);
@@ -108,7 +128,7 @@ export function loadInventory(source: InventorySource | string, opts: { profile?
   }
 
   const settingsRes = load('ggi.yaml', settingsSchema);
-  if (!settingsRes && src.read('ggi.yaml') === null) {
+  if (!settingsRes && !refused.has('ggi.yaml') && read('ggi.yaml') === null) {
     findings.push({ severity: 'error', code: 'INVENTORY_MISSING_SETTINGS', message: `no ggi.yaml in ${src.label}: is --inventory pointing at an inventory folder?`, file: src.display('ggi.yaml'), line: 1, column: 1 });
     schemaFailed = true;
   }
@@ -204,14 +224,15 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys ?? []) {
         const pos = source.position([...p, key], { key: true });
-        out.push({ severity: 'error', code: 'SCHEMA_UNKNOWN_KEY', message: `unknown key '${key}'${where(p)}`, file: source.file, ...pos });
+        out.push({ severity: 'error', code: 'SCHEMA_UNKNOWN_KEY', message: `unknown key '${excerpt(key)}'${where(p)}`, file: source.file, ...pos });
       }
       continue;
     }
     const actual = valueAt(value, p);
     const pos = source.position(p);
     let code = 'SCHEMA_INVALID';
-    let message = issue.message;
+    // Library messages may quote the input: only an excerpt of it (src/util/excerpt).
+    let message = capQuoted(issue.message);
     const last = p[p.length - 1];
     if ((issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') && actual === undefined && p.length > 0) {
       code = 'SCHEMA_MISSING_KEY';
@@ -221,7 +242,7 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
       message = `'${p.length ? fieldName(p) : 'document'}' must be ${article(issue.expected ?? 'another type')}, not ${describe(actual)}`;
     } else if (issue.code === 'invalid_value') {
       code = 'SCHEMA_INVALID_VALUE';
-      message = `'${fieldName(p)}' is ${JSON.stringify(actual)}; allowed: ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+      message = `'${fieldName(p)}' is ${quote(actual)}; allowed: ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     } else if (issue.code === 'invalid_union' && (last === 'secret' || last === 'privateKey') && typeof actual === 'string') {
       code = 'SECRET_IN_INVENTORY';
       message = `'${String(last)}' holds a secret in the inventory; write { env: NAME } or { file: PATH } instead and keep the value out of git`;
@@ -233,10 +254,10 @@ export function zodFindings(source: SourceFile, value: unknown, issues: readonly
       code = 'INVALID_PREFIX';
     } else if (issue.code === 'invalid_format') {
       code = 'SCHEMA_FORMAT';
-      message = `${JSON.stringify(actual)}: ${issue.message}`;
+      message = `${quote(actual)}: ${capQuoted(issue.message)}`;
     } else if (issue.code === 'too_small' || issue.code === 'too_big') {
       code = 'SCHEMA_RANGE';
-      message = `'${fieldName(p)}': ${issue.message}`;
+      message = `'${fieldName(p)}': ${capQuoted(issue.message)}`;
     }
     out.push({ severity: 'error', code, message, file: source.file, ...pos });
   }
@@ -252,7 +273,7 @@ function fieldName(p: NodePath): string {
 }
 
 function where(p: NodePath): string {
-  return p.length ? ` in ${p.join('.')}` : '';
+  return p.length ? ` in ${excerpt(p.join('.'))}` : '';
 }
 
 function article(t: string): string {
@@ -263,7 +284,13 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${quote(v)}`;
+}
+
+/** A value as JSON, cut to an excerpt: findings never quote more than a little of the input. */
+function quote(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return excerpt(s);
 }
 
 function valueAt(v: unknown, p: NodePath): unknown {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import type { Finding, Severity } from './finding';
+import { capQuoted } from '../util/excerpt';
 
 /**
  * The `yaml` package (positional parse) is loaded on first use: a clean run never needs it, and loading it costs
@@ -252,8 +253,9 @@ function errorOffset(text: string, code: string, message: string, offset: number
   return offset;
 }
 
+/** The parser's message, first line only, quoting at most an excerpt of the input. */
 function firstLine(s: string): string {
-  return s.split('\n')[0].trim();
+  return capQuoted(s.split('\n')[0].trim());
 }
 
 /** Keeps every loaded file so findings can be located lazily (locating is only paid for what is reported). */

@@ -3,7 +3,7 @@ import type { Finding } from '../model/finding';
 import type { Inventory } from '../model/inventory';
 import type { Loc, NodePath } from '../model/source';
 import { isActive } from '../ipv6/ledger';
-import { sweepOverlaps } from './overlaps';
+import { sweepOverlaps } from '../net/overlaps';
 
 /**
  * Addresses are unique (Diginetwerk's "each address exists once", DOMAIN.md §2.4): no two holders may claim the same

@@ -19,7 +19,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'src/veilig': ['src/model', 'src/ipv6', 'src/zones'],
   'src/graph': ['src/model'],
   'src/generate': ['src/model', 'src/ipv6'],
-  'src/validation': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
+  'src/validation': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig', 'src/intent'],
   'src/intent': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
   // A driver renders from the intent with the domain renderers (nftables in src/zones, RADIUS in src/govroam).
   'src/devices': ['src/intent', 'src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam'],

@@ -12,7 +12,8 @@ const INVENTORY = path.join(ROOT, 'inventory');
 const CSV = parseGemeentenCsv(fs.readFileSync(path.join(ROOT, 'data/gemeenten.csv'), 'utf8'));
 
 function listFiles(dir: string, rel = ''): string[] {
-  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+  // Hidden files are not part of the inventory (the loader skips them; `generate`'s manifest is one).
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).flatMap((e) => {
     const r = rel ? `${rel}/${e.name}` : e.name;
     return e.isDirectory() ? listFiles(dir, r) : [r];
   });

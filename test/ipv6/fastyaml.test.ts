@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { fastParseLedger } from '../../src/ipv6/fastyaml';
+import { fastParseLedger } from '../../src/model/fastyaml';
 import { renderFreshLedger } from '../../src/ipv6/store';
 import type { LedgerEntryDecl } from '../../src/model/schema';
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -129,6 +130,31 @@ describe('ledger store', () => {
     fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token: 'y' }));
     await expect(withLock(lock, () => 'never', { timeoutMs: 200 })).rejects.toThrow(/timed out .* ledger lock/);
     expect(fs.existsSync(lock)).toBe(true);
+  });
+
+  it('reports a lock file it did not write at once (garbage, empty and old, a FIFO, a symlink), and leaves it alone', async () => {
+    const lock = path.join(dir, '.ledger.yaml.lock');
+    const t0 = Date.now();
+    fs.writeFileSync(lock, 'garbage\n');
+    await expect(withLock(lock, () => 'never', { timeoutMs: 60_000 })).rejects.toThrow(/holds no lock record.*remove that file/);
+    expect(fs.readFileSync(lock, 'utf8')).toBe('garbage\n');
+    fs.writeFileSync(lock, JSON.stringify({ hello: 'world' }));
+    await expect(withLock(lock, () => 'never', { timeoutMs: 60_000 })).rejects.toThrow(/holds no lock record/);
+    fs.writeFileSync(lock, '');
+    fs.utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    await expect(withLock(lock, () => 'never', { timeoutMs: 60_000 })).rejects.toThrow(/is empty/);
+    fs.rmSync(lock);
+    execFileSync('mkfifo', [lock]);
+    await expect(withLock(lock, () => 'never', { timeoutMs: 60_000 })).rejects.toThrow(/is not a regular file/);
+    fs.rmSync(lock);
+    fs.symlinkSync('/dev/null', lock);
+    await expect(withLock(lock, () => 'never', { timeoutMs: 60_000 })).rejects.toThrow(/is a symbolic link/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // A fresh empty lock is one being written: waited for, not reported.
+    fs.rmSync(lock);
+    fs.writeFileSync(lock, '');
+    setTimeout(() => fs.rmSync(lock, { force: true }), 300);
+    await expect(withLock(lock, () => 'ran', { timeoutMs: 10_000 })).resolves.toBe('ran');
   });
 
   it('writes atomically: the target is replaced, never half-written, and the mode is kept', () => {

@@ -11,6 +11,7 @@ import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
 import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';
+import { describeWith, need, unmet } from '../helpers/prereq';
 import { frrCheckList, frrLocations, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
 import { buildIntents } from '../../src/intent';
 import { loadInventory } from '../../src/model/load';
@@ -101,22 +102,13 @@ describe('plan/apply/drift: usage and input errors (no devices needed)', () => {
   });
 });
 
-describe('plan/apply/drift on the lab', () => {
-  const missing = testbedMissing().concat(fs.existsSync('/usr/lib/frr/bgpd') ? [] : ['FRR']);
-  const ok = missing.length === 0;
-  if (!ok) {
-    if (process.env.CI === 'true') throw new Error(`reconciler CLI e2e needs ${missing.join(', ')}`);
-    // eslint-disable-next-line no-console
-    console.warn(`SKIPPED reconciler CLI e2e: needs ${missing.join(', ')}`);
-  }
-
+describeWith(unmet(...testbedMissing(), need.file('/usr/lib/frr/bgpd', 'FRR')), 'plan/apply/drift on the lab', () => {
   beforeAll(async () => {
-    if (!ok) return;
     const up = await ggi('lab up', ['--inventory', inv, '--state', labState, '--name', 'ggirce']);
     if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr}`);
   });
   afterAll(async () => {
-    if (ok) await ggi('lab down', ['--state', labState]);
+    await ggi('lab down', ['--state', labState]);
     fs.rmSync(state, { recursive: true, force: true });
   });
 
@@ -124,7 +116,6 @@ describe('plan/apply/drift on the lab', () => {
   const inNs = (id: string, argv: string[]) => execFileSync('ip', ['netns', 'exec', ns(id).namespace, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   it('a first apply that fails verification leaves the router as it was (no ggi table, no BGP)', async () => {
-    if (!ok) return;
     // One CE alone: its sessions to border-overheid cannot come up while that border is unconfigured.
     const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--device', 'ce-gm0034', '--verify-timeout', '2']);
     const journal = readJournal(path.join(state, 'journal.jsonl'));
@@ -139,7 +130,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('plan shows every device changing, in the CLI.md shape', async () => {
-    if (!ok) return;
     const r = await ggi('plan', [...common, '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -154,7 +144,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('apply converges every router with its sessions verified; a second apply changes nothing', async () => {
-    if (!ok) return;
     const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--verify-timeout', '150']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -177,7 +166,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it("the verification parses real FRR output (UPDATE_FRR_FIXTURES=1 saves it as test/devices/fixtures/frr-8.4)", async () => {
-    if (!ok) return;
     // Every check of a CE and of a border holds on the converged lab, judged from what FRR itself prints.
     const intents = buildIntents(loadInventory(inv, { profile: readLabTarget(labState)!.profile }).inventory!).intents;
     const seen: Array<{ command: string; expected: string; output: string }> = [];
@@ -213,7 +201,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('drift reports hand edits of the running ruleset and FRR config (exit 4); apply repairs them', async () => {
-    if (!ok) return;
     inNs('ce-gm0034', ['nft', 'add', 'table', 'inet', 'ggi']);
     inNs('ce-gm0034', ['sh', '-c', 'nft list table inet ggi >/dev/null && nft add chain inet ggi tamper']);
     inNs('kps', ['vtysh', '-N', ns('kps').pathspace, '-c', 'configure terminal', '-c', 'ip prefix-list TAMPER seq 5 permit 192.0.2.0/24']);
@@ -232,7 +219,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('state nobody declared is drift: a foreign nftables table and an extra FRR stanza are shown, and apply removes them', async () => {
-    if (!ok) return;
     inNs('border-markt', ['nft', 'add', 'table', 'inet', 'x']);
     inNs('border-markt', ['nft', 'add', 'chain', 'inet', 'x', 'handmade']);
     inNs('ce-gm0014', ['vtysh', '-N', ns('ce-gm0014').pathspace, '-c', 'configure terminal', '-c', 'route-map HANDMADE permit 10']);
@@ -256,7 +242,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('on a terminal, apply shows the plan and asks first', async () => {
-    if (!ok) return;
     const file = `/etc/frr/${ns('ce-gm0034').pathspace}/frr.conf`;
     fs.appendFileSync(file, '! hand edit\n');
     const no = await ggi('apply', common, {}, 'n');
@@ -271,7 +256,6 @@ describe('plan/apply/drift on the lab', () => {
   });
 
   it('a router whose sshd is stopped is unreachable (exit 3) while the others are applied', async () => {
-    if (!ok) return;
     fs.appendFileSync(`/etc/frr/${ns('ce-gm0014').pathspace}/frr.conf`, '! hand edit\n');
     fs.appendFileSync(`/etc/frr/${ns('ce-sv0001').pathspace}/frr.conf`, '! hand edit\n');
     const node = readState(labState)!.nodes.find((n) => n.id === 'ce-sv0001')!;

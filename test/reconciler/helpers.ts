@@ -2,22 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostSpec } from '../../src/devices/posix-host';
-import { testbedMissing, testbedNftDevice, testbedRuleset } from './testbed';
+import { testbedNftDevice, testbedRuleset } from './testbed';
 
 /**
  * Decides at runtime whether the SSH testbed can run: in CI a missing prerequisite (root, sshd, nft) is a failure,
  * elsewhere the test is skipped with a visible message.
  */
-export function testbedAvailable(what: string): boolean {
-  const missing = testbedMissing();
-  if (missing.length === 0) return true;
-  const msg = `${what}: needs ${missing.join(', ')} (the SSH testbed builds network namespaces with sshd)`;
-  if (process.env.CI === 'true') throw new Error(msg);
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED ${msg}`);
-  return false;
-}
-
 export function tmpDir(prefix = 'ggi-rc-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

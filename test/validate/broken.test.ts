@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -179,4 +180,70 @@ describe('broken inventories (one edit each) give exit 1 and a located finding',
     }
     for (const x of report.findings) expect(x.message.length).toBeGreaterThan(0);
   });
+});
+
+/**
+ * The broken-inventory corpus for files that are not what they should be (docs/inventory.md "Which files ggi reads"):
+ * each case replaces one file of the example by a symlink, a FIFO, a device or an oversized file. A link to a file
+ * inside the inventory is followed (the example stays valid); everything else is an error at the file's 1:1, at once.
+ */
+const FILE_CASES: Array<{ name: string; file: string; make: (target: string, dir: string) => void; code: string | null }> = [
+  {
+    name: 'symlink inside the inventory (followed)',
+    file: 'policy/00-guardrails.yaml',
+    make: (t, dir) => {
+      fs.renameSync(t, path.join(dir, 'guardrails.yaml.txt'));
+      fs.symlinkSync('../guardrails.yaml.txt', t);
+    },
+    code: null,
+  },
+  { name: 'symlink outside the inventory', file: 'govroam.yaml', make: (t) => { fs.rmSync(t); fs.symlinkSync('/etc/passwd', t); }, code: 'INVENTORY_SYMLINK_OUTSIDE' },
+  { name: 'symlink to nothing', file: 'organisations/gm0546.yaml', make: (t) => { fs.rmSync(t); fs.symlinkSync('gm9999.yaml', t); }, code: 'INVENTORY_SYMLINK_BROKEN' },
+  { name: 'symlinked layout folder', file: 'services', make: (t, dir) => { fs.renameSync(t, path.join(dir, 'services-real')); fs.symlinkSync('services-real', t); }, code: 'INVENTORY_SYMLINK_FOLDER' },
+  { name: 'FIFO where a file belongs', file: 'ipv6/ledger.yaml', make: (t) => { fs.rmSync(t); execFileSync('mkfifo', [t]); }, code: 'INVENTORY_NOT_A_FILE' },
+  { name: 'folder where a file belongs', file: 'ggi.yaml', make: (t) => { fs.rmSync(t); fs.mkdirSync(t); }, code: 'INVENTORY_NOT_A_FILE' },
+  { name: 'oversized file (over 128 MiB)', file: 'policy/20-markt.yaml', make: (t) => fs.truncateSync(t, 129 * 1024 * 1024), code: 'INVENTORY_FILE_TOO_LARGE' },
+  { name: 'device file where a file belongs', file: 'devices/ce.yaml', make: (t) => { fs.rmSync(t); execFileSync('mknod', [t, 'c', '1', '3']); }, code: 'INVENTORY_NOT_A_FILE' },
+];
+
+/** Device nodes need privileges: the case is skipped without them, and fails in CI. */
+const canMknod = ((): boolean => {
+  const p = path.join(os.tmpdir(), `ggi-mknod-${process.pid}`);
+  try {
+    execFileSync('mknod', [p, 'c', '1', '3'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(p, { force: true });
+  }
+})();
+
+describe('broken inventory files (symlinks, FIFOs, devices, oversized) are refused at once with a finding at 1:1', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-broken-files-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  for (const [i, c] of FILE_CASES.entries()) {
+    const runIt = c.name.startsWith('device') && !canMknod && process.env.CI !== 'true' ? it.skip : it;
+    runIt(c.name, async () => {
+      const dir = path.join(root, `case-${i}`);
+      copyDir(EXAMPLE, dir);
+      const target = path.join(dir, c.file);
+      c.make(target, dir);
+      const t0 = Date.now();
+      const f = fakeIo();
+      const code = await main(['validate', '--inventory', dir, '--format', 'json'], f.io);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(f.stderr()).not.toMatch(/internal error|\n\s+at .+:\d+:\d+/);
+      const report = JSON.parse(f.stdout()) as { ok: boolean; findings: Array<{ severity: string; code: string; file: string; line: number; column: number; message: string }> };
+      if (c.code === null) {
+        expect(report.findings.filter((x) => x.severity === 'error')).toEqual([]);
+        expect(code).toBe(0);
+        return;
+      }
+      expect(code).toBe(1);
+      expect(report.findings).toContainEqual(expect.objectContaining({ severity: 'error', code: c.code, file: displayPath(target), line: 1, column: 1 }));
+      for (const x of report.findings) expect(x.message).not.toMatch(/root:x/);
+    });
+  }
 });

@@ -198,12 +198,23 @@ describe('ggi policy (CLI)', () => {
   });
 
   it('export capirca writes the three files', async () => {
-    const out = path.join(base, 'capirca-out');
-    // An export runs only on an inventory that validates (CLI.md): the example inventory.
-    const r = await run(['policy', 'export', 'capirca', '--inventory', path.resolve(__dirname, '../../inventory'), '--out', out]);
-    expect(r.code).toBe(0);
-    for (const f of ['policies/pol/ggi.pol', 'def/NETWORK.net', 'def/SERVICES.svc']) expect(fs.existsSync(path.join(out, f))).toBe(true);
-    expect((await run(['policy', 'export', 'aerleon', '--inventory', base, '--out', out])).code).toBe(2);
+    // An export runs only on an inventory that validates (CLI.md): a copy of the example inventory. Its output goes
+    // beside it: an output folder inside the inventory is refused (docs/cli.md "Output folders").
+    const inv = `${base}-example`;
+    fs.cpSync(path.resolve(__dirname, '../../inventory'), inv, { recursive: true });
+    const out = `${base}-capirca-out`;
+    try {
+      const r = await run(['policy', 'export', 'capirca', '--inventory', inv, '--out', out]);
+      expect(r.code).toBe(0);
+      for (const f of ['policies/pol/ggi.pol', 'def/NETWORK.net', 'def/SERVICES.svc']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+      expect((await run(['policy', 'export', 'aerleon', '--inventory', inv, '--out', out])).code).toBe(2);
+      const inside = await run(['policy', 'export', 'capirca', '--inventory', inv, '--out', path.join(inv, 'capirca-out')]);
+      expect(inside.code).toBe(1);
+      expect(fs.existsSync(path.join(inv, 'capirca-out'))).toBe(false);
+    } finally {
+      cleanup(out);
+      cleanup(inv);
+    }
   });
 });
 

@@ -7,9 +7,7 @@ import { checkReferences } from '../../model/checks';
 import { type Finding, formatFinding, hasErrors } from '../../model/finding';
 import type { Inventory } from '../../model/inventory';
 import { trySecret } from '../../secrets';
-import { writeFileAtomic } from '../../util/atomic';
-import { FORMAT_FLAG, printJson } from '../report/output';
-import { makeDirectory } from '../../util/directory';
+import { FORMAT_FLAG, printJson, writeOutputFolder } from '../report/output';
 
 /** The govroam findings: rules 16–20 plus reference errors inside govroam.yaml. */
 function govroamFindings(inventory: Inventory): Finding[] {
@@ -70,15 +68,8 @@ export const commands: Command[] = [
         if (e instanceof GovroamRenderError) throw new UserError(e.message);
         throw e;
       }
-      try {
-        for (const f of files) {
-          const target = path.join(out, f.path);
-          makeDirectory(path.dirname(target));
-          writeFileAtomic(target, f.content, f.mode);
-        }
-      } catch (e) {
-        throw new UserError(`cannot write to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
+      // Only into a folder of its own (src/util/output-folder): deletes only files an earlier render wrote there.
+      writeOutputFolder(flagString(ctx.args, 'out')!, files, { command: 'govroam render', cwd: ctx.io.cwd, inventory: ctx.global.inventory });
       const shown = path.relative(ctx.io.cwd, out) || '.';
       if (ctx.args.flags.format === 'json') {
         printJson(ctx.io, { out: shown, files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}` })), findings });

@@ -8,10 +8,10 @@ import type { Change, DiffResult, Packet, PolicyModel } from '../../zones';
 import { junitXml, type JunitCase } from '../report/junit';
 import { sarifLog } from '../report/sarif';
 import { table } from '../report/table';
-import { FORMAT_FLAG, printJson, writingTo } from '../report/output';
-import { makeDirectory } from '../../util/directory';
+import { FORMAT_FLAG, printJson, writeOutputFolder, writingTo } from '../report/output';
 import { writeFileAtomic } from '../../util/atomic';
 import { markdownCode, markdownText } from '../../util/escape/markdown';
+import { InputError, inputLines } from '../../util/input';
 
 /** `ggi policy query|trace|lint|diff|export`: the zone policy engine (src/zones) on the command line. */
 
@@ -81,34 +81,43 @@ async function runQuery(ctx: CommandContext): Promise<ExitCode> {
   const json = flagString(ctx.args, 'format') === 'json';
   if (batch !== undefined) {
     for (const f of ['src', 'dst', 'proto', 'dport']) if (flagString(ctx.args, f) !== undefined) throw new UsageError(`--batch takes the packets from the file; leave out --${f}`);
-    let text: string;
+    // Streamed line by line with a bounded line length (src/util/input): `-` is standard input; a path must be a
+    // regular file, as everywhere (a FIFO or device named here is refused, never waited on).
+    let lines: AsyncGenerator<string>;
     try {
-      text = batch === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(ctx.io.cwd, batch), 'utf8');
-    } catch {
-      throw new UserError(`cannot read the batch file '${batch}'`);
+      lines = inputLines(batch, path.resolve(ctx.io.cwd, batch));
+    } catch (e) {
+      if (e instanceof InputError) throw new UserError(`cannot read the batch file: ${e.message}`);
+      throw new UserError(`cannot read the batch file '${batch}'${(e as NodeJS.ErrnoException).code ? ` (${(e as NodeJS.ErrnoException).code})` : ''}`);
     }
     const { policy } = loadPolicy(ctx);
     let bad = 0;
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let pk: Packet;
-      try {
-        pk = JSON.parse(line) as Packet;
-        if (!pk || typeof pk !== 'object') throw new Error('not an object');
-      } catch {
-        bad++;
-        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: not a JSON object {"src","dst","proto","dport"}` })}\n`);
-        return;
+    let i = 0;
+    try {
+      for await (const line of lines) {
+        i++;
+        if (!line.trim()) continue;
+        let pk: Packet;
+        try {
+          pk = JSON.parse(line) as Packet;
+          if (!pk || typeof pk !== 'object') throw new Error('not an object');
+        } catch {
+          bad++;
+          ctx.io.stdout(`${JSON.stringify({ error: `line ${i}: not a JSON object {"src","dst","proto","dport"}` })}\n`);
+          continue;
+        }
+        try {
+          ctx.io.stdout(`${JSON.stringify(z.query(policy, pk))}\n`);
+        } catch (e) {
+          if (!(e instanceof z.PacketError)) throw e;
+          bad++;
+          ctx.io.stdout(`${JSON.stringify({ error: `line ${i}: ${e.message}` })}\n`);
+        }
       }
-      try {
-        ctx.io.stdout(`${JSON.stringify(z.query(policy, pk))}\n`);
-      } catch (e) {
-        if (!(e instanceof z.PacketError)) throw e;
-        bad++;
-        ctx.io.stdout(`${JSON.stringify({ error: `line ${i + 1}: ${e.message}` })}\n`);
-      }
-    });
+    } catch (e) {
+      if (e instanceof InputError) throw new UserError(`cannot read the batch file: ${e.message}`);
+      throw e;
+    }
     if (bad) ctx.io.stderr(`ggi: ${bad} line(s) of ${batch} are not valid packets\n`);
     return bad ? EXIT.INVALID : EXIT.OK;
   }
@@ -437,13 +446,8 @@ async function runExport(ctx: CommandContext): Promise<ExitCode> {
   require('../gate').loadValidForCommand(ctx);
   const { policy } = loadPolicy(ctx);
   const e = zones().exportCapirca(policy);
-  const root = path.resolve(ctx.io.cwd, out);
-  writingTo(`to ${out}`, () => {
-    for (const [rel, text] of e.files) {
-      makeDirectory(path.dirname(path.join(root, rel)));
-      fs.writeFileSync(path.join(root, rel), text);
-    }
-  });
+  // Only into a folder of its own (src/util/output-folder): deletes only files an earlier export wrote there.
+  writeOutputFolder(out, [...e.files].map(([rel, text]) => ({ path: rel, content: text })), { command: 'policy export capirca', cwd: ctx.io.cwd, inventory: ctx.global.inventory });
   if (flagString(ctx.args, 'format') === 'json') printJson(ctx.io, { ok: true, out, files: [...e.files.keys()].map((f) => path.join(out, f)), terms: e.terms });
   else ctx.io.stdout(`wrote ${[...e.files.keys()].map((f) => path.join(out, f)).join(', ')} (${e.terms} terms)\n`);
   return EXIT.OK;

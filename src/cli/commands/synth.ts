@@ -4,6 +4,7 @@ import { EXIT, flagString, UserError, type Command, type CommandContext, type Ex
 import { formatFinding, type Finding } from '../../model/finding';
 import { isConstructValidationError } from '../../constructs/errors';
 import { FORMAT_FLAG, printJson } from '../report/output';
+import { OutputFolderError } from '../../util/output-folder';
 
 /**
  * `ggi synth [--out DIR] [--format text|json]`: the cloud side as Terraform JSON, the same as `cdktf synth` with the
@@ -14,7 +15,7 @@ const synth: Command = {
     name: 'synth',
     summary: 'synthesize the cloud hub and organisation stacks (cdktf) into Terraform JSON',
     flags: {
-      out: { type: 'string', help: 'output folder', default: 'cdktf.out' },
+      out: { type: 'string', help: 'output folder: new, empty, or written by an earlier synth (docs/cli.md "Output folders")', default: 'cdktf.out' },
       format: FORMAT_FLAG,
     },
     details:
@@ -25,13 +26,14 @@ const synth: Command = {
   async run(ctx: CommandContext): Promise<ExitCode> {
     const json = flagString(ctx.args, 'format') === 'json';
     const outArg = flagString(ctx.args, 'out') ?? 'cdktf.out';
-    const out = path.resolve(ctx.io.cwd, outArg);
     // Loads no cdktf on this thread until the gate passed; the synth workers start (and load it) while the gate runs.
-    const { synthInventory } = require('../../../stacks/main') as typeof import('../../../stacks/main');
-    let result: Awaited<ReturnType<typeof synthInventory>>;
+    // The output folder is one of its own (stacks/output.ts, src/util/output-folder): checked before anything runs.
+    const { synthIntoFolder } = require('../../../stacks/output') as typeof import('../../../stacks/output');
+    let result: Awaited<ReturnType<typeof synthIntoFolder>>;
     try {
-      result = await synthInventory(ctx.global.inventory, out, { profile: ctx.global.profile, now: ctx.io.now() });
+      result = await synthIntoFolder(ctx.global.inventory, outArg, ctx.io.cwd, { profile: ctx.global.profile, now: ctx.io.now() });
     } catch (e) {
+      if (e instanceof OutputFolderError) throw new UserError(`cannot write the synthesized stacks to ${outArg}: ${e.reason}`);
       const code = (e as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !isConstructValidationError(e)) {
         // The output folder cannot be written (permissions, a file in the way, a full disk): the user's to fix.

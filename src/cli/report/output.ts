@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import { type FlagSpec, type Io, UserError } from '../context';
+import { type OutputFile, openOutputFolder, OutputFolderError, type OutputFolderOptions } from '../../util/output-folder';
 
 /** Output helpers shared by the command modules. */
 
@@ -16,5 +18,21 @@ export function writingTo<T>(what: string, write: () => T): T {
     return write();
   } catch (e) {
     throw new UserError(`cannot write ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Writes a command's output folder through src/util/output-folder (manifest, refusals, atomic writes): a refusal or
+ * a failed write is the user's to fix (exit 1, a message). Returns the paths written, relative to the folder.
+ */
+export function writeOutputFolder(out: string, files: readonly OutputFile[], opts: Omit<OutputFolderOptions, 'shown' | 'planned'>): string[] {
+  try {
+    const folder = openOutputFolder(out, { ...opts, shown: out, planned: new Map(files.map((f) => [f.path, f.content])) });
+    return folder.write(files);
+  } catch (e) {
+    if (e instanceof OutputFolderError) throw new UserError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new UserError(`cannot write to ${out}: ${(e as Error).message.replace(path.resolve(opts.cwd, out), out)}`);
+    throw e;
   }
 }

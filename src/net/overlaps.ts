@@ -1,4 +1,4 @@
-import { prefixLast, type Prefix } from '../net';
+import { prefixLast, type Prefix } from './prefix';
 
 /**
  * The one overlap sweep of the checks, for both address families: sort the prefixes by family, address and length
