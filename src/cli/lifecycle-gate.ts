@@ -26,17 +26,22 @@ export async function withLifecycle<T>(ctx: CommandContext, fn: (inv: Inventory,
   const lock = ledgerLockPath(file);
   try {
     return await withLock(lock, async () => {
-      let finished: string | null;
-      try {
-        finished = finishPending(dir);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
-      if (finished) ctx.io.stderr(`finished an interrupted change first: ${finished}\n`);
+      finishInterrupted(ctx);
       return fn(loadLifecycleInventory(ctx).inventory, dir);
     });
   } catch (e) {
     if (e instanceof LockError) throw new UserError(e.message);
     throw e;
   }
+}
+
+/** Finishes a lifecycle change that an earlier run left half written (call it holding the ledger's lock). */
+export function finishInterrupted(ctx: CommandContext): void {
+  let finished: string | null;
+  try {
+    finished = finishPending(path.resolve(ctx.io.cwd, ctx.global.inventory));
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  if (finished) ctx.io.stderr(`finished an interrupted change first: ${finished}\n`);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
@@ -17,7 +18,12 @@ export interface ChangeSet {
   /** What the change is, for the messages: e.g. `move GM0301 --served-by SV0001`. */
   readonly what: string;
   /** Inventory-relative paths and their new text, in write order. */
-  readonly files: ReadonlyArray<{ readonly rel: string; readonly text: string }>;
+  readonly files: ReadonlyArray<{ readonly rel: string; readonly text: string; readonly before?: string }>;
+}
+
+/** A file's text as a digest ('-' for a file that does not exist). */
+function digest(text: string | null): string {
+  return text === null ? '-' : createHash('sha256').update(text).digest('hex');
 }
 
 /**
@@ -34,7 +40,9 @@ export function commitChange(inventoryDir: string, change: ChangeSet): string[] 
   const files = change.files.filter((f) => read(path.join(inventoryDir, f.rel)) !== f.text);
   if (!files.length) return [];
   const pending = path.join(inventoryDir, PENDING_FILE);
-  writeFileAtomic(pending, `${JSON.stringify({ what: change.what, files }, null, 1)}\n`);
+  // Each file's text before the change, as a digest: finishing never overwrites what someone else changed since.
+  const recorded = files.map((f) => ({ ...f, before: digest(read(path.join(inventoryDir, f.rel))) }));
+  writeFileAtomic(pending, `${JSON.stringify({ what: change.what, files: recorded }, null, 1)}\n`);
   crashPoint(0);
   files.forEach((f, i) => {
     const abs = path.join(inventoryDir, f.rel);
@@ -59,6 +67,11 @@ export function finishPending(inventoryDir: string): string | null {
     // The pending file is written atomically, so a torn one is not ours: leave it for a person to look at.
     throw new Error(`${pending} is not a change set of ggi; move it away and run 'ggi validate'`);
   }
+  const changed = change.files.filter((f) => {
+    const now = read(path.join(inventoryDir, f.rel));
+    return now !== f.text && typeof f.before === 'string' && digest(now) !== f.before;
+  });
+  if (changed.length) throw new Error(`an interrupted 'ggi ${change.what}' left ${pending}, but ${changed.map((f) => f.rel).join(', ')} changed since; compare them with the pending change, then remove that file and run the command again`);
   for (const f of change.files) {
     const abs = path.join(inventoryDir, f.rel);
     if (read(abs) === f.text) continue;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
 import { loadValidForCommand } from '../gate';
+import { finishInterrupted } from '../lifecycle-gate';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
 import { LEDGER_REL, ledgerLockPath, ledgerPath, LockError, readLedgerFile, renderLedger, withLock } from '../../ipv6/store';
 import type { LedgerChanges } from '../../ipv6/ledger';
@@ -49,7 +50,11 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   // One lock for reading the inventory, allocating and writing: a parallel onboard reads what this one wrote.
   const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
   try {
-    return await withLock(ledgerLockPath(file), () => onboardLocked(ctx, file));
+    return await withLock(ledgerLockPath(file), () => {
+      // A move or offboard that was interrupted is finished first: it was decided before this onboarding.
+      finishInterrupted(ctx);
+      return onboardLocked(ctx, file);
+    });
   } catch (e) {
     if (e instanceof LockError) throw new UserError(e.message);
     throw e;
