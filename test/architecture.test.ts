@@ -19,6 +19,7 @@ const SANCTIONED: ReadonlyArray<{ file: string; rule: Violation['rule']; why: st
   { file: 'src/zones/trace.ts', rule: 'platform', why: 'policy trace names the nftables chain src/zones compiles for each hop, so a hop can be checked against that device\'s counters' },
   { file: 'src/zones/index.ts', rule: 'platform', why: 're-exports the nftables compiler of src/zones' },
   { file: 'src/govroam/render.ts', rule: 'platform', why: 'the module table gives src/govroam the radsecproxy / FreeRADIUS configuration' },
+  { file: 'src/govroam/freeradius.ts', rule: 'platform', why: 'the module table gives src/govroam the radsecproxy / FreeRADIUS configuration (the home servers\' part)' },
   { file: 'src/govroam/checks.ts', rule: 'platform', why: 'govroam findings name the radsecproxy that a participant runs (DOMAIN.md)' },
   { file: 'src/model/schema/device.ts', rule: 'platform', why: "the inventory names a device's platform: it is data there" },
   { file: 'src/generate/world.ts', rule: 'platform', why: 'writes inventories, which name platforms as data' },

@@ -357,7 +357,7 @@ export interface HttpResponse {
 }
 
 /**
- * An HTTP API on the device (Kea's Control Agent), opened by the reconciler (src/reconciler/http.ts). Credentials (basic auth or a token) are read from the environment
+ * An HTTP API on the device (Kea's Control Agent), opened by the reconciler (src/reconciler/http-transport.ts). Credentials (basic auth or a token) are read from the environment
  * or an owner-only file by the reconciler and added by the transport; drivers never see them.
  */
 export interface HttpTransport {

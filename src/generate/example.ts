@@ -71,6 +71,9 @@ const SAMENWERKINGSVERBANDEN: ReadonlyArray<{ id: string; name: string; site: st
 
 /** Gemeenten with a govroam visitor network (and an internet /46 whose first /48 is assigned). */
 const GOVROAM = ['GM0546', 'GM0363', 'GM0153', 'GM0344', 'GM0865', 'GM0014'];
+/** The gemeente whose govroam visitor network a Kea DHCP appliance serves (it has a connection point of its own). */
+const DHCP_AT = 'GM0546';
+const dhcpId = (code: string) => `dhcp-${code.toLowerCase()}`;
 const REALMS: Record<string, string> = {
   GM0546: 'leiden.nl',
   GM0363: 'amsterdam.nl',
@@ -131,7 +134,10 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     const categories = ['diginetwerk', 'besloten', ...(visitor ? ['internet'] : [])];
     const base: OrgInput = { id: g.code, kind: 'gemeente', name: g.name, province: g.province, slot, categories, staffSegment: true, source: LOGIUS.has(code) ? 'logius' : 'ggi' };
     if (visitor) {
-      base.visitor = { ipv4: `192.0.2.${64 + 8 * visitorIdx++}/29` };
+      const v4 = 64 + 8 * visitorIdx++;
+      // The first visitor network is served by a DHCP appliance (router .1, pool .2-.5, appliance .6 of the /29).
+      const dhcp = code === DHCP_AT ? { server: dhcpId(code), ipv4Pool: { first: `192.0.2.${v4 + 2}`, last: `192.0.2.${v4 + 5}` } } : undefined;
+      base.visitor = { ipv4: `192.0.2.${v4}/29`, ...(dhcp ? { dhcp } : {}) };
       base.managementSegment = true;
     }
     const sv = memberOf.get(code);
@@ -200,6 +206,7 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
   const radius: DeviceInput[] = GOVROAM.map((code, i) => ({
     id: `radius-${code.toLowerCase()}`,
     role: 'radius',
+    platform: 'radius',
     organisation: code,
     management: { address: `198.19.3.${1 + i}`, hostKey: placeholderHostKey(`radius-${code.toLowerCase()}`) },
     site: `Stadhuis ${gm(code).name}`,
@@ -241,6 +248,18 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
   files.set('devices/backbone.yaml', devicesYaml(devices, 'The backbone: zone borders and the peering with the KPS.\nHost keys in the example are well-formed placeholders; the lab replaces them with its real keys.'));
   files.set('devices/ce.yaml', devicesYaml(ces, 'One CE per connection point (role ce, organisation set).'));
   files.set('devices/suppliers.yaml', devicesYaml(supplierRouters, "Routers in the admitted suppliers' networks, behind their CEs, where their markt services live."));
+  // A Kea DHCP appliance, driven through its Control Agent's API, serves the first govroam visitor network.
+  const dhcpDevices: DeviceInput[] = [
+    {
+      id: dhcpId(DHCP_AT),
+      role: 'dhcp',
+      platform: 'kea',
+      organisation: DHCP_AT,
+      management: { address: '198.19.4.1', port: 8000, user: 'ggi', password: { env: `GGI_KEA_PASSWORD_${DHCP_AT}` } },
+      site: `Stadhuis ${gm(DHCP_AT).name}`,
+    },
+  ];
+  files.set('devices/dhcp.yaml', devicesYaml(dhcpDevices, 'DHCP appliances (role dhcp, platform kea): they serve the segments whose dhcp block names them (docs/kea.md).'));
   files.set('devices/radius.yaml', devicesYaml(radius, 'govroam: the RADIUS servers that run each participant\'s radsecproxy (govroam.yaml participants[].device).'));
   files.set('services/diginetwerk.yaml', servicesYaml(digServices, 'Diginetwerk services behind the KPS (zone overheid). Rijk bodies are outside the GGI blocks:\nthe example uses documentation addresses (RFC 5737, RFC 3849) only.'));
   files.set('services/markt.yaml', servicesYaml(marktServices, 'Supplier services in markt: only suppliers that signed the GGI-Afspraken offer anything here.'));

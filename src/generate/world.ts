@@ -28,8 +28,11 @@ export interface OrgInput {
   staffSegment?: boolean;
   /** A management /64 in the diginetwerk /46 (access points and WLAN controllers live here; govroam NAS clients). */
   managementSegment?: boolean;
-  /** A govroam visitor /64 in the first (internet-routed) /48 of the internet /46, plus optional IPv4. */
-  visitor?: { ipv4?: string };
+  /**
+   * A govroam visitor /64 in the first (internet-routed) /48 of the internet /46, plus optional IPv4; `dhcp`: served by
+   * a DHCP appliance (the /64 is then allocated in the ledger, as DHCPv6 needs).
+   */
+  visitor?: { ipv4?: string; dhcp?: { server: string; ipv4Pool?: { first: string; last: string } } };
   ggiAfspraken?: { signed: boolean; date?: string };
   /** `logius`: the /46s were issued by Logius and imported; `ggi`: computed by ggi. */
   source?: 'logius' | 'ggi';
@@ -50,6 +53,11 @@ export interface OrgComputed extends OrgInput {
   readonly segments: Array<Record<string, unknown>>;
 }
 
+/** The govroam visitor /64: in the first (internet-routed) /48 of the internet /46. */
+function visitorV6(inet: string): string {
+  return sub(sub(inet, 48, 0), 64, 0x100);
+}
+
 /** Computes each organisation's /46s and segments under the plan. */
 export function computeOrgs(plan: Plan, orgs: readonly OrgInput[]): OrgComputed[] {
   return orgs.map((o) => {
@@ -68,7 +76,7 @@ export function computeOrgs(plan: Plan, orgs: readonly OrgInput[]): OrgComputed[
     if (o.managementSegment && dig) segments.push({ name: 'beheer', purpose: 'management', ipv6: sub(dig, 64, 0xf0), vlan: 99 });
     const inet = alloc.get(plan.internetCategory);
     if (o.visitor && inet) {
-      segments.push({ name: 'govroam-visitor', purpose: 'govroam-visitor', ipv6: sub(sub(inet, 48, 0), 64, 0x100), ipv4: o.visitor.ipv4, vlan: 300, internetRouted: true });
+      segments.push({ name: 'govroam-visitor', purpose: 'govroam-visitor', ipv6: visitorV6(inet), ipv4: o.visitor.ipv4, vlan: 300, internetRouted: true, dhcp: o.visitor.dhcp });
     }
     return { ...o, alloc, segments };
   });
@@ -181,6 +189,8 @@ export function ledgerYaml(plan: Plan, orgs: readonly OrgComputed[], opts: Ledge
         lines.push(
           listItem({ prefix: sub(prefix, 48, 0), organisation: o.id, category: cat, status: 'assigned', purpose: `internet-routed /48 van ${o.name} (eerste /48, N2 regel 4)`, source, parent: prefix, internetRouted: true, by, at }, 2),
         );
+        // A visitor segment served by DHCPv6 hands out addresses of its own /64 allocation.
+        if (o.visitor?.dhcp) lines.push(listItem({ prefix: visitorV6(prefix), organisation: o.id, category: cat, status: 'allocated', purpose: `govroam-bezoekers (DHCPv6) van ${o.name}`, source, parent: sub(prefix, 48, 0), by, at }, 2));
       }
     }
   }
@@ -202,11 +212,14 @@ function purposeOf(cat: string): string {
 
 export interface DeviceInput {
   id: string;
-  role: 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius';
+  role: 'ce' | 'border-overheid' | 'border-markt' | 'kps-peer' | 'supplier-router' | 'radius' | 'dhcp';
+  /** Default linux-frr. */
+  platform?: 'linux-frr' | 'radius' | 'kea';
   organisation?: string;
   routerId?: string;
   asn?: number;
-  management: { address: string; user?: string; hostKey?: string };
+  /** `port`, `password`: an appliance's API (platform kea). */
+  management: { address: string; port?: number; user?: string; hostKey?: string; password?: { env: string } };
   site?: string;
 }
 
@@ -215,7 +228,8 @@ export function devicesYaml(devices: readonly DeviceInput[], header = ''): strin
   if (header) lines.push(comment(header));
   lines.push(devices.length ? 'devices:' : 'devices: []');
   for (const d of devices) {
-    lines.push(listItem({ id: d.id, role: d.role, platform: 'linux-frr', organisation: d.organisation, routerId: d.routerId, asn: d.asn, management: { address: d.management.address, user: d.management.user ?? 'ggi', hostKey: d.management.hostKey }, site: d.site }, 2));
+    const m = d.management;
+    lines.push(listItem({ id: d.id, role: d.role, platform: d.platform ?? 'linux-frr', organisation: d.organisation, routerId: d.routerId, asn: d.asn, management: { address: m.address, port: m.port, user: m.user ?? 'ggi', hostKey: m.hostKey, password: m.password }, site: d.site }, 2));
   }
   return `${lines.join('\n')}\n`;
 }

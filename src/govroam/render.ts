@@ -24,6 +24,36 @@ export interface RadsecproxyOptions {
   logLevel?: number;
   /** F-Ticks country code of the visited institution (default NL). */
   fticksCountry?: string;
+  /** Bind to this address only (default: every address, `*`). */
+  listen?: string;
+  /**
+   * A Status-Server listener for ggi's own verification on the device (RFC 5997): RADIUS/UDP on 127.0.0.1:port with
+   * a client block for 127.0.0.1 only. `secret` is written as given (a secret placeholder when rendering a candidate).
+   */
+  health?: { port: number; secret: string };
+}
+
+export const HEALTH_CLIENT = 'ggi-health';
+
+function listenAt(opts: RadsecproxyOptions, port: number): string {
+  return opts.listen ? `${hostLine(opts.listen)}:${port}` : `*:${port}`;
+}
+
+/** The loopback listener and client block that let ggi send Status-Server from the device itself. */
+function healthLines(opts: RadsecproxyOptions): { listen: string[]; client: string[] } {
+  if (!opts.health) return { listen: [], client: [] };
+  return {
+    listen: [`ListenUDP 127.0.0.1:${opts.health.port}`],
+    client: [
+      '# ggi sends Status-Server (RFC 5997) here from the device itself to verify a change; loopback only.',
+      `client ${HEALTH_CLIENT} {`,
+      '    host 127.0.0.1',
+      '    type udp',
+      `    secret ${radsecproxyString(opts.health.secret)}`,
+      '}',
+      '',
+    ],
+  };
 }
 
 export const DEFAULT_RADSECPROXY_LOG = '/var/log/radsecproxy/radsecproxy.log';
@@ -141,10 +171,12 @@ function commonHeader(title: string, opts: RadsecproxyOptions, listen: string[])
  */
 export function renderParticipantRadsecproxy(plan: GovroamPlan, p: ParticipantPlan, resolve: SecretResolver, opts: RadsecproxyOptions): string {
   const listen = [
-    ...(p.isSp ? [`ListenUDP *:${RADIUS_AUTH_PORT}`, `ListenUDP *:${RADIUS_ACCT_PORT}`] : []),
-    ...(p.isIdp ? [`ListenTLS *:${RADSEC_PORT}`] : []),
+    ...(p.isSp ? [`ListenUDP ${listenAt(opts, RADIUS_AUTH_PORT)}`, `ListenUDP ${listenAt(opts, RADIUS_ACCT_PORT)}`] : []),
+    ...(p.isIdp ? [`ListenTLS ${listenAt(opts, RADSEC_PORT)}`] : []),
   ];
-  const lines = commonHeader(`radsecproxy for ${p.organisation} (${p.roles.join(' + ')}; realms ${p.realms.join(', ')}; logs kept ${p.logRetentionDays} days)`, opts, listen);
+  const health = healthLines(opts);
+  const lines = commonHeader(`radsecproxy for ${p.organisation} (${p.roles.join(' + ')}; realms ${p.realms.join(', ')}; logs kept ${p.logRetentionDays} days)`, opts, [...listen, ...health.listen]);
+  lines.push(...health.client);
   if (p.isSp) {
     lines.push(
       '# Requests from our own access points: Operator-Name identifies this visited network (RFC 5580, namespace 1 = realm);',
@@ -188,7 +220,9 @@ export function renderParticipantRadsecproxy(plan: GovroamPlan, p: ParticipantPl
  * exists so that the lab (and its tests) can route a request end to end.
  */
 export function renderNlrsRadsecproxy(plan: GovroamPlan, opts: RadsecproxyOptions): string {
-  const lines = commonHeader('radsecproxy for the national proxy (NLRS) in the lab', opts, [`ListenTLS *:${RADSEC_PORT}`]);
+  const health = healthLines(opts);
+  const lines = commonHeader('radsecproxy for the national proxy (NLRS) in the lab', opts, [`ListenTLS ${listenAt(opts, RADSEC_PORT)}`, ...health.listen]);
+  lines.push(...health.client);
   const reachable = plan.participants.filter((p) => p.proxyAddress !== null);
   for (const p of plan.participants.filter((x) => x.proxyAddress === null)) lines.push(`# ${p.organisation}: no device with a radsecproxy address; not connected.`);
   for (const p of reachable) {

@@ -1,13 +1,16 @@
 import type { Finding } from '../model/finding';
 import { indexInventory, type Device, type Inventory, type Organisation } from '../model/inventory';
 import { formatPrefix, parsePrefix, type Prefix } from '../net';
+import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
+import { buildDhcpIntents } from './dhcp';
 import { BORDER_ROLE, internetCategoryPrefixes, newDraft, ZONES, type DeviceDraft, type Fleet, type Link } from './fleet';
 import { chooseRouterId, mgmtInterface } from './interfaces';
 import { ifName } from './names';
 import { cmp, sortPrefixes, uniq } from './prefix-lists';
 import { buildBorder } from './roles/border';
 import { buildCe } from './roles/ce';
+import { buildDhcp } from './roles/dhcp';
 import { buildKpsPeer } from './roles/kps-peer';
 import { buildSupplierRouter } from './roles/supplier-router';
 import { allocateTransfers, linkKey, TransferPoolExhausted, type TransferNet } from './transfer';
@@ -31,6 +34,7 @@ const ROLE_BUILDERS: Record<Device['role'], (f: Fleet, x: DeviceDraft) => void> 
   'kps-peer': buildKpsPeer,
   'supplier-router': buildSupplierRouter,
   radius: () => undefined,
+  dhcp: buildDhcp,
 };
 
 export interface BuildIntentsOptions {
@@ -175,7 +179,10 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const filters = deps.prepareFilters(inv);
   findings.push(...filters.findings);
 
-  const fleet: Fleet = { inv, idx, deps, findings, border, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes };
+  // DHCP appliances: what each serves (its findings are `ggi validate`'s dhcp group, not repeated here).
+  const dhcpSubnets = new Map(buildDhcpIntents(inv).intents.map((i) => [i.id, i.subnets]));
+
+  const fleet: Fleet = { inv, idx, deps, findings, border, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes, dhcpSubnets };
 
   // ---- per device -----------------------------------------------------------------------------------------------------
   const intents: DeviceIntent[] = [];
@@ -203,7 +210,7 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
   for (const p of origin) staticRoutes.push({ prefix: formatPrefix(p), via: 'blackhole' });
 
   let bgp: BgpIntent | undefined;
-  const routes = d.role !== 'radius';
+  const routes = d.role !== 'radius' && d.role !== 'dhcp';
   if (routes && localAsn !== undefined) {
     const routerId = chooseRouterId(d, interfaces);
     if (!routerId) {
@@ -222,15 +229,18 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
     findings.push(s.error('INTENT_ASN_MISSING', `device '${d.id}' (${d.role}) has no asn${why}`, d.loc));
   }
 
-  const filterInput: NftDeviceInput = {
-    deviceId: d.id,
-    role: d.role,
-    ...(d.organisation ? { organisation: d.organisation } : {}),
-    interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind, ...(i.zone ? { zone: i.zone } : {}), ...(i.organisation ? { organisation: i.organisation } : {}) })),
-  };
   let filter: DeviceIntent['filter'];
   try {
-    filter = compile(filterInput);
+    // A DHCP appliance runs no ruleset of ggi's: it sits on the segments it serves, behind their CE's filter.
+    if (d.role !== 'dhcp') {
+      const filterInput: NftDeviceInput = {
+        deviceId: d.id,
+        role: d.role,
+        ...(d.organisation ? { organisation: d.organisation } : {}),
+        interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind, ...(i.zone ? { zone: i.zone } : {}), ...(i.organisation ? { organisation: i.organisation } : {}) })),
+      };
+      filter = compile(filterInput);
+    }
   } catch (e) {
     // The policy engine refuses inputs it cannot compile (e.g. an unknown organisation); that is an inventory
     // problem to report, not a crash.
@@ -248,12 +258,21 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
       user: d.management.user,
       ...(d.management.hostKey ? { hostKey: d.management.hostKey } : {}),
       ...(d.management.privateKey ? { privateKey: d.management.privateKey } : {}),
+      ...(d.management.password ? { password: d.management.password } : {}),
     },
     interfaces,
     ...(bgp ? { bgp } : {}),
+    ...radiusPart(inv, d),
+    ...(x.dhcp ? { dhcp: x.dhcp } : {}),
     staticRoutes,
     ...(filter ? { filter } : {}),
   };
+}
+
+/** The govroam part of a RADIUS server's intent: the participant whose radsecproxy it runs. */
+function radiusPart(inv: Inventory, d: Device): { radius?: RadiusIntent } {
+  const r = d.role === 'radius' ? proxyIntentFor(inv, d.id) : null;
+  return r ? { radius: r } : {};
 }
 
 function resolveDeps(partial: Partial<IntentDeps> | undefined): IntentDeps {

@@ -2,6 +2,7 @@ import type { Finding } from '../model/finding';
 import type { Device, Inventory, InventoryIndex, Organisation } from '../model/inventory';
 import { contains, formatPrefix, isDefaultRoute, parsePrefix, type Prefix } from '../net';
 import type { IntentDeps, KpsRouting } from './deps';
+import type { DhcpSubnet } from './dhcp';
 import type { TransferNet } from './transfer';
 import { prefixList, sortPrefixes } from './prefix-lists';
 import type { BgpNeighbor, IntentZone, InterfaceIntent, PrefixList, PrefixListEntry } from './types';
@@ -42,6 +43,8 @@ export interface Fleet {
   servicesOn: Map<string, Inventory['services']>;
   supplierPrefixes(r: Device): Prefix[];
   servicePrefixes: Prefix[];
+  /** DHCP appliance id -> the subnets it serves (src/intent/dhcp.ts). */
+  dhcpSubnets: Map<string, DhcpSubnet[]>;
 }
 
 export type SessionPolicy = (family: 4 | 6) => { in: string; out: string; maxIn: number; maxOut?: number };
@@ -53,6 +56,8 @@ export interface DeviceDraft {
   neighbors: BgpNeighbor[];
   originate: Prefix[];
   localAsn?: number;
+  /** DHCP appliances: what they serve. */
+  dhcp?: { subnets: DhcpSubnet[] };
   /** A point-to-point link: interface, addresses and (when `remoteAsn` is known) one BGP session per family. */
   addSession(l: Link, kind: InterfaceIntent['kind'], zone: IntentZone | undefined, remoteAsn: number | undefined, policy: SessionPolicy): void;
   /** Adds a prefix list once (by name) and returns its name. */

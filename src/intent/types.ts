@@ -1,7 +1,9 @@
+import type { RadiusIntent } from '../govroam/intent';
 import type { DeviceRole, Platform, SecretRef } from '../model/schema';
 import type { DeviceFilter, NftDeviceInput } from '../zones/nftables';
 
 export type { DeviceFilter, NftDeviceInput };
+import type { DhcpSubnet } from './dhcp';
 
 /**
  * A DeviceIntent is the complete desired state of one router or appliance, as plain, platform-neutral data
@@ -93,6 +95,8 @@ export interface ManagementIntent {
   /** Pinned host key (SHA256:…) from the inventory; absent until the device is onboarded. */
   hostKey?: string;
   privateKey?: SecretRef;
+  /** API appliances: the basic-auth password of `user` (read by the reconciler's HTTP transport, never by drivers). */
+  password?: SecretRef;
 }
 
 export interface DeviceIntent {
@@ -107,7 +111,11 @@ export interface DeviceIntent {
   interfaces: InterfaceIntent[];
   /** Absent for devices that do not route (radius). */
   bgp?: BgpIntent;
+  /** A govroam RADIUS server (role radius): which part of govroam.yaml it runs (src/govroam/intent.ts). */
+  radius?: RadiusIntent;
   staticRoutes: StaticRoute[];
   /** The device's whole packet filter (from the policy engine, src/zones); absent when it cannot be compiled. */
   filter?: DeviceFilter;
+  /** DHCP appliances (platform kea): what they serve (src/intent/dhcp.ts). */
+  dhcp?: { subnets: DhcpSubnet[] };
 }

@@ -17,8 +17,10 @@ import type { DeviceIntent, InterfaceIntent } from '../intent/types';
 import type { Inventory } from '../model/inventory';
 import { contains, formatAddress, parseAddress, parsePrefix } from '../net';
 import { writeFileAtomic } from '../util/atomic';
+import { govroamLabNodes } from './govroam';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
+import { dhcpServedSegments, keaLabParts, keaTargets } from './kea';
 
 export const DEFAULT_LAB_NAME = 'ggi';
 export const DEFAULT_LAB_STATE_DIR = '.ggi-state/lab';
@@ -49,7 +51,9 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   const problems: string[] = [];
   const nodes: LabNode[] = [];
   const links: LabLink[] = [];
-  const sorted = [...intents].sort((a, b) => cmp(a.id, b.id));
+  const all = [...intents].sort((a, b) => cmp(a.id, b.id));
+  // DHCP appliances are host namespaces running their server, made below with their visitor segments (src/lab/kea.ts).
+  const sorted = all.filter((i) => i.role !== 'dhcp');
   const byId = new Map(sorted.map((i) => [i.id, i]));
 
   for (const d of sorted) {
@@ -91,10 +95,12 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
 
   // One LAN host per organisation: an interface per LAN segment the organisation has on its CE.
   const lanByOrg = new Map<string, Array<{ ce: DeviceIntent; itf: InterfaceIntent }>>();
+  // Segments served by a DHCP appliance join it and a visitor namespace instead (src/lab/kea.ts).
+  const served = dhcpServedSegments(inv);
   for (const d of sorted) {
     if (d.role !== 'ce') continue;
     for (const i of d.interfaces) {
-      if (i.kind !== 'lan' || !i.organisation || i.service) continue;
+      if (i.kind !== 'lan' || !i.organisation || i.service || served.has(`${i.organisation}\0${i.segment}`)) continue;
       const list = lanByOrg.get(i.organisation) ?? [];
       list.push({ ce: d, itf: i });
       lanByOrg.set(i.organisation, list);
@@ -130,6 +136,14 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
       });
     }
   }
+
+  // govroam: the national proxies, each IdP's home server and each SP's access point (src/lab/govroam.ts).
+  const gv = govroamLabNodes(inv, all, name, mgmtPool);
+  nodes.push(...gv.nodes);
+  links.push(...gv.links);
+  const kea = keaLabParts(inv, all, name);
+  nodes.push(...kea.nodes);
+  links.push(...kea.links);
 
   if (problems.length > 0) throw new InventoryLabError(`the inventory cannot become a lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };
@@ -225,6 +239,20 @@ export interface LabTargetDevice {
   stateDir?: string;
 }
 
+/** An appliance driven through an HTTP API (a Kea Control Agent): address, port, user and the per-lab password file. */
+export interface LabTargetApi {
+  id: string;
+  role: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Owner-only file holding the API password (generated for each lab). */
+  passwordFile: string;
+  namespace: string;
+  /** Where the driver keeps the appliance's files apart from the other appliances on this machine. */
+  pathspace: string;
+}
+
 export interface LabTarget {
   version: 1;
   name: 'lab';
@@ -233,6 +261,8 @@ export interface LabTarget {
   profile: string;
   stateDir: string;
   devices: LabTargetDevice[];
+  /** API appliances (absent in targets written before they existed). */
+  apis?: LabTargetApi[];
 }
 
 /** The target from the lab's state: every router with sshd. Pure. */
@@ -254,7 +284,11 @@ export function labTargetFromState(state: LabState, from: { inventory: string; p
       stateDir: `/var/run/frr/${n.frr?.pathspace ?? n.namespace}/ggi`,
     });
   }
-  return { version: 1, name: 'lab', inventory: from.inventory, profile: from.profile, stateDir: state.stateDir, devices };
+  const apis: LabTargetApi[] = keaTargets(state).map((k) => {
+    const { file } = k.password as { file: string };
+    return { id: k.id, role: 'dhcp', address: k.address, port: k.port, user: k.user, passwordFile: file, namespace: k.namespace, pathspace: k.namespace };
+  });
+  return { version: 1, name: 'lab', inventory: from.inventory, profile: from.profile, stateDir: state.stateDir, devices, apis };
 }
 
 export function labTargetPath(stateDir: string): string {

@@ -14,6 +14,8 @@ import { generateKey, publicKeyOnly, renderSshdConfig, sshFingerprint, sshdPaths
 import { bridgeAddress, bridgeName, MGMT_IFNAME, resolveNode, validateSpec, type LabNode, type LabSpec } from './spec';
 import { readState, saveState, stateFilePath, type InterfaceState, type LabState, type NodeState, type SshdState } from './state';
 import { makeDirectory } from '../util/directory';
+import { KEA_LAB_ROOT } from '../devices/kea/paths';
+import { setUpKea } from './kea';
 
 /** A problem the user can fix (bad spec, lab already up, missing package); its message is meant to be printed. */
 export class LabError extends Error {
@@ -268,6 +270,10 @@ async function setUpNode(
   if (r.frr) tasks.push(setUpFrr(node, ns, state, runner, save, opts, step));
   if (r.sshd && node.mgmtAddress) tasks.push(setUpSshd(node, node.mgmtAddress, ns, state, runner, save, opts, step));
   if (node.services?.length) tasks.push(setUpListeners(node, ns, state, runner, save, opts, step));
+  if (node.kea) {
+    step('kea');
+    tasks.push(setUpKea(node, ns, state, runner, save, opts.readyTimeoutMs));
+  }
   await settleAll(tasks);
 }
 
@@ -385,8 +391,8 @@ export async function labDown(target: LabTarget, runner: Runner): Promise<LabDow
   if (rootLinks.length) await runner.run(['ip', '-force', '-batch', '-'], { input: rootLinks.map((l) => `link delete ${l}`).join('\n') + '\n', allowFail: true });
 
   // Only ever delete inside the state folder or a pathspace folder of this lab, whatever the state file says.
-  const allowed = [...(stateDir ? [`${stateDir}/`] : []), `/etc/frr/${prefix}`, `/var/run/frr/${prefix}`];
-  const paths = [...new Set([...(state?.dirs ?? []), ...listDirs('/etc/frr', prefix), ...listDirs('/var/run/frr', prefix), ...(state?.files ?? [])])].filter(
+  const allowed = [...(stateDir ? [`${stateDir}/`] : []), `/etc/frr/${prefix}`, `/var/run/frr/${prefix}`, `${KEA_LAB_ROOT}/${prefix}`];
+  const paths = [...new Set([...(state?.dirs ?? []), ...listDirs('/etc/frr', prefix), ...listDirs('/var/run/frr', prefix), ...listDirs(KEA_LAB_ROOT, prefix), ...(state?.files ?? [])])].filter(
     (p) => path.isAbsolute(p) && !p.split('/').includes('..') && allowed.some((a) => p.startsWith(a)),
   );
   if (stateDir) paths.push(stateFilePath(stateDir), `${stateFilePath(stateDir)}.tmp`);

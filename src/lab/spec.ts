@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NetError, contains, parseAddress, parsePrefix, prefixFirst, prefixLast, type Prefix } from '../net';
+import type { LabKea } from './kea';
 
 export type NodeKind = 'router' | 'host';
 
@@ -41,6 +42,8 @@ export interface LabNode {
   readonly routes?: readonly LabRoute[];
   /** Free metadata carried into the status unchanged (e.g. organisation, service). */
   readonly meta?: Readonly<Record<string, string | null>>;
+  /** A DHCP appliance: bridges and the Kea daemons (src/lab/kea.ts). */
+  readonly kea?: LabKea;
 }
 
 export interface LabEndpoint {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import type { FrrPaths } from './frr';
 import type { LabService, NodeKind } from './spec';
+import type { LabKeaState } from './kea';
 
 export const STATE_FILE = 'lab-state.json';
 export const STATE_VERSION = 1;
@@ -50,6 +51,7 @@ export interface NodeState {
   readonly listens: LabService[];
   sshd?: SshdState;
   frr?: FrrState;
+  kea?: LabKeaState;
 }
 
 export interface ProcessRecord {

@@ -3,9 +3,14 @@
  * between every pair of hosts compared with the policy engine's end-to-end verdict. The expectation is computed from
  * data (pure), the observation is made with real packets (imperative), and the comparison is pure again.
  */
+import type { HttpTransport } from '../devices/contract';
+import { labRadiusRoot } from '../devices/radius';
+import type { Inventory } from '../model/inventory';
 import type { Runner } from './exec';
-import type { LabState, NodeState } from './state';
+import { govroamEapChecks } from './govroam';
 import { EXTERNAL_ROLES } from './inventory-lab';
+import { labDhcpChecks, type KeaTarget } from './kea';
+import type { LabState, NodeState } from './state';
 
 export type FlowProto = 'tcp' | 'udp' | 'icmp';
 
@@ -34,7 +39,8 @@ export type Expectation = (p: { src: string; dst: string; proto: FlowProto; port
 
 /** Every probe between hosts: each listener of every other host, and one ICMP echo to each of its addresses. */
 export function flowProbes(state: LabState): FlowProbe[] {
-  const hosts = state.nodes.filter((n) => n.kind === 'host');
+  // govroam's access points stand on the RADIUS servers' access-point network; src/lab/govroam.ts checks them with EAP.
+  const hosts = state.nodes.filter((n) => n.kind === 'host' && !n.meta.govroam);
   const out: FlowProbe[] = [];
   for (const from of hosts) {
     for (const to of hosts) {
@@ -215,6 +221,8 @@ export interface VerifyEnv {
   progress(text: string): void;
   /** A live count for long steps (shown on a terminal only). */
   tick?(what: string, done: number, total: number): void;
+  /** Opens the HTTP API of a lab appliance (the CLI passes the reconciler's HTTP transport). */
+  connectApi(t: KeaTarget): HttpTransport;
 }
 
 /** A check provider: a named function from the lab to checks. Its failures are checks too (it never throws to the caller). */
@@ -286,6 +294,13 @@ function sshAnswers(host: string, port: number, timeoutMs: number): Promise<bool
   });
 }
 
+/** The RADIUS daemon a lab RADIUS server runs (where the radius driver starts it), or null for other devices. */
+function radiusDaemon(n: NodeState): { daemon: string; pidFiles: string[] } | null {
+  if (n.meta.role !== 'radius') return null;
+  const root = labRadiusRoot(n.frr?.pathspace ?? n.namespace);
+  return n.meta.govroam === 'home' ? { daemon: 'freeradius', pidFiles: [`${root}/run/freeradius/freeradius.pid`] } : { daemon: 'radsecproxy', pidFiles: [`${root}/run/radsecproxy.pid`] };
+}
+
 /** Every managed router: reachable over SSH, its FRR daemons running, ggi's packet filter loaded. */
 export const deviceHealthProvider: CheckProvider = {
   name: 'device',
@@ -295,7 +310,9 @@ export const deviceHealthProvider: CheckProvider = {
     return Promise.all(
       routers.map(async (n): Promise<Check> => {
         const problems: string[] = [];
-        const wanted = ['SSH answers', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} run`] : []), 'table inet ggi loaded'];
+        // A RADIUS server's platform manages its RADIUS daemon, not a packet filter of ggi's.
+        const radius = radiusDaemon(n);
+        const wanted = ['SSH answers', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} run`] : []), radius ? `${radius.daemon} runs` : 'table inet ggi loaded'];
         const nsUp = (await env.runner.run(['ip', 'netns', 'exec', n.namespace, 'true'], { allowFail: true, timeoutMs: 10000 })).code === 0;
         if (!nsUp) return { name: `device ${n.id}`, ok: false, expected: wanted.join('; '), observed: 'namespace gone', detail: `network namespace ${n.namespace} does not exist`, unreachable: true };
         const ssh = n.sshd ? await sshAnswers(n.sshd.address, n.sshd.port, 3000) : false;
@@ -304,8 +321,12 @@ export const deviceHealthProvider: CheckProvider = {
           const dead = FRR_DAEMON_NAMES.filter((d) => !pidAlive(`${n.frr!.runDir}/${d}.pid`));
           if (dead.length) problems.push(`FRR ${dead.join(', ')} not running`);
         }
-        const nft = await env.runner.run(['nft', 'list', 'table', 'inet', 'ggi'], { netns: n.namespace, allowFail: true, timeoutMs: 10000 });
-        if (nft.code !== 0) problems.push('no table inet ggi');
+        if (radius) {
+          if (!radius.pidFiles.some(pidAlive)) problems.push(`${radius.daemon} not running`);
+        } else {
+          const nft = await env.runner.run(['nft', 'list', 'table', 'inet', 'ggi'], { netns: n.namespace, allowFail: true, timeoutMs: 10000 });
+          if (nft.code !== 0) problems.push('no table inet ggi');
+        }
         return { name: `device ${n.id}`, ok: problems.length === 0, expected: wanted.join('; '), observed: problems.length ? problems.join('; ') : 'healthy', detail: `namespace ${n.namespace}, role ${n.meta.role ?? '-'}`, ...(ssh ? {} : { unreachable: true }) };
       }),
     );
@@ -406,5 +427,27 @@ export const flowProvider: CheckProvider = {
   },
 };
 
+/** Each DHCP appliance hands a visitor namespace an address from the declared pool, and holds that lease. */
+export const dhcpLeaseProvider: CheckProvider = {
+  name: 'dhcp',
+  summary: 'DHCP leases from the appliances',
+  async checks(env) {
+    const found = await labDhcpChecks(env.runner, env.state, env.connectApi);
+    return found.map((c) => ({ ...c, detail: c.detail ?? '' }));
+  },
+};
+
+/** govroam with real EAP (eapol_test as an access point): accept, reject, unknown realm, Operator-Name, CUI, accounting. */
+export const govroamEapProvider: CheckProvider = {
+  name: 'govroam',
+  summary: 'govroam EAP outcomes',
+  async checks(env) {
+    // A lab without govroam (no national proxies) has nothing to check here.
+    if (!env.state.nodes.some((n) => n.meta.govroam === 'nlrs')) return [];
+    const found = await govroamEapChecks(env.state, env.inventory as Inventory, env.runner);
+    return found.map((c) => ({ ...c, detail: c.detail ?? '' }));
+  },
+};
+
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, kpsRouteProvider, flowProvider];
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, kpsRouteProvider, dhcpLeaseProvider, flowProvider, govroamEapProvider];

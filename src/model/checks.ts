@@ -70,7 +70,8 @@ export function checkReferences(inv: Inventory, now: Date = new Date(), opts: { 
       if (!d.organisation) out.push(s.error('CONNECTION_POINT_DEVICE', `CE device '${d.id}' must name the organisation it serves`, d.loc, ['role']));
       else ceOf.set(d.organisation, [...(ceOf.get(d.organisation) ?? []), d.id]);
       if (!d.management.hostKey) out.push((pinsRequired ? s.error : s.warning).call(s, 'DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
-    } else if (!d.management.hostKey) {
+    } else if (!d.management.hostKey && d.role !== 'dhcp') {
+      // A DHCP appliance is reached through its HTTP API (basic authentication), not over SSH: no host key to pin.
       out.push(s.warning('DEVICE_HOST_KEY_MISSING', `device '${d.id}' has no pinned host key; it can only be reached with --accept-new during onboarding`, d.loc, ['management']));
     }
   }

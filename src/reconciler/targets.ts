@@ -19,6 +19,8 @@ export interface DeviceTarget {
   hostKey?: string;
   /** The controller's key; null: none configured (the device is reported, not contacted). */
   privateKey: SecretRef | null;
+  /** API appliances: the password of `user` (basic authentication), read at connect time. */
+  password?: SecretRef;
   /** ggi's folder on the device, and (in the lab) the pathspace that keeps its files apart from other devices'. */
   layout: DeviceLayout;
 }
@@ -30,6 +32,8 @@ export const DEFAULT_LOCK_TTL_S = 900;
 export interface LabTargetLike {
   stateDir: string;
   devices: Array<{ id: string; address: string; port: number; user: string; hostKey: string; privateKey: string; pathspace: string; stateDir?: string }>;
+  /** Appliances reached through an HTTP API. */
+  apis?: Array<{ id: string; address: string; port: number; user: string; passwordFile: string; pathspace: string }>;
 }
 
 /**
@@ -41,6 +45,10 @@ export function labTargets(lab: LabTargetLike): Map<string, DeviceTarget> {
   for (const d of lab.devices) {
     const stateDir = d.stateDir ?? path.join(lab.stateDir, 'device-state', d.id);
     out.set(d.id, { id: d.id, host: d.address, port: d.port, user: d.user, hostKey: d.hostKey, privateKey: { file: d.privateKey }, layout: { stateDir, lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: d.pathspace } });
+  }
+  for (const a of lab.apis ?? []) {
+    const stateDir = path.join(lab.stateDir, 'device-state', a.id);
+    out.set(a.id, { id: a.id, host: a.address, port: a.port, user: a.user, privateKey: null, password: { file: a.passwordFile }, layout: { stateDir, lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: a.pathspace } });
   }
   return out;
 }
@@ -55,7 +63,7 @@ export function inventoryTargets(intents: readonly DeviceIntent[], env: NodeJS.P
   const out = new Map<string, DeviceTarget>();
   for (const i of intents) {
     const m = i.management;
-    out.set(i.id, { id: i.id, host: m.address, port: m.port, user: m.user, hostKey: m.hostKey ?? known[i.id], privateKey: m.privateKey ?? fallback, layout: { stateDir: '/var/lib/ggi', lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: null } });
+    out.set(i.id, { id: i.id, host: m.address, port: m.port, user: m.user, hostKey: m.hostKey ?? known[i.id], privateKey: m.privateKey ?? fallback, ...(m.password ? { password: m.password } : {}), layout: { stateDir: '/var/lib/ggi', lockTtlS: DEFAULT_LOCK_TTL_S, pathspace: null } });
   }
   return out;
 }

@@ -37,6 +37,12 @@ const DESCRIPTIONS: Record<string, string> = {
   VEILIG_EXEMPTION_EXPIRED: 'A monitoring exemption has ended.',
   VEILIG_DETECTION_INCOMPLETE: 'A detection rule lacks what its kind needs.',
   IPV4_OVERLAP: 'Two holders (organisations, services, address pools) claim overlapping IPv4 addresses.',
+  DHCP_APPLIANCE: 'A DHCP appliance (role dhcp) has the platform its role requires, and only it has that platform.',
+  DHCP_API_PASSWORD: 'A DHCP appliance has no API password reference.',
+  DHCP_SERVER: 'A segment names a DHCP server that is not a DHCP appliance.',
+  DHCP_POOL: 'A DHCP pool is missing, malformed, outside its segment or overlaps the router or server address.',
+  DHCP_IPV6_LEDGER: 'A DHCPv6-served segment is not a /64 allocation of its organisation in the ledger.',
+  DHCP_SUBNET_ID: 'Two DHCP-served segments hash to one DHCP subnet id.',
 };
 
 export function describeCode(code: string): string {

@@ -10,6 +10,7 @@ import { checkGovroam } from '../govroam/checks';
 import { checkVeilig } from '../veilig/checks';
 import { checkAddressClaims } from './claims';
 import { checkIntents } from './intent';
+import { checkDhcp } from '../intent/dhcp';
 
 /** One named group of checks, so reports (JUnit, SARIF) can say which check produced what. */
 export interface CheckGroup {
@@ -40,6 +41,7 @@ export const CHECKS: readonly CheckGroup[] = [
   { name: 'policy', run: (inv, now, opts) => checkPolicy(inv, now, { analyse: opts.warnings !== false }) },
   { name: 'govroam', run: (inv) => checkGovroam(inv) },
   { name: 'veilig', run: (inv, now) => checkVeilig(inv, now) },
+  { name: 'dhcp', run: (inv) => checkDhcp(inv) },
   { name: 'intent', run: (inv) => checkIntents(inv), onlyIfValid: true },
 ];
 

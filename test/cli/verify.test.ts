@@ -14,6 +14,9 @@ const env = (progress: string[] = []): VerifyEnv => ({
   canonPrefix: (p) => p,
   settleMs: 0,
   progress: (t) => void progress.push(t),
+  connectApi: () => {
+    throw new Error('no appliance in this test');
+  },
 });
 
 const check = (name: string, ok: boolean, extra: Partial<Check> = {}): Check => ({ name, ok, expected: 'Established', observed: ok ? 'Established' : 'Idle (Admin)', detail: '', ...extra });

@@ -55,6 +55,13 @@ async function up(ctx: CommandContext): Promise<ExitCode> {
   let state: LabState;
   try {
     state = await lab.labUp(spec, lab.localRunner(), progress);
+    // govroam: federation network, device folders, generated secrets and test accounts (src/lab/govroam.ts).
+    const gv = require('../../lab/govroam') as typeof import('../../lab/govroam');
+    await gv.provisionGovroamLab(state, inv, built.intents, lab.localRunner()).catch(async (e: unknown) => {
+      await lab.labDown(stateDir, lab.localRunner()).catch(() => undefined);
+      throw e;
+    });
+    (require('../../lab/state') as typeof import('../../lab/state')).saveState(state);
   } catch (e) {
     if (ctx.io.isTTY) ctx.io.stderr('\n');
     // A refused `up` (a lab is already up here) keeps that lab's target; a failed one leaves no target behind.

@@ -36,6 +36,10 @@ interface Prepared {
   stateDir: string;
   /** Devices of the selection that cannot be worked on (no target), as results. */
   skipped: DeviceResult[];
+  /** Where secrets named `{ env }` are read: the environment, and under the lab target the lab's generated secrets. */
+  env: NodeJS.ProcessEnv;
+  /** Prefixes an API appliance's address must lie in (the management network and the documentation ranges). */
+  apiAllowed: string[];
 }
 
 function prepare(ctx: CommandContext, mode: Mode): Prepared {
@@ -68,6 +72,14 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
   const built = buildIntents(loaded.inventory);
   const errors = built.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);
+  let env: NodeJS.ProcessEnv = ctx.io.env;
+  if (lab) {
+    // The lab runs govroam's national proxies and home servers as devices of its own, with secrets generated for it.
+    const gv = require('../../lab/govroam') as typeof import('../../lab/govroam');
+    built.intents.push(...gv.labOnlyRadiusIntents(loaded.inventory, built.intents));
+    const labSecrets = gv.readGovroamLabSecrets(lab.stateDir);
+    if (labSecrets) env = { ...ctx.io.env, ...labSecrets.env };
+  }
 
   const wanted = flagList(ctx.args, 'device');
   const known = new Set(built.intents.map((i) => i.id));
@@ -95,7 +107,9 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
     const layout = { ...t.layout, lockTtlS: Math.max(t.layout.lockTtlS, confirmTimeoutS * 2) };
     jobs.push({ id: intent.id, driver, candidate: driver.render(intent), layout, managed: intent.managed });
   }
-  return { jobs, targets, stateDir, skipped };
+  const { DEFAULT_HTTP_ALLOWED } = require('../../reconciler/http-transport') as typeof import('../../reconciler/http-transport');
+  const mgmt = loaded.inventory.settings.transfer.managementIpv4;
+  return { jobs, targets, stateDir, skipped, env, apiAllowed: [...DEFAULT_HTTP_ALLOWED, ...(mgmt ? [mgmt] : [])] };
 }
 
 async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
@@ -119,6 +133,11 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
   const accepted: Record<string, string> = {};
   const connect = async (id: string, kind: import('../../devices/contract').TransportKind): Promise<import('../../devices/contract').Transport> => {
     const t = prep.targets.get(id)!;
+    if (kind === 'http-api') {
+      const { connectHttp } = require('../../reconciler/http-transport') as typeof import('../../reconciler/http-transport');
+      if (!t.password) throw new TransportError('AUTH_FAILED', `${id}: no API password configured (management.password in the inventory)`);
+      return connectHttp({ id, host: t.host, port: t.port, auth: { user: t.user, password: t.password } }, { allowed: prep.apiAllowed, env: prep.env, baseDir: ctx.io.cwd, timeoutMs: connectTimeoutS * 1000 });
+    }
     if (kind !== 'ssh') throw new TransportError('UNREACHABLE', `${id}: no ${kind} endpoint is known for this device`);
     if (!t.privateKey) {
       throw new TransportError('PRIVATE_KEY', `${id}: no SSH key configured (management.privateKey in the inventory, or GGI_SSH_KEY_FILE)`);
@@ -135,7 +154,7 @@ async function execute(ctx: CommandContext, mode: Mode): Promise<ExitCode> {
     const missing: string[] = [];
     for (const u of job.candidate.secrets) {
       try {
-        values.set(u.id, readSecret(u.ref, ctx.io.env, ctx.io.cwd));
+        values.set(u.id, readSecret(u.ref, prep.env, ctx.io.cwd));
       } catch (e) {
         missing.push(`${u.id}: ${(e as Error).message}`);
       }

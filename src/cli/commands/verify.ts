@@ -96,6 +96,9 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
   const declared = new Set(inventory.devices.map((d) => d.id));
   const checked = { ...state, nodes: state.nodes.filter((n) => n.kind !== 'router' || declared.has(n.id)) };
   const tty = progressIo.isTTY;
+  const http = require('../../reconciler/http-transport') as typeof import('../../reconciler/http-transport');
+  const mgmt = inventory.settings.transfer.managementIpv4;
+  const apiAllowed = [...http.DEFAULT_HTTP_ALLOWED, ...(mgmt ? [mgmt] : [])];
   return verifyLab.runChecks(
     {
       runner: lab.localRunner(),
@@ -110,6 +113,7 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
       settleMs: settleS * 1000,
       progress: (t) => progressIo.stderr(t),
       tick: tty ? (what, done, total) => progressIo.stderr(`\r\x1b[K${what} ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
+      connectApi: (t) => http.connectHttp({ id: t.id, host: t.address, port: t.port, auth: { user: t.user, password: t.password } }, { allowed: apiAllowed, env: ctx.io.env, baseDir: ctx.io.cwd }),
     },
     providers,
   );

@@ -2,12 +2,15 @@ import { z } from 'zod';
 import { deviceId, ipAddress, orgId, secretRef } from './common';
 
 /** A router or appliance that ggi manages. */
-export const deviceRole = z.enum(['ce', 'border-overheid', 'border-markt', 'kps-peer', 'supplier-router', 'radius']);
+export const deviceRole = z.enum(['ce', 'border-overheid', 'border-markt', 'kps-peer', 'supplier-router', 'radius', 'dhcp']);
 export type DeviceRole = z.infer<typeof deviceRole>;
 
 /** The platforms ggi has a driver for (src/devices/<platform>/); adding one is one folder plus one value here. */
 export const platform = z.enum(['linux-frr', 'radius', 'kea']);
 export type Platform = z.infer<typeof platform>;
+
+/** Roles that only one platform can serve: a DHCP appliance is a Kea server driven through its API. */
+export const PLATFORM_OF_ROLE: Partial<Record<DeviceRole, Platform>> = { dhcp: 'kea' };
 
 export const deviceSchema = z.strictObject({
   id: deviceId,
@@ -28,6 +31,8 @@ export const deviceSchema = z.strictObject({
     hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'host keys are pinned as SHA256:<43 base64 characters>, as ssh-keygen -lf prints them' }).optional(),
     /** The controller's private key; never the key itself. */
     privateKey: secretRef.optional(),
+    /** API appliances (platform kea): the basic-auth password of `user` on the management API; never the value itself. */
+    password: secretRef.optional(),
   }),
   site: z.string().optional(),
 });

@@ -27,6 +27,17 @@ const segment = z.strictObject({
   purpose: z.enum(['staff', 'servers', 'govroam-visitor', 'govroam-staff', 'management', 'other']),
   /** Set when the segment is routed on the internet (rules 7 and 8 check it). */
   internetRouted: z.boolean().default(false),
+  /** Addresses handed out by a DHCP appliance (platform kea) on this segment; checked by src/intent/dhcp.ts. */
+  dhcp: z
+    .strictObject({
+      /** The DHCP appliance (a device with platform kea) that serves the segment. */
+      server: kebabId,
+      /** Inside `ipv4`, without the router's (first usable) and the appliance's (last usable) address. */
+      ipv4Pool: z.strictObject({ first: ipAddress, last: ipAddress }).optional(),
+      /** Inside the segment's /64 (default: ::1000 to ::1fff of it). Separate addresses so that profiles remap them. */
+      ipv6Pool: z.strictObject({ first: ipAddress, last: ipAddress }).optional(),
+    })
+    .optional(),
 });
 export type SegmentDecl = z.infer<typeof segment>;
 
