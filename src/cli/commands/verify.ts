@@ -94,7 +94,8 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
   // A device that left the desired state (an offboarded CE, a member's CE after a move) stays in a running lab until
   // it is rebuilt. ggi no longer manages it, so it is not checked; its LAN host still is (its packets must not pass).
   const declared = new Set(inventory.devices.map((d) => d.id));
-  const checked = { ...state, nodes: state.nodes.filter((n) => n.kind !== 'router' || declared.has(n.id)) };
+  // (The lab's own govroam proxies are no inventory devices, and stay.)
+  const checked = { ...state, nodes: state.nodes.filter((n) => n.kind !== 'router' || declared.has(n.id) || Boolean(n.meta.govroam)) };
   const tty = progressIo.isTTY;
   const http = require('../../reconciler/http-transport') as typeof import('../../reconciler/http-transport');
   const mgmt = inventory.settings.transfer.managementIpv4;
