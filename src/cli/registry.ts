@@ -19,6 +19,9 @@ export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['quickstart'], load: () => require('./commands/quickstart') },
   { names: ['verify'], load: () => require('./commands/verify') },
   { names: ['usage report'], load: () => require('./commands/usage') },
+  { names: ['gemeenten check', 'gemeenten refresh'], load: () => require('./commands/gemeenten') },
+  { names: ['move'], load: () => require('./commands/move') },
+  { names: ['offboard'], load: () => require('./commands/offboard') },
 ];
 
 /** Every command name, without loading any command. */

@@ -33,7 +33,10 @@ export function admittedDerde(o: Pick<Organisation, 'diginetwerkDerde'>, now: Da
  * Cross-reference and structural checks over the whole inventory: duplicate ids, dangling references, the
  * one-connection-point rule, samenwerkingsverband membership, supplier agreements, device pinning.
  */
-export function checkReferences(inv: Inventory, now: Date = new Date()): Finding[] {
+export function checkReferences(inv: Inventory, now: Date = new Date(), opts: { pinsRequired?: boolean } = {}): Finding[] {
+  // The lab pins its own devices' host keys (it makes the keys and records them), and a writer of the inventory does
+  // not connect: for both a missing pin is no error. Connecting to a real device still requires one.
+  const pinsRequired = opts.pinsRequired !== false;
   const out: Finding[] = [];
   const s = inv.sources;
   const idx = indexInventory(inv);
@@ -66,7 +69,7 @@ export function checkReferences(inv: Inventory, now: Date = new Date()): Finding
     if (d.role === 'ce') {
       if (!d.organisation) out.push(s.error('CONNECTION_POINT_DEVICE', `CE device '${d.id}' must name the organisation it serves`, d.loc, ['role']));
       else ceOf.set(d.organisation, [...(ceOf.get(d.organisation) ?? []), d.id]);
-      if (!d.management.hostKey) out.push(s.error('DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
+      if (!d.management.hostKey) out.push((pinsRequired ? s.error : s.warning).call(s, 'DEVICE_HOST_KEY_MISSING', `CE device '${d.id}' has no pinned host key (management.hostKey: SHA256:…); ggi refuses to connect to an unpinned device`, d.loc, ['management']));
     } else if (!d.management.hostKey && d.role !== 'dhcp') {
       // A DHCP appliance is reached through its HTTP API (basic authentication), not over SSH: no host key to pin.
       out.push(s.warning('DEVICE_HOST_KEY_MISSING', `device '${d.id}' has no pinned host key; it can only be reached with --accept-new during onboarding`, d.loc, ['management']));
@@ -80,7 +83,7 @@ export function checkReferences(inv: Inventory, now: Date = new Date()): Finding
     const fileBase = o.loc.file.split('/').pop()!.replace(/\.ya?ml$/, '');
     if (fileBase.toUpperCase() !== o.id) out.push(s.warning('ORGANISATION_FILE_NAME', `organisation '${o.id}' is in ${fileBase}.yaml; name the file ${o.id.toLowerCase()}.yaml so it can be found`, o.loc, ['id']));
     if (!o.id.startsWith(ID_PREFIX[o.kind])) out.push(s.error('ORGANISATION_ID_KIND', `a ${o.kind} has an id starting with ${ID_PREFIX[o.kind]}, not '${o.id}'`, o.loc, ['id']));
-    else if (o.kind === 'gemeente' && !gemeenteCodes().has(o.id)) out.push(s.error('GEMEENTE_CODE_UNKNOWN', `'${o.id}' is not the CBS code of a gemeente in force (data/gemeenten.csv); a gemeente's id is its CBS gemeentecode, never an invented one`, o.loc, ['id']));
+    else if (o.kind === 'gemeente' && !o.offboarded && !gemeenteCodes().has(o.id)) out.push(s.error('GEMEENTE_CODE_UNKNOWN', `'${o.id}' is not the CBS code of a gemeente in force (data/gemeenten.csv); a gemeente's id is its CBS gemeentecode, never an invented one`, o.loc, ['id']));
 
     if (o.servedBy) {
       const sv = idx.orgs.get(o.servedBy);
@@ -149,7 +152,10 @@ export function checkReferences(inv: Inventory, now: Date = new Date()): Finding
 
   const checkSelector = (sel: SelectorDecl, loc: { file: string; path: NodePath }, sub: NodePath): void => {
     sel.organisations?.forEach((id, i) => {
-      if (!idx.orgs.has(id)) out.push(s.error('UNKNOWN_REFERENCE', `unknown organisation '${id}'`, loc, [...sub, 'organisations', i]));
+      const o = idx.orgs.get(id);
+      if (!o) out.push(s.error('UNKNOWN_REFERENCE', `unknown organisation '${id}'`, loc, [...sub, 'organisations', i]));
+      // An organisation that left keeps its file as a record; a rule that still names it is a leftover to resolve.
+      else if (o.offboarded) out.push(s.error('ORGANISATION_OFFBOARDED', `'${id}' was offboarded on ${o.offboarded.at.slice(0, 10)}${o.offboarded.mergedInto ? ` (merged into ${o.offboarded.mergedInto})` : ''}: remove it from this selector${o.offboarded.mergedInto ? ` or name ${o.offboarded.mergedInto}` : ''}`, loc, [...sub, 'organisations', i]));
     });
     sel.services?.forEach((name, i) => {
       if (!idx.services.has(name)) out.push(s.error('UNKNOWN_REFERENCE', `unknown service '${name}'`, loc, [...sub, 'services', i]));

@@ -27,10 +27,15 @@ export interface CheckOptions {
    * Default true; a gate that only needs "is it valid?" (the synth gate) turns them off.
    */
   warnings?: boolean;
+  /**
+   * A CE without a pinned host key is an error (default true). False for the lab target (the lab pins the keys it
+   * makes) and for commands that only write the inventory (they connect to nothing).
+   */
+  pinsRequired?: boolean;
 }
 
 export const CHECKS: readonly CheckGroup[] = [
-  { name: 'references', run: (inv, now) => checkReferences(inv, now) },
+  { name: 'references', run: (inv, now, opts) => checkReferences(inv, now, { pinsRequired: opts.pinsRequired }) },
   { name: 'ipv6', run: (inv) => checkIpv6(inv) },
   { name: 'addresses', run: (inv) => checkAddressClaims(inv) },
   { name: 'diginetwerk', run: (inv) => checkDiginetwerk(inv) },
@@ -68,7 +73,7 @@ export function validateInventory(source: InventorySource | string, opts: { prof
       if (group.onlyIfValid && hasErrors(findings)) continue;
       let result: Finding[];
       try {
-        result = group.run(loaded.inventory, now, { warnings: opts.warnings });
+        result = group.run(loaded.inventory, now, { warnings: opts.warnings, pinsRequired: opts.pinsRequired });
       } catch (e) {
         // A check that crashes must not hide the others' findings; report it as an internal error finding.
         const msg = e instanceof Error ? e.message : String(e);

@@ -29,6 +29,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'stacks': ['src/constructs', 'src/model', 'src/ipv6', 'src/zones', 'src/validation'],
   // The lab builds real devices: it renders their configuration with the drivers.
   'src/lab': ['src/model', 'src/intent', 'src/devices', 'src/govroam'],
+  'src/lifecycle': ['src/model', 'src/ipv6', 'src/zones', 'src/intent'],
   'src/cli': ['*'],
   'bench': ['*'],
 };

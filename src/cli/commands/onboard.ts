@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
 import { loadValidForCommand } from '../gate';
+import { finishInterrupted } from '../lifecycle-gate';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
 import { LEDGER_REL, ledgerLockPath, ledgerPath, LockError, readLedgerFile, renderLedger, withLock } from '../../ipv6/store';
 import type { LedgerChanges } from '../../ipv6/ledger';
@@ -49,7 +50,11 @@ async function onboard(ctx: CommandContext): Promise<0 | 1> {
   // One lock for reading the inventory, allocating and writing: a parallel onboard reads what this one wrote.
   const file = ledgerPath(path.resolve(ctx.io.cwd, ctx.global.inventory));
   try {
-    return await withLock(ledgerLockPath(file), () => onboardLocked(ctx, file));
+    return await withLock(ledgerLockPath(file), () => {
+      // A move or offboard that was interrupted is finished first: it was decided before this onboarding.
+      finishInterrupted(ctx);
+      return onboardLocked(ctx, file);
+    });
   } catch (e) {
     if (e instanceof LockError) throw new UserError(e.message);
     throw e;
@@ -104,7 +109,7 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
     const conflicts = contradictions(inv, existing, { name, servedBy, zones: zonesFlag as ZoneName[], site, hostKey });
     if (conflicts.length) {
       throw new UserError(
-        `${id} is already onboarded (${existing.loc.file}), and the file says otherwise: ${conflicts.join('; ')}. Nothing was changed: edit the file by hand and run 'ggi validate', or leave out those flags`,
+        `${id} is already onboarded (${existing.loc.file}), and the file says otherwise: ${conflicts.join('; ')}. Nothing was changed: to move it behind or away from a samenwerkingsverband run 'ggi move'; otherwise edit the file by hand and run 'ggi validate', or leave out those flags`,
         EXIT.INVALID,
       );
     }
@@ -146,7 +151,7 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
   const ledgerText = changes.added.length || changes.addedSlots.length ? renderLedger(before.text, before.doc, before.tails, ledger, changes) : null;
   if (orgText !== null || ledgerText !== null) {
     const overlay = new OverlaySource(path.resolve(ctx.io.cwd, ctx.global.inventory), { ...(ledgerText !== null ? { [LEDGER_REL]: ledgerText } : {}), ...(orgText !== null ? { [`organisations/${id.toLowerCase()}.yaml`]: orgText } : {}) });
-    const after = validateInventory(overlay, { now: ctx.io.now(), warnings: false });
+    const after = validateInventory(overlay, { now: ctx.io.now(), warnings: false, pinsRequired: false });
     // The one error it may leave is the documented next step: the new CE's host key, read off the device once it runs.
     const newCe = `ce-${id.toLowerCase()}`;
     const errors = after.findings.filter((f) => f.severity === 'error' && !(f.code === 'DEVICE_HOST_KEY_MISSING' && !hostKey && f.message.startsWith(`CE device '${newCe}'`)));
@@ -171,13 +176,16 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
     `ggi plan --device ${ce}`,
     `ggi apply --device ${ce}`,
   ];
+  // The lab makes every device (and pins its key) from the inventory, so a lab that is up lacks the new organisation.
+  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab down (only when a lab is up)', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
   if (ctx.args.flags.format === 'json') {
-    printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps });
+    printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps, labSteps });
   } else {
     ctx.io.stdout(`${wrote ? 'created' : 'kept'} ${orgFile}\n`);
     for (const a of allocated) ctx.io.stdout(`${a.created ? 'allocated' : 'holds    '} ${a.category.padEnd(12)} ${a.prefix}\n`);
     for (const n of notes) ctx.io.stdout(`${n}\n`);
     ctx.io.stdout(`next steps:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
+    if (labSteps.length) ctx.io.stdout(`or first in the lab:\n${labSteps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
   }
   return EXIT.OK;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asn, deviceId, dnsName, ipAddress, ipv4Cidr, ipv6Cidr, isoDate, kebabId, orgId, orgKind, zoneName } from './common';
+import { asn, deviceId, dnsName, ipAddress, ipv4Cidr, ipv6Cidr, isoDate, isoTimestamp, kebabId, orgId, orgKind, zoneName } from './common';
 import { deviceSchema } from './device';
 
 /** An organisation file: `organisations/<id>.yaml`. */
@@ -67,6 +67,11 @@ export const organisationSchema = z.strictObject({
   /** The organisation's authoritative nameservers: the NS records of its ip6.arpa delegations (`ggi ipv6 export arpa-zone`). */
   dns: z.strictObject({ nameservers: z.array(dnsName).min(1) }).optional(),
   devices: z.array(deviceSchema).optional(),
+  /**
+   * Set by `ggi offboard`: the organisation left (or merged into `mergedInto`). Its file stays as the record its
+   * quarantined ledger entries refer to; it has no connection point, membership, segments or devices any more.
+   */
+  offboarded: z.strictObject({ at: isoTimestamp, by: z.string().min(1), reason: z.string().min(1), mergedInto: orgId.optional() }).optional(),
 });
 export type OrganisationDecl = z.infer<typeof organisationSchema>;
 export { zoneName };
