@@ -97,7 +97,8 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
       expect(Object.keys(h).sort()).toEqual(['addresses', 'id', 'listens', 'namespace', 'organisation', 'service']);
       expect(h.organisation === null || typeof h.organisation === 'string').toBe(true);
       expect(h.service === null || typeof h.service === 'string').toBe(true);
-      expect(h.addresses.length).toBeGreaterThan(0);
+      // A visitor namespace gets its addresses from DHCP (docs/kea.md); every other host has declared ones.
+      if (!h.id.startsWith('visitor-')) expect(h.addresses.length).toBeGreaterThan(0);
       expect(fs.existsSync(`/run/netns/${h.namespace}`)).toBe(true);
     }
     // A LAN host for every organisation whose CE carries a LAN, a service host for every hosted service.
