@@ -15,7 +15,7 @@ import { comparePrefix, formatPrefix, parsePrefix, reverseZones, type Prefix } f
 import { connectingOrganisation, indexInventory, type Inventory } from '../model/inventory';
 import { activePrefixes, isActive, entryPrefix } from '../ipv6';
 import { rpslText } from '../util/escape/rpsl';
-import { diginetwerkUnfit } from './routing';
+import { diginetwerkUnfit, documentationAllowed } from './routing';
 
 export interface RouteOrigin {
   readonly prefix: string;
@@ -39,6 +39,7 @@ export function routeOrigins(inv: Inventory): RouteOrigin[] {
   const zoneCats = new Set(inv.settings.zones.overheid.ipv6Categories);
   const internet = new Set(inv.settings.numberingPlan.categories.filter((c) => c.internet).map((c) => c.name));
   const origin = inv.settings.diginetwerk.koppelnetAsn;
+  const documentation = documentationAllowed(inv);
   const out: Array<RouteOrigin & { p: Prefix }> = [];
   for (const org of inv.organisations) {
     const conn = connectingOrganisation(idx, org);
@@ -47,7 +48,7 @@ export function routeOrigins(inv: Inventory): RouteOrigin[] {
     for (const a of activePrefixes(inv, org.id)) if (!a.entry.parent && zoneCats.has(a.category) && !internet.has(a.category)) prefixes.push(a.prefix);
     for (const s of org.ipv4?.overheid ?? []) prefixes.push(parsePrefix(s, { strict: false }));
     for (const p of prefixes) {
-      if (diginetwerkUnfit(p) !== null) continue; // checkDiginetwerk reports these; they are never announced
+      if (diginetwerkUnfit(p, { documentation }) !== null) continue; // checkDiginetwerk reports these; they are never announced
       out.push({ p, prefix: formatPrefix(p), family: p.family, organisation: org.id, name: org.name, origin, maxLength: p.len });
     }
   }
