@@ -7,6 +7,8 @@ import { flowProbes, runProbes } from '../../src/lab/verify';
 import { loadGemeenten } from '../../src/model/gemeenten';
 import { fakeIo } from '../helpers/tmp-inventory';
 import { describeLab } from './prereq';
+// A seeded generator (mulberry32), so a failing run is repeated with GGI_LIFECYCLE_SEED.
+import { mulberry32 } from '../../src/generate/prng';
 
 /**
  * An organisation's life in one lab, never taken down in between: three gemeenten from the CBS list (chosen by the
@@ -18,18 +20,6 @@ import { describeLab } from './prereq';
  * cannot be rewired (lab up refuses a lab that is up), so a move is only shown after a rebuild (test/lifecycle).
  */
 const SEED = Number(process.env.GGI_LIFECYCLE_SEED ?? Date.now() % 2 ** 31);
-
-/** mulberry32: a small seeded generator, so a failing run is repeated with GGI_LIFECYCLE_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface CheckJson {
   name: string;
@@ -47,7 +37,7 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
   const runner = localRunner();
 
   const present = new Set(fs.readdirSync(path.join(inv, 'organisations')).map((f) => f.replace('.yaml', '').toUpperCase()));
-  const next = random(SEED);
+  const next = mulberry32(SEED);
   const pool = loadGemeenten().filter((g) => !present.has(g.code));
   const chosen: typeof pool = [];
   while (chosen.length < 3) {
