@@ -1,8 +1,8 @@
-import { contains, formatPrefix, parsePrefix, supernet, tryParsePrefix, NetError, type Prefix } from '../net';
+import { contains, formatPrefix, tryParsePrefix, NetError, type Prefix } from '../net';
 import type { Finding } from '../model/finding';
 import type { Inventory, LedgerEntry, Organisation } from '../model/inventory';
-import { sweepOverlaps } from '../net/overlaps';
-import { entryPrefix, isActive, quarantineEnd } from './ledger';
+import { sortForSweep, sweepContaining, sweepSorted } from '../net/overlaps';
+import { entryPrefix, exactEntryPrefix, isActive, quarantineEnd } from './ledger';
 import { blockOf, category, locate, planFromSettings, slotCapacity, PLAN_KINDS, type NumberingPlan, type PlanKind } from './plan';
 
 /**
@@ -37,26 +37,40 @@ export function checkIpv6(inv: Inventory): Finding[] {
   const slotByOrgBlock = new Map<string, number>();
   for (const sl of inv.ledger.slots) slotByOrgBlock.set(`${sl.organisation}\0${blockKey(plan, sl.block)}`, sl.slot);
 
-  const byPrefixOfOrg = new PrefixIndex<LedgerEntry>();
   const entries: Array<{ e: LedgerEntry; p: Prefix }> = [];
   for (const e of inv.ledger.entries) {
-    const strict = tryParsePrefix(e.prefix);
-    if (strict instanceof NetError) {
-      const loose = tryParsePrefix(e.prefix, { strict: false });
-      out.push(s.error('IPV6_MISALIGNED', strict.message, e.loc, ['prefix']));
-      if (loose instanceof NetError) continue;
+    // The parse the ledger's schema check kept on the entry, when it made one.
+    let p = exactEntryPrefix(e);
+    if (p === null) {
+      const strict = tryParsePrefix(e.prefix);
+      if (strict instanceof NetError) {
+        const loose = tryParsePrefix(e.prefix, { strict: false });
+        out.push(s.error('IPV6_MISALIGNED', strict.message, e.loc, ['prefix']));
+        if (loose instanceof NetError) continue;
+      }
+      p = entryPrefix(e);
     }
-    const p = entryPrefix(e);
     if (p.family !== 6) {
       out.push(s.error('IPV6_WRONG_BLOCK', `${e.prefix} is not an IPv6 prefix`, e.loc, ['prefix']));
       continue;
     }
     entries.push({ e, p });
-    byPrefixOfOrg.add(e.organisation, p, e);
   }
 
-  // Sub-allocations name the same few parents many times over: each text is parsed once.
+  // Sub-allocations name the same few parents many times over: each text is parsed once, and only entries of a
+  // parent's length are indexed (not the hundreds of thousands of /64s below them).
   const parsedParents = new Map<string, Prefix | NetError>();
+  const parentLengths = new Set<number>();
+  for (const { e } of entries) {
+    if (!e.parent || parsedParents.has(e.parent)) continue;
+    const pp = tryParsePrefix(e.parent, { strict: false });
+    parsedParents.set(e.parent, pp);
+    if (!(pp instanceof NetError)) parentLengths.add(pp.len);
+  }
+  const byPrefixOfOrg = new PrefixIndex<LedgerEntry>();
+  for (const { e, p } of entries) if (parentLengths.has(p.len)) byPrefixOfOrg.add(e.organisation, p, e);
+  const parentsOf = new ParentLookup(byPrefixOfOrg, parsedParents);
+
   for (const { e, p } of entries) {
     const org = orgs.get(e.organisation);
     const cat = category(plan, e.category);
@@ -86,7 +100,7 @@ export function checkIpv6(inv: Inventory): Finding[] {
         }
       }
     } else {
-      checkParent(inv, e, p, byPrefixOfOrg, parsedParents, out);
+      checkParent(inv, e, p, parentsOf, out);
     }
 
     if (e.status === 'assigned') {
@@ -126,8 +140,10 @@ export function checkIpv6(inv: Inventory): Finding[] {
     }
   }
 
-  checkOverlaps(inv, entries, out);
-  checkSegments(inv, orgs, entries, out);
+  // One sort serves both sweeps: entry against entry, and segment against the entries holding it.
+  const sorted = sortForSweep(entries, (x, y) => x.e.index - y.e.index);
+  checkOverlaps(inv, sorted, out);
+  checkSegments(inv, orgs, sorted, out);
   return out;
 }
 
@@ -197,20 +213,51 @@ function checkSlots(inv: Inventory, plan: NumberingPlan, orgs: ReadonlyMap<strin
   }
 }
 
-function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, byPrefixOfOrg: PrefixIndex<LedgerEntry>, parsedParents: Map<string, Prefix | NetError>, out: Finding[]): void {
+/** An entry's parent as the ledger holds it: each organisation's parent text is looked up once. */
+interface ParentInfo {
+  readonly prefix: Prefix;
+  /** The organisation's entries with the parent's prefix, and the one that is its allocation. */
+  readonly parents: readonly LedgerEntry[];
+  readonly parent: LedgerEntry | undefined;
+  readonly anyActive: boolean;
+}
+
+class ParentLookup {
+  private readonly byOrg = new Map<string, Map<string, ParentInfo | null>>();
+  constructor(
+    private readonly index: PrefixIndex<LedgerEntry>,
+    private readonly parsed: ReadonlyMap<string, Prefix | NetError>,
+  ) {}
+  /** Null when the parent's text is no prefix (the schema reports it). */
+  get(org: string, text: string): ParentInfo | null {
+    let m = this.byOrg.get(org);
+    if (!m) this.byOrg.set(org, (m = new Map()));
+    let info = m.get(text);
+    if (info === undefined) {
+      const prefix = this.parsed.get(text);
+      if (prefix === undefined || prefix instanceof NetError) info = null;
+      else {
+        const parents = this.index.get(org, prefix) ?? [];
+        info = { prefix, parents, parent: parents.find((x) => !x.parent) ?? parents[0], anyActive: parents.some(isActive) };
+      }
+      m.set(text, info);
+    }
+    return info;
+  }
+}
+
+function checkParent(inv: Inventory, e: LedgerEntry, p: Prefix, parentsOf: ParentLookup, out: Finding[]): void {
   const s = inv.sources;
-  let parentPrefix = parsedParents.get(e.parent!);
-  if (parentPrefix === undefined) parsedParents.set(e.parent!, (parentPrefix = tryParsePrefix(e.parent!, { strict: false })));
-  if (parentPrefix instanceof NetError) return;
-  const parents = byPrefixOfOrg.get(e.organisation, parentPrefix) ?? [];
-  const parent = parents.find((x) => !x.parent) ?? parents[0];
+  const info = parentsOf.get(e.organisation, e.parent!);
+  if (info === null) return;
+  const { prefix: parentPrefix, parent } = info;
   if (!parent) {
     out.push(s.error('IPV6_PARENT', `${e.prefix} names parent ${e.parent}, which is not an allocation of ${e.organisation} in the ledger`, e.loc, ['parent']));
     return;
   }
   if (!contains(parentPrefix, p) || parentPrefix.len >= p.len) out.push(s.error('IPV6_PARENT', `${e.prefix} is not inside its parent ${e.parent}`, e.loc, ['prefix']));
   if (parent.category !== e.category) out.push(s.error('IPV6_PARENT', `${e.prefix} is '${e.category}' space but its parent ${e.parent} is '${parent.category}'`, e.loc, ['category']));
-  if (isActive(e) && !parents.some(isActive)) out.push(s.error('IPV6_STATUS', `${e.prefix} is active inside ${e.parent}, which was released; release it too`, e.loc, ['status']));
+  if (isActive(e) && !info.anyActive) out.push(s.error('IPV6_STATUS', `${e.prefix} is active inside ${e.parent}, which was released; release it too`, e.loc, ['status']));
 }
 
 /** Time (ms) an entry was recorded; NaN-safe. */
@@ -246,60 +293,65 @@ function conflict(outer: LedgerEntry, op: Prefix, inner: LedgerEntry, ip: Prefix
   return null;
 }
 
-function checkOverlaps(inv: Inventory, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
+function checkOverlaps(inv: Inventory, sorted: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  sweepOverlaps(
-    entries,
-    (enc, cur) => {
-      const why = conflict(enc.e, enc.p, cur.e, cur.p);
-      if (why) out.push(s.error('IPV6_OVERLAP', why, cur.e.loc, ['prefix']));
-    },
-    (x, y) => x.e.index - y.e.index,
-  );
+  sweepSorted(sorted, (enc, cur) => {
+    const why = conflict(enc.e, enc.p, cur.e, cur.p);
+    if (why) out.push(s.error('IPV6_OVERLAP', why, cur.e.loc, ['prefix']));
+  });
 }
 
-function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, entries: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
+/** A segment's IPv6 prefix, to be matched against the ledger entries that hold it. */
+interface SegmentProbe {
+  readonly p: Prefix;
+  readonly org: string;
+  /** The most specific active entry of the organisation holding it (the first in the ledger among equals), if any. */
+  holder?: LedgerEntry;
+  assigned?: boolean;
+}
+
+function checkSegments(inv: Inventory, orgs: ReadonlyMap<string, Organisation>, sorted: ReadonlyArray<{ e: LedgerEntry; p: Prefix }>, out: Finding[]): void {
   const s = inv.sources;
-  // Active entries by organisation, prefix length and network address: the entries holding a segment are found by
-  // truncating its prefix to each shorter length (at most 129 lookups), not by scanning the organisation's entries.
-  const active = new PrefixIndex<LedgerEntry>();
-  const lengths = new Map<string, Set<number>>();
-  for (const { e, p } of entries) {
-    if (!isActive(e)) continue;
-    active.add(e.organisation, p, e);
-    const ls = lengths.get(e.organisation);
-    if (ls) ls.add(p.len);
-    else lengths.set(e.organisation, new Set([p.len]));
-  }
-  const holdersOf = (org: string, p: Prefix): LedgerEntry[] => {
-    const out: LedgerEntry[] = [];
-    const ls = [...(lengths.get(org) ?? [])].filter((l) => l <= p.len).sort((a, b) => b - a);
-    for (const l of ls) out.push(...(active.get(org, supernet(p, l)) ?? []));
-    return out;
-  };
-  const plan = planFromSettings(inv.settings).plan;
+  const probes = new Map<string, SegmentProbe>();
+  const keyOf = (org: string, i: number) => `${org}\0${i}`;
   for (const o of orgs.values()) {
     o.segments.forEach((seg, i) => {
       if (!seg.ipv6) return;
-      let p: Prefix;
-      try {
-        p = parsePrefix(seg.ipv6, { strict: false });
-      } catch {
-        return;
+      const p = tryParsePrefix(seg.ipv6, { strict: false });
+      if (!(p instanceof NetError)) probes.set(keyOf(o.id, i), { p, org: o.id });
+    });
+  }
+  // The entries holding a segment are the organisation's active ones on the sweep's stack when it reaches the segment.
+  sweepContaining(sorted, [...probes.values()], (q, containing) => {
+    let best: LedgerEntry | undefined;
+    let bestLen = -1;
+    for (const { e, p } of containing) {
+      if (e.organisation !== q.org || !isActive(e)) continue;
+      if (p.len > bestLen) {
+        best = e;
+        bestLen = p.len;
       }
+      if (e.status === 'assigned') q.assigned = true;
+    }
+    q.holder = best;
+  });
+  const plan = planFromSettings(inv.settings).plan;
+  for (const o of orgs.values()) {
+    o.segments.forEach((seg, i) => {
+      const q = probes.get(keyOf(o.id, i));
+      if (!q) return;
+      const p = q.p;
       const at = ['segments', i, 'ipv6'];
       if (p.len !== 64) out.push(s.warning('IPV6_SUBNET_NOT_64', `segment '${seg.name}' of ${o.id} is a /${p.len}; LAN and VLAN subnets should be /64 (SLAAC, RFC 4291)`, o.loc, at));
-      // Most specific first.
-      const holders = holdersOf(o.id, p);
-      if (!holders.length) {
+      if (!q.holder) {
         out.push(s.error('IPV6_SEGMENT_OUTSIDE', `segment '${seg.name}' (${seg.ipv6}) of ${o.id} is not inside any of ${o.id}'s active ledger prefixes`, o.loc, at));
         return;
       }
       if (!seg.internetRouted || !plan) return;
-      const cat = category(plan, holders[0].category);
+      const cat = category(plan, q.holder.category);
       if (cat && !cat.internet) {
-        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${holders[0].prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
-      } else if (!holders.some((x) => x.status === 'assigned')) {
+        out.push(s.error('IPV6_CATEGORY_LEAK', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is '${cat.name}' space (${q.holder.prefix}); only the internet category is routed there`, o.loc, ['segments', i, 'internetRouted']));
+      } else if (!q.assigned) {
         out.push(s.error('IPV6_ANNOUNCED_UNASSIGNED', `segment '${seg.name}' is routed on the internet, but ${seg.ipv6} is not inside an assigned prefix of the internet category (N2 rule 4)`, o.loc, ['segments', i, 'internetRouted']));
       }
     });

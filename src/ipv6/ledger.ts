@@ -1,4 +1,4 @@
-import { contains, firstFree, formatPrefix, overlaps, parsePrefix, prefixLast, subnet, type Prefix } from '../net';
+import { contains, firstFree, formatPrefix, keepPrefix, keptPrefix, NetError, overlaps, parsePrefix, prefixLast, subnet, tryParsePrefix, type KeptPrefix, type Prefix } from '../net';
 import type { LedgerEntryDecl, LedgerSlotDecl } from '../model/schema';
 import type { Inventory } from '../model/inventory';
 import type { NodePath } from '../model/source';
@@ -99,37 +99,40 @@ export function occupies(e: LedgerEntryDecl, now: Date): boolean {
   return isActive(e) || e.source === 'logius' || inQuarantine(e, now);
 }
 
-interface Parsed {
-  readonly p: Prefix;
-  readonly lo: bigint;
-  readonly hi: bigint;
-}
 /**
- * The parse is kept on the entry itself (a hidden property: spreads and JSON never see it); a weak map holds it for
- * frozen entries. A weak map for every entry made the garbage collector the slowest part of a 250,000-entry ledger.
+ * The entry's prefix, parsed once per entry object (entries are immutable data) and kept on it (src/net/kept.ts; the
+ * ledger's schema check keeps the parse it made). Throws NetError when the text is no prefix at all.
  */
-const PARSED = Symbol('ggi.parsedPrefix');
-const parsed = new WeakMap<object, Parsed>();
-function parsedOf(e: LedgerEntryDecl): Parsed {
-  let x = (e as { [PARSED]?: Parsed })[PARSED] ?? parsed.get(e);
-  if (!x) {
-    const p = parsePrefix(e.prefix, { strict: false });
-    x = { p, lo: p.addr, hi: prefixLast(p) };
-    if (Object.isExtensible(e)) Object.defineProperty(e, PARSED, { value: x, enumerable: false });
-    else parsed.set(e, x);
-  }
-  return x;
+function parsedOf(e: LedgerEntryDecl): KeptPrefix {
+  const kept = keptPrefix(e, e.prefix);
+  if (kept !== undefined) return kept;
+  const strict = tryParsePrefix(e.prefix);
+  if (!(strict instanceof NetError)) return keepPrefix(e, e.prefix, strict, true);
+  return keepPrefix(e, e.prefix, parsePrefix(e.prefix, { strict: false }), false);
 }
 
-/** The entry's prefix, parsed once per entry object (entries are immutable data). */
+/** The entry's prefix (host bits masked off), parsed once per entry object. */
 export function entryPrefix(e: LedgerEntryDecl): Prefix {
   return parsedOf(e).p;
 }
 
+/** The entry's prefix when its text is exactly a prefix (strict parsing accepts it), else null. Never throws. */
+export function exactEntryPrefix(e: LedgerEntryDecl): Prefix | null {
+  const kept = keptPrefix(e, e.prefix);
+  if (kept !== undefined) return kept.exact ? kept.p : null;
+  try {
+    const x = parsedOf(e);
+    return x.exact ? x.p : null;
+  } catch (err) {
+    if (err instanceof NetError) return null;
+    throw err;
+  }
+}
+
 /** Whether the entry shares an address with [lo, hi] (same family assumed: the ledger is IPv6). */
 function entryHits(e: LedgerEntryDecl, lo: bigint, hi: bigint): boolean {
-  const x = parsedOf(e);
-  return x.p.family === 6 && x.lo <= hi && x.hi >= lo;
+  const p = parsedOf(e).p;
+  return p.family === 6 && p.addr <= hi && prefixLast(p) >= lo;
 }
 
 export function activeEntries<E extends LedgerEntryDecl>(ledger: { entries: readonly E[] }): E[] {
@@ -173,10 +176,11 @@ function takenSlots(ledger: LedgerData, plan: NumberingPlan, kind: PlanKind, org
   const total = 2 ** (plan.allocationLength - block.len);
   for (const e of ledger.entries) {
     if (e.organisation === organisation || !occupies(e, now) || !entryHits(e, block.addr, blockLast)) continue;
-    const x = parsedOf(e);
+    const p = parsedOf(e).p;
+    const last = prefixLast(p);
     // The range of allocation positions (/46 indexes) the entry touches, clipped to the block.
-    const lo = Number(((x.lo < block.addr ? block.addr : x.lo) - block.addr) >> shift);
-    const hi = Number(((x.hi > blockLast ? blockLast : x.hi) - block.addr) >> shift);
+    const lo = Number(((p.addr < block.addr ? block.addr : p.addr) - block.addr) >> shift);
+    const hi = Number(((last > blockLast ? blockLast : last) - block.addr) >> shift);
     if (hi - lo + 1 >= total) {
       for (let s = 0; s < slotCapacity(plan); s++) taken.add(s);
       break;

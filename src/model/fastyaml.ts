@@ -30,6 +30,7 @@ const KEY_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  * Characters a value may not hold here: controls, and every white space but the space (`String.prototype.trim` would
  * remove them where YAML keeps them, and YAML does not fold them like spaces), line and paragraph separators included.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses.
 const AWKWARD_RE = /[\x00-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 class Unsupported extends Error {}
@@ -133,9 +134,6 @@ interface KeySlot {
   readonly key: string;
   raw: string | null;
   value: unknown;
-  /** Misses in a row, and items left to skip the comparison: a key whose value changes every time is not compared. */
-  misses: number;
-  skip: number;
   /** The item that last used this key: a second use in one item is a duplicate key. */
   item: number;
 }
@@ -244,7 +242,7 @@ class Reader {
         // `in` an empty object: the keys that would touch Object.prototype (`__proto__`, `constructor` …) are refused.
         if (!KEY_RE.test(key) || key in {}) fail();
         // The key as V8 keeps property names (internalized): a store under a cut-out string looks it up every time.
-        slot = { key: Object.keys({ [key]: 0 })[0], raw: null, value: undefined, item: -1, misses: 0, skip: 0 };
+        slot = { key: Object.keys({ [key]: 0 })[0], raw: null, value: undefined, item: -1 };
         this.slots.set(key, slot);
       }
     }
@@ -258,14 +256,7 @@ class Reader {
   /** The inline value of the pair just read (`vs` >= 0); the previous item's value of the key when the text is the same. */
   value(): unknown {
     const slot = this.slot!;
-    if (slot.skip > 0) slot.skip--;
-    else if (slot.raw !== null && slot.raw.length === this.e - this.vs && same(this.text, this.vs, slot.raw)) {
-      slot.misses = 0;
-      return slot.value;
-    } else if (++slot.misses === 8) {
-      slot.misses = 0;
-      slot.skip = 64;
-    }
+    if (slot.raw !== null && slot.raw.length === this.e - this.vs && same(this.text, this.vs, slot.raw)) return slot.value;
     const raw = this.text.slice(this.vs, this.e);
     const v = inlineValue(raw);
     if (typeof v !== 'object') {

@@ -31,5 +31,6 @@ export {
 } from './prefix';
 export { rangeToPrefixes, formatRange } from './range';
 export { IntervalSet } from './intervalset';
+export { keepPrefix, keptPrefix, type KeptPrefix } from './kept';
 export { aggregate, firstFree, type FirstFreeOptions } from './alloc';
 export { specialPurpose, specialRangesOverlapping, specialRanges, SPECIAL_RANGES, type SpecialRange } from './special';

@@ -30,6 +30,10 @@ export function makePrefix(family: Family, addr: bigint, len: number, opts: { ma
 export function parsePrefix(s: string, opts: ParsePrefixOptions = {}): Prefix {
   if (typeof s !== 'string') throw new NetError(`${String(s)} is not a CIDR prefix`);
   const strict = opts.strict ?? true;
+  if (opts.family !== 4) {
+    const quick = quickIpv6Prefix(s, strict);
+    if (quick !== null) return quick;
+  }
   const slash = s.indexOf('/');
   const addrText = slash < 0 ? s : s.slice(0, slash);
   let a: { family: Family; value: bigint };
@@ -53,6 +57,87 @@ export function parsePrefix(s: string, opts: ParsePrefixOptions = {}): Prefix {
     throw new NetError(`'${s}' has host bits set (network is ${formatAddress(a.family, net)}/${len})`);
   }
   return { family: a.family, addr: net, len };
+}
+
+const GROUPS = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * The form of nearly every IPv6 prefix ggi reads (hex groups, at most one '::', no embedded IPv4, '/len'), parsed in
+ * one pass without the address cache: a ledger holds hundreds of thousands of distinct prefixes. Null for anything
+ * else, and for host bits set when strict: parsePrefix then judges the text, and words the error.
+ */
+function quickIpv6Prefix(s: string, strict: boolean): Prefix | null {
+  const slash = s.indexOf('/');
+  const n = s.length;
+  // The length as /^(0|[1-9][0-9]{0,2})$/, at most 128.
+  if (slash < 2 || n - slash < 2 || n - slash > 4 || (n - slash > 2 && s.charCodeAt(slash + 1) === 48)) return null;
+  let len = 0;
+  for (let i = slash + 1; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    len = len * 10 + d;
+  }
+  if (len > 128) return null;
+  const dbl = s.indexOf('::');
+  if (dbl >= slash || (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0 && s.indexOf('::', dbl + 1) < slash)) return null;
+  const g = GROUPS;
+  let count: number;
+  if (dbl < 0) {
+    count = hexGroups(s, 0, slash, g, 0);
+    if (count !== 8) return null;
+  } else {
+    const head = hexGroups(s, 0, dbl, g, 0);
+    if (head < 0) return null;
+    const tail = hexGroups(s, dbl + 2, slash, g, head);
+    if (tail < 0 || tail > 7) return null;
+    // The tail's groups move to the end; '::' is the zeros between.
+    const shift = 8 - tail;
+    for (let i = tail - 1; i >= head; i--) g[i + shift] = g[i];
+    for (let i = head; i < head + shift; i++) g[i] = 0;
+  }
+  let hostBits = false;
+  for (let i = 0; i < 8; i++) {
+    const keep = len - 16 * i;
+    if (keep >= 16) continue;
+    const net = keep <= 0 ? 0 : g[i] & (0xffff << (16 - keep)) & 0xffff;
+    if (net !== g[i]) {
+      hostBits = true;
+      g[i] = net;
+    }
+  }
+  if (hostBits && strict) return null;
+  // Three exact doubles (48, 48 and 32 bits) and a few bigint operations, not one per group.
+  const hi = g[0] * 2 ** 32 + g[1] * 2 ** 16 + g[2];
+  const mid = g[3] * 2 ** 32 + g[4] * 2 ** 16 + g[5];
+  const lo = g[6] * 2 ** 16 + g[7];
+  let addr = BigInt(hi) << 80n;
+  if (mid !== 0) addr |= BigInt(mid) << 32n;
+  if (lo !== 0) addr |= BigInt(lo);
+  return { family: 6, addr, len };
+}
+
+/**
+ * Reads the ':'-separated groups of 1-4 hex digits in s[from, to) into g from index `at`: the new count, or -1 when
+ * the text is not that (an empty range reads no group).
+ */
+function hexGroups(s: string, from: number, to: number, g: number[], at: number): number {
+  if (from === to) return at;
+  let v = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 58 : s.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0 || at === 8) return -1;
+      g[at++] = v;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (h < 0 || ++digits > 4) return -1;
+    v = v * 16 + h;
+  }
+  return at;
 }
 
 /** parsePrefix that returns the NetError instead of throwing it. */

@@ -52,7 +52,11 @@ export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'dates a
   const d = new Date(`${s}T00:00:00Z`);
   if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) ctx.addIssue({ code: 'custom', message: `'${s}' is not a calendar date` });
 });
-export const isoTimestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), { error: 'timestamps are ISO 8601, e.g. 2026-01-31T12:00:00Z' });
+/** What `isoTimestamp` accepts (also checked without zod by the ledger's fast path). */
+export function isIsoTimestamp(s: string): boolean {
+  return !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s);
+}
+export const isoTimestamp = z.string().refine(isIsoTimestamp, { error: 'timestamps are ISO 8601, e.g. 2026-01-31T12:00:00Z' });
 
 /** A DNS host name (RFC 1123 labels), written without the trailing dot: `ns1.leiden.nl`. */
 export const dnsName = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ipv6Cidr, isoDate, isoTimestamp, KEBAB_ID, kebabId, ORG_ID, orgId, prefixProblem } from './common';
+import { keepPrefix, NetError, tryParsePrefix } from '../../net';
+import { ipv6Cidr, isIsoTimestamp, isoDate, isoTimestamp, KEBAB_ID, kebabId, ORG_ID, orgId, prefixProblem } from './common';
 
 /**
  * `ipv6/ledger.yaml`: every prefix handed out. Entries are never deleted: a release sets status `quarantined` with a
@@ -45,61 +46,98 @@ export const ledgerSchema = z.strictObject({
 });
 export type LedgerDecl = z.infer<typeof ledgerSchema>;
 
-const ENTRY_KEYS = new Set(['prefix', 'organisation', 'category', 'status', 'purpose', 'source', 'parent', 'justification', 'internetRouted', 'by', 'at', 'released', 'delegation']);
+/**
+ * The entry's fast path: each key of the schema, in the schema's order, with a check equal to the schema's for that
+ * key (FAST_CHECKS) or none, in which case an entry holding that key is judged by the schema itself (the nested
+ * `released` and `delegation`, and any key added to the schema later). Required keys and defaults are the schema's.
+ */
+const ENTRY_KEYS = Object.keys(ledgerEntrySchema.shape) as Array<keyof LedgerEntryDecl>;
+const KEY_INDEX = new Map<string, number>(ENTRY_KEYS.map((k, i) => [k, i]));
+const FIELD_DEFAULTS = ENTRY_KEYS.map((k) => {
+  const r = (ledgerEntrySchema.shape[k] as z.ZodType).safeParse(undefined);
+  return { key: k, required: !r.success, fill: r.success ? r.data : undefined };
+});
+const IS_REQUIRED = FIELD_DEFAULTS.map((f) => f.required);
+const REQUIRED_COUNT = IS_REQUIRED.filter(Boolean).length;
+const IS_FILLED = FIELD_DEFAULTS.map((f) => f.fill !== undefined);
+const FILLED_COUNT = IS_FILLED.filter(Boolean).length;
+
 const STATUSES = new Set(['allocated', 'assigned', 'quarantined']);
-const timestamps = new Map<string, boolean>();
+const isString = (v: unknown): boolean => typeof v === 'string';
+const ipv6CidrOk = (v: unknown): boolean => typeof v === 'string' && v.includes(':') && prefixProblem(v) === null;
+/** The checks of the plain keys; a ledger repeats most values entry after entry, so the last value accepted is kept. */
+const FAST_CHECKS: Partial<Record<keyof LedgerEntryDecl, (v: unknown) => boolean>> = {
+  // Parsed (and the parse kept on the entry) by fastEntry itself, once the entry is known to be plain.
+  prefix: (v) => typeof v === 'string' && v.includes(':'),
+  organisation: lastAccepted((v) => typeof v === 'string' && ORG_ID.test(v)),
+  category: lastAccepted((v) => typeof v === 'string' && KEBAB_ID.test(v)),
+  status: (v) => typeof v === 'string' && STATUSES.has(v),
+  purpose: isString,
+  source: (v) => v === 'logius' || v === 'ggi',
+  parent: lastAccepted(ipv6CidrOk),
+  justification: isString,
+  internetRouted: (v) => typeof v === 'boolean',
+  by: (v) => typeof v === 'string' && v.length >= 1,
+  at: lastAccepted((v) => typeof v === 'string' && isIsoTimestamp(v)),
+};
+const CHECK_AT: Array<((v: unknown) => boolean) | undefined> = ENTRY_KEYS.map((k) => FAST_CHECKS[k]);
 
-function ipv6CidrOk(v: unknown): v is string {
-  return typeof v === 'string' && v.includes(':') && prefixProblem(v) === null;
-}
-
-function timestampOk(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  let ok = timestamps.get(v);
-  if (ok === undefined) {
-    ok = isoTimestamp.safeParse(v).success;
-    if (timestamps.size < 100_000) timestamps.set(v, ok);
-  }
-  return ok;
-}
-
-const SCHEMA_ORDER = [...ENTRY_KEYS];
-/** Whether the object's keys come in the schema's order (what ggi writes). */
-function sameOrder(x: Record<string, unknown>): boolean {
-  let at = 0;
-  for (const k in x) {
-    while (at < SCHEMA_ORDER.length && SCHEMA_ORDER[at] !== k) at++;
-    if (at === SCHEMA_ORDER.length) return false;
-  }
-  return true;
+function lastAccepted(check: (v: unknown) => boolean): (v: unknown) => boolean {
+  let last: unknown;
+  let any = false;
+  return (v) => {
+    if (any && v === last) return true;
+    if (!check(v)) return false;
+    last = v;
+    any = true;
+    return true;
+  };
 }
 
 /** One entry in the plain shape ggi writes, as the schema outputs it; null when the schema must judge it. */
 function fastEntry(e: unknown): LedgerEntryDecl | null {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return null;
   const x = e as Record<string, unknown>;
-  for (const k in x) if (!ENTRY_KEYS.has(k)) return null;
-  if (x.released !== undefined || x.delegation !== undefined) {
+  let ordered = true;
+  let nested = false;
+  let required = 0;
+  let filled = 0;
+  // Where the previous key sits in ENTRY_KEYS: keys in the schema's order are found by walking on from there.
+  let at = -1;
+  for (const k in x) {
+    let i = at + 1;
+    while (i < ENTRY_KEYS.length && ENTRY_KEYS[i] !== k) i++;
+    if (i === ENTRY_KEYS.length) {
+      const j = KEY_INDEX.get(k);
+      if (j === undefined) return null;
+      ordered = false;
+      i = j;
+    }
+    at = i;
+    const check = CHECK_AT[i];
+    if (check === undefined) nested = true;
+    else if (!check(x[k])) return null;
+    if (IS_REQUIRED[i]) required++;
+    if (IS_FILLED[i]) filled++;
+  }
+  if (required !== REQUIRED_COUNT) return null;
+  if (nested) {
     const r = ledgerEntrySchema.safeParse(x);
     return r.success ? r.data : null;
   }
-  const { prefix, organisation, category, status, purpose, source, parent, justification, internetRouted, by, at } = x;
-  if (!ipv6CidrOk(prefix) || typeof organisation !== 'string' || !ORG_ID.test(organisation) || typeof category !== 'string' || !KEBAB_ID.test(category)) return null;
-  if (typeof status !== 'string' || !STATUSES.has(status) || (purpose !== undefined && typeof purpose !== 'string')) return null;
-  if (source !== undefined && source !== 'logius' && source !== 'ggi') return null;
-  if ((parent !== undefined && !ipv6CidrOk(parent)) || (justification !== undefined && typeof justification !== 'string')) return null;
-  if ((internetRouted !== undefined && typeof internetRouted !== 'boolean') || typeof by !== 'string' || by.length < 1 || !timestampOk(at)) return null;
-  // As written by ggi (the schema's key order, source given) the object is the output itself: no copy of each entry.
-  if (source !== undefined && sameOrder(x)) return x as LedgerEntryDecl;
-  // Else the schema's key order and default (source: ggi).
-  const out: Record<string, unknown> = { prefix, organisation, category, status };
-  if (purpose !== undefined) out.purpose = purpose;
-  out.source = source ?? 'ggi';
-  if (parent !== undefined) out.parent = parent;
-  if (justification !== undefined) out.justification = justification;
-  if (internetRouted !== undefined) out.internetRouted = internetRouted;
-  out.by = by;
-  out.at = at;
+  const text = x.prefix as string;
+  const p = tryParsePrefix(text);
+  if (p instanceof NetError) return null;
+  let out = x;
+  // As written by ggi (the schema's key order, defaults given) the object is the output itself: no copy of each entry.
+  if (!ordered || filled !== FILLED_COUNT) {
+    out = {};
+    for (const f of FIELD_DEFAULTS) {
+      const v = x[f.key] ?? f.fill;
+      if (v !== undefined) out[f.key] = v;
+    }
+  }
+  keepPrefix(out, text, p, true);
   return out as LedgerEntryDecl;
 }
 
