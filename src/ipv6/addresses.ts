@@ -17,7 +17,9 @@ export interface ActivePrefix {
 
 interface AddressIndex {
   readonly orgs: ReadonlyMap<string, Organisation>;
-  readonly active: ReadonlyMap<string, ActivePrefix[]>;
+  /** Active entries by organisation, in ledger order (parsed only when asked for: most are sub-allocations). */
+  readonly active: ReadonlyMap<string, LedgerEntry[]>;
+  readonly prefixes: Map<string, ActivePrefix[]>;
   readonly zoneOf: ReadonlyMap<string, ZoneName>;
   readonly inZone: Map<string, Prefix[]>;
 }
@@ -29,23 +31,29 @@ function index(inv: Inventory): AddressIndex {
   if (idx) return idx;
   const orgs = new Map<string, Organisation>();
   for (const o of inv.organisations) if (!orgs.has(o.id)) orgs.set(o.id, o);
-  const active = new Map<string, ActivePrefix[]>();
+  const active = new Map<string, LedgerEntry[]>();
   for (const e of inv.ledger.entries) {
     if (!isActive(e)) continue;
-    const list = active.get(e.organisation) ?? [];
-    list.push({ category: e.category, prefix: entryPrefix(e), status: e.status as 'allocated' | 'assigned', entry: e });
-    active.set(e.organisation, list);
+    const list = active.get(e.organisation);
+    if (list) list.push(e);
+    else active.set(e.organisation, [e]);
   }
   const zoneOf = new Map<string, ZoneName>();
   for (const z of ['overheid', 'markt'] as const) for (const c of inv.settings.zones[z].ipv6Categories) if (!zoneOf.has(c)) zoneOf.set(c, z);
-  idx = { orgs, active, zoneOf, inZone: new Map() };
+  idx = { orgs, active, prefixes: new Map(), zoneOf, inZone: new Map() };
   cache.set(inv, idx);
   return idx;
 }
 
 /** The organisation's active ledger prefixes (allocations and sub-allocations), in ledger order. */
 export function activePrefixes(inv: Inventory, orgId: string): ActivePrefix[] {
-  return [...(index(inv).active.get(orgId) ?? [])];
+  const idx = index(inv);
+  let list = idx.prefixes.get(orgId);
+  if (!list) {
+    list = (idx.active.get(orgId) ?? []).map((e) => ({ category: e.category, prefix: entryPrefix(e), status: e.status as 'allocated' | 'assigned', entry: e }));
+    idx.prefixes.set(orgId, list);
+  }
+  return [...list];
 }
 
 /** The zone whose addresses a network category provides (ggi.yaml `zones.*.ipv6Categories`), or null (e.g. internet). */
@@ -63,7 +71,7 @@ export function addressesInZone(inv: Inventory, orgId: string, zone: ZoneName): 
   const hit = idx.inZone.get(key);
   if (hit) return [...hit];
   const out: Prefix[] = [];
-  for (const a of idx.active.get(orgId) ?? []) if (!a.entry.parent && idx.zoneOf.get(a.category) === zone) out.push(a.prefix);
+  for (const e of idx.active.get(orgId) ?? []) if (!e.parent && idx.zoneOf.get(e.category) === zone) out.push(entryPrefix(e));
   const org = idx.orgs.get(orgId);
   for (const s of org?.ipv4?.[zone] ?? []) out.push(parsePrefix(s, { strict: false }));
   const result = aggregate(out);

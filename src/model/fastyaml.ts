@@ -129,10 +129,16 @@ function flowMap(s: string): Record<string, unknown> {
   return out;
 }
 
-/** A key of the block mappings, with the value its last pair had (shared when the next pair's text is the same). */
+/**
+ * A key of the block mappings, with the value its last pair had (shared when the next pair's text is the same). Both
+ * are compared where they were last seen in the text: one string with itself, whatever V8 made of the cut-out copies.
+ */
 interface KeySlot {
   readonly key: string;
-  raw: string | null;
+  readonly keyAt: number;
+  /** Where the text of the last value starts and its length (-1: no value to share, e.g. a mapping). */
+  rawAt: number;
+  rawLen: number;
   value: unknown;
   /** The item that last used this key: a second use in one item is a duplicate key. */
   item: number;
@@ -230,7 +236,7 @@ class Reader {
     const t = this.text;
     let slot: KeySlot | undefined;
     let colon: number;
-    if (expect !== undefined && from + expect.key.length < this.e && t.charCodeAt(from + expect.key.length) === COLON && same(t, from, expect.key)) {
+    if (expect !== undefined && from + expect.key.length < this.e && t.charCodeAt(from + expect.key.length) === COLON && same(t, from, expect.keyAt, expect.key.length)) {
       slot = expect;
       colon = from + expect.key.length;
     } else {
@@ -242,7 +248,7 @@ class Reader {
         // `in` an empty object: the keys that would touch Object.prototype (`__proto__`, `constructor` …) are refused.
         if (!KEY_RE.test(key) || key in {}) fail();
         // The key as V8 keeps property names (internalized): a store under a cut-out string looks it up every time.
-        slot = { key: Object.keys({ [key]: 0 })[0], raw: null, value: undefined, item: -1 };
+        slot = { key: Object.keys({ [key]: 0 })[0], keyAt: from, rawAt: 0, rawLen: -1, value: undefined, item: -1 };
         this.slots.set(key, slot);
       }
     }
@@ -256,11 +262,12 @@ class Reader {
   /** The inline value of the pair just read (`vs` >= 0); the previous item's value of the key when the text is the same. */
   value(): unknown {
     const slot = this.slot!;
-    if (slot.raw !== null && slot.raw.length === this.e - this.vs && same(this.text, this.vs, slot.raw)) return slot.value;
-    const raw = this.text.slice(this.vs, this.e);
-    const v = inlineValue(raw);
+    const len = this.e - this.vs;
+    if (slot.rawLen === len && same(this.text, this.vs, slot.rawAt, len)) return slot.value;
+    const v = inlineValue(this.text.slice(this.vs, this.e));
     if (typeof v !== 'object') {
-      slot.raw = raw;
+      slot.rawAt = this.vs;
+      slot.rawLen = len;
       slot.value = v;
     }
     return v;
@@ -272,10 +279,10 @@ class Reader {
   }
 }
 
-/** Whether `text` holds `s` at `from` (a loop: `startsWith` at a position is slow on a long text). */
-function same(text: string, from: number, s: string): boolean {
+/** Whether the text holds the same `len` characters at `a` and `b` (a loop: `startsWith` at a position is slow). */
+function same(text: string, a: number, b: number, len: number): boolean {
   // From the end: values that differ (a counter, an address) mostly differ there.
-  for (let i = s.length - 1; i >= 0; i--) if (text.charCodeAt(from + i) !== s.charCodeAt(i)) return false;
+  for (let i = len - 1; i >= 0; i--) if (text.charCodeAt(a + i) !== text.charCodeAt(b + i)) return false;
   return true;
 }
 
