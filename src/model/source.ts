@@ -54,6 +54,11 @@ export class SourceFile {
       const quick = this.scanPosition(p[0], p[1], p.slice(2), opts);
       if (quick) return quick;
     }
+    // A key of the top-level mapping, or of a block mapping under one (`connectionPoint.device`): also off the lines.
+    if (!this.parsed && (p.length === 1 || p.length === 2) && typeof p[0] === 'string' && typeof p[p.length - 1] === 'string') {
+      const quick = this.scanKeyPosition(p as readonly string[], opts);
+      if (quick) return quick;
+    }
     if (!this.parsed && this.text.length > SourceFile.sliceThreshold && p.length >= 2 && typeof p[0] === 'string' && typeof p[1] === 'number') {
       const slice = this.itemSlice(p[0], p[1]);
       if (slice) {
@@ -104,6 +109,44 @@ export class SourceFile {
     return null;
   }
 
+  /**
+   * `[key]` or `[key, inner]` of a top-level block mapping, read off the lines; null whenever the layout is anything but
+   * plain. Sound because of how YAML indents: a line at column 0 is a top-level entry (a value's continuation and a
+   * block scalar's text are indented deeper than their key), and a line at the indentation of a block mapping's first
+   * key is one of its keys.
+   */
+  private scanKeyPosition(p: readonly string[], opts: { key?: boolean }): { line: number; column: number } | null {
+    this.lineTexts ??= this.text.split('\n');
+    const L = this.lineTexts;
+    const content = (l: string) => l.trim() !== '' && !l.trimStart().startsWith('#');
+    const first = L.findIndex((l) => content(l) && !l.startsWith('%') && l.trimEnd() !== '---');
+    if (first < 0 || PLAIN_KEY.exec(L[first])?.[1] !== '') return null;
+    // The top-level key: the plain mapping's only line at column 0 with it (keys are unique: the file loaded).
+    const head = L.findIndex((l) => l.startsWith(`${p[0]}:`) && PLAIN_KEY.exec(l)?.[2] === p[0]);
+    if (head < 0) return null;
+    if (p.length === 1) return valueOnLine(L[head], head, 0, opts);
+    const rest = L[head].slice(p[0].length + 1).trim();
+    if (rest !== '' && !rest.startsWith('#')) return null;
+    let indent = -1;
+    for (let i = head + 1; i < L.length; i++) {
+      const l = L[i];
+      if (!content(l)) continue;
+      const m = PLAIN_KEY.exec(l);
+      const at = l.length - l.trimStart().length;
+      if (at === 0) return null;
+      if (/^ *\t/.test(l)) return null;
+      if (indent < 0) {
+        // The value must be a block mapping of plain keys, not a sequence or anything else.
+        if (!m) return null;
+        indent = at;
+      }
+      if (at < indent) return null;
+      if (at === indent && m?.[2] === p[1]) return valueOnLine(l, i, indent, opts);
+      if (at === indent && !m) return null;
+    }
+    return null;
+  }
+
   /** The file's lines and the line range [from, to) of item `index` under top-level `key`; null when not plain block style. */
   private itemRange(key: string, index: number): { L: readonly string[]; from: number; to: number } | null {
     this.lineTexts ??= this.text.split('\n');
@@ -124,6 +167,19 @@ export class SourceFile {
     if (doc.errors.length || !yamlLib().isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
     return { doc, lines, lineOffset: from };
   }
+}
+
+/** A line `key:` or `key: value` with a plain key, at any indentation. */
+const PLAIN_KEY = /^( *)([A-Za-z_][\w-]*):( +|$)/;
+
+/** The position of the key on line `i` (indentation `indent`), or of its value when that is a plain one on the line. */
+function valueOnLine(l: string, i: number, indent: number, opts: { key?: boolean }): { line: number; column: number } | null {
+  const m = PLAIN_KEY.exec(l);
+  if (!m || m[1].length !== indent) return null;
+  if (opts.key) return { line: i + 1, column: indent + 1 };
+  const v = l.slice(m[0].length);
+  if (!v.trim() || /^[#&!|>*]/.test(v)) return null;
+  return { line: i + 1, column: m[0].length + 1 };
 }
 
 /** Start lines (0-based) of the items of the block sequence under a top-level `key:`, and the line where it ends. */

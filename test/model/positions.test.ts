@@ -42,6 +42,66 @@ describe('SourceFile positions: item slices agree with the whole-file parse', ()
     expect(compared).toBeGreaterThan(5000);
   });
 
+  it('for every top-level key and every key of a mapping under one, in every file', () => {
+    let compared = 0;
+    for (const [file, text] of files) {
+      const { value } = parseYaml(file, text);
+      const whole = new SourceFile(file, text);
+      const paths: string[][] = [['no-such-key'], ['no-such-key', 'x']];
+      for (const [top, v] of Object.entries(value as Record<string, unknown>)) {
+        paths.push([top], [top, 'no-such-key']);
+        if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) paths.push([top, k]);
+      }
+      for (const p of paths) {
+        for (const key of [false, true]) {
+          const fresh = new SourceFile(file, text);
+          expect([file, p, key, fresh.position(p, { key })]).toEqual([file, p, key, whole.positionWhole(p, { key })]);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(3000);
+  });
+
+  it('for keys of mappings in odd but valid layouts', () => {
+    const piece = fc.constantFrom(
+      'a: 1',
+      'a:\n  b: 2\n  c: 3',
+      'a:   # c\n\n  # inside\n  b:   x # t\n  c:\n    d: 4',
+      'a:\n    b: "q: r"\n    c: \'s\'',
+      'a: {b: 1, c: 2}',
+      'a:\n  - b: 1\n  - c: 2',
+      'a:\n  b: |\n    c: not a key\n  c: 5',
+      'a:\n  b: >-\n    text\n\n    more\n  c: [1, 2]',
+      'a:\n  b: &x 1\n  c: *x',
+      'a:\n  b: !!str 1\n  c:',
+      'a:\n  "b": 1\n  c: 2',
+      'a:\n  b: plain\n    continued\n  c: 3',
+      'a: "two\n  lines"',
+      '"a":\n  b: 1',
+      'a:\n  ? b\n  : 1\n  c: 2',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 4 }), fc.boolean(), (pieces, marker) => {
+        // Each piece under its own top-level key (a0, a1, …), so that keys stay unique.
+        const body = pieces.map((t, i) => t.replace(/^(")?a(")?:/, (_m, q1, q2) => `${q1 ?? ''}a${i}${q2 ?? ''}:`)).join('\n');
+        const text = `${marker ? '# head\n---\n' : ''}${body}\n`;
+        const parsed = parseYaml('f.yaml', text);
+        if (parsed.value === undefined) return true;
+        for (let i = 0; i < pieces.length; i++) {
+          for (const p of [[`a${i}`], [`a${i}`, 'b'], [`a${i}`, 'c'], [`a${i}`, 'd'], [`a${i}`, 'zz']]) {
+            for (const key of [false, true]) {
+              const fresh = new SourceFile('f.yaml', text);
+              if (JSON.stringify(fresh.position(p, { key })) !== JSON.stringify(parsed.source.positionWhole(p, { key }))) return false;
+            }
+          }
+        }
+        return true;
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('on random block-style documents with comments and blank lines', () => {
     const item = fc.record({ id: fc.stringMatching(/^[a-z]{1,8}$/), n: fc.integer({ min: 0, max: 99 }), tags: fc.array(fc.stringMatching(/^[a-z]{1,5}$/), { maxLength: 3 }) });
     fc.assert(
