@@ -65,6 +65,33 @@ describe('fast ledger reader', () => {
     );
   });
 
+  it('property: items that repeat, reorder and vary their values and layout read as the yaml library reads them', () => {
+    // A small alphabet, so that a key often has the same text as in the item before (the reader shares such values).
+    const value = fc.constantFrom('GM0014', 'GM0014', 'allocated', '2a07:3500::/46', '2a07:3500::/48', "'2a07:3500::/46'", '"GM0014"', '12', '012', 'true', 'x # c', 'a: b', '{ a: 1 }', '[]', 'é', '');
+    const key = fc.constantFrom('prefix', 'organisation', 'status', 'parent', 'by');
+    const item = fc.uniqueArray(fc.tuple(key, value), { minLength: 1, maxLength: 5, selector: ([k]) => k });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 6 }), fc.constantFrom('  ', '    ', ''), fc.constantFrom(' ', '   '), (items, indent, after) => {
+        const lines = ['entries:'];
+        for (const it of items) {
+          it.forEach(([k, v], i) => {
+            lines.push(`${indent}${i === 0 ? `-${after}` : ' '.repeat(after.length + 1)}${k}:${v === '' ? '' : ` ${v}`}`);
+          });
+        }
+        const text = lines.join('\n') + '\n';
+        let expected: unknown;
+        try {
+          expected = parse(text, { uniqueKeys: true, strict: true });
+        } catch {
+          expected = Symbol('error');
+        }
+        const fast = fastParseLedger(text);
+        if (fast) expect(fast.value).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('answers for the canonical form and gives where each sequence ends', () => {
     const text = 'version: 1\nslots:\n  - { organisation: GM0001, block: gemeente, slot: 0 } # c\nentries:\n  - prefix: 2a07:3500::/46\n    purpose: \'a: b\'\n    released:\n      at: x\n# tail\n';
     const fast = fastParseLedger(text)!;
