@@ -87,7 +87,9 @@ export class SourceFile {
    * off the lines; null whenever the layout is anything but plain, and the parse decides.
    */
   private scanPosition(key: string, index: number, rest: NodePath, opts: { key?: boolean }): { line: number; column: number } | null {
-    if (rest.length > 1 || (rest.length === 1 && typeof rest[0] !== 'string')) return null;
+    if (rest.length > 3 || (rest.length >= 1 && typeof rest[0] !== 'string')) return null;
+    // Deeper only into a one-line flow mapping (`from: { prefixes: [a, b] }`): a key of it, or an item of its list.
+    if (rest.length >= 2 && (typeof rest[1] !== 'string' || (rest.length === 3 && typeof rest[2] !== 'number'))) return null;
     const range = this.itemRange(key, index);
     if (!range) return null;
     const { L, from, to } = range;
@@ -100,6 +102,10 @@ export class SourceFile {
       const l = i === from ? ' '.repeat(inner) + L[i].slice(inner) : L[i];
       const k = /^( *)([A-Za-z_][\w-]*):( +|$)/.exec(l);
       if (!k || k[1].length !== inner || k[2] !== want) continue;
+      if (rest.length >= 2) {
+        const column = flowColumn(l, k[0].length, String(rest[1]), rest[2] as number | undefined, opts);
+        return column === null ? null : { line: i + 1, column };
+      }
       if (opts.key) return { line: i + 1, column: inner + 1 };
       const valueAt = k[0].length;
       const v = l.slice(valueAt);
@@ -167,6 +173,54 @@ export class SourceFile {
     if (doc.errors.length || !yamlLib().isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
     return { doc, lines, lineOffset: from };
   }
+}
+
+/**
+ * The 1-based column of key `want` of the one-line flow mapping starting at `from` in line `l` (or of its value, or of
+ * item `index` of the flow sequence that is its value); null for anything but plain words and lists on the line.
+ */
+function flowColumn(l: string, from: number, want: string, index: number | undefined, opts: { key?: boolean }): number | null {
+  const end = l.trimEnd().length;
+  if (l[from] !== '{' || l[end - 1] !== '}' || /["'#&*!|>{}]/.test(l.slice(from + 1, end - 1))) return null;
+  // The pairs, split at the commas outside the lists.
+  let depth = 0;
+  let start = from + 1;
+  const pairs: Array<[number, number]> = [];
+  for (let i = from + 1; i < end - 1; i++) {
+    const c = l[i];
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      pairs.push([start, i]);
+      start = i + 1;
+    }
+    if (depth < 0 || depth > 1) return null;
+  }
+  if (depth !== 0) return null;
+  pairs.push([start, end - 1]);
+  for (const [a, b] of pairs) {
+    const text = l.slice(a, b);
+    const m = /^( *)([A-Za-z_][\w-]*): +/.exec(text);
+    if (!m) return null;
+    if (m[2] !== want) continue;
+    if (index === undefined && opts.key) return a + m[1].length + 1;
+    const valueAt = a + m[0].length;
+    const value = l.slice(valueAt, b).trimEnd();
+    if (!value || / #|: |:$|^[\],]|^[-?:]( |$)/.test(value)) return null;
+    if (index === undefined) return valueAt + 1;
+    if (value[0] !== '[' || value[value.length - 1] !== ']') return null;
+    // The items of the list: plain words, none empty.
+    let at = valueAt + 1;
+    const items = value.slice(1, -1).split(',');
+    for (let n = 0; n < items.length; n++) {
+      const lead = items[n].length - items[n].trimStart().length;
+      if (!items[n].trim() || /^[-?:]( |$)|: | #|:$/.test(items[n].trim())) return null;
+      if (n === index) return at + lead + 1;
+      at += items[n].length + 1;
+    }
+    return null;
+  }
+  return null;
 }
 
 /** A line `key:` or `key: value` with a plain key, at any indentation. */

@@ -25,7 +25,14 @@ describe('SourceFile positions: item slices agree with the whole-file parse', ()
           if (item && typeof item === 'object') {
             for (const [k, v] of Object.entries(item)) {
               paths.push([top, i, k]);
-              if (v && typeof v === 'object') for (const k2 of Object.keys(v)) paths.push([top, i, k, Array.isArray(v) ? Number(k2) : k2]);
+              if (v && typeof v === 'object') {
+                for (const k2 of Object.keys(v)) {
+                  paths.push([top, i, k, Array.isArray(v) ? Number(k2) : k2]);
+                  const v2 = (v as Record<string, unknown>)[k2];
+                  if (Array.isArray(v2)) for (let n = 0; n <= v2.length; n++) paths.push([top, i, k, k2, n]);
+                }
+                if (!Array.isArray(v)) paths.push([top, i, k, 'no-such-key'], [top, i, k, 'no-such-key', 0]);
+              }
             }
             paths.push([top, i, 'no-such-key']);
           }
@@ -99,6 +106,45 @@ describe('SourceFile positions: item slices agree with the whole-file parse', ()
         return true;
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('for keys and list items of one-line flow mappings in items, in odd but valid layouts', () => {
+    const flow = fc.constantFrom(
+      '{ prefixes: [2a07:3500::/46, 198.51.100.0/24] }',
+      '{prefixes: [a,b , c]}',
+      '{ organisations: [GM0014], services: [x-y] }',
+      '{ zone: overheid }',
+      '{ a: [ 1 , 2 ], b: c }',
+      "{ a: ['q', b] }",
+      '{ a: [b, c] } # comment',
+      '{ a: [[1], 2] }',
+      '{ a: "x, y" }',
+      '{ a: [x:, y] }',
+      '{ a: [b, ] }',
+      '{ a: &x [b] }',
+      '{}',
+      '[a, b]',
+      'plain',
+    );
+    fc.assert(
+      fc.property(fc.array(flow, { minLength: 1, maxLength: 5 }), (values) => {
+        const text = `rules:\n${values.map((v, i) => `  - id: r${i}\n    from: ${v}\n    n: ${i}`).join('\n')}\n`;
+        const parsed = parseYaml('f.yaml', text);
+        if (parsed.value === undefined) return true;
+        for (let i = 0; i < values.length; i++) {
+          for (const k of ['prefixes', 'organisations', 'services', 'zone', 'a', 'b', 'x']) {
+            for (const p of [['rules', i, 'from', k], ['rules', i, 'from', k, 0], ['rules', i, 'from', k, 1], ['rules', i, 'from', k, 2], ['rules', i, 'from', k, 0, 0]] as Array<Array<string | number>>) {
+              for (const key of [false, true]) {
+                const fresh = new SourceFile('f.yaml', text);
+                if (JSON.stringify(fresh.position(p, { key })) !== JSON.stringify(parsed.source.positionWhole(p, { key }))) return false;
+              }
+            }
+          }
+        }
+        return true;
+      }),
+      { numRuns: 300 },
     );
   });
 
