@@ -520,12 +520,16 @@ export function redundancyChecks(state: LabState, sessions: readonly BgpSession[
   }
 
   const tripped = sessions.filter(maxPrefixTripped);
+  // The peer by name: the node on the other end of the device's link that holds the session's address.
+  const peerOf = (s: BgpSession) => state.nodes.find((n) => n.id !== s.device && n.interfaces.some((i) => i.peer?.node === s.device && i.addresses.some((a) => a.split('/')[0] === s.peer)))?.id;
   checks.push({
     name: 'redundancy max-prefix',
     ok: tripped.length === 0,
     expected: 'no session stopped by max-prefix',
     observed: tripped.length ? `${tripped.length} session(s) tripped` : 'none tripped',
-    detail: tripped.map((s) => `${s.device} ${s.peer}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed`).join('\n'),
+    detail: tripped
+      .map((s) => `${s.device} ${s.peer}${peerOf(s) ? ` (${peerOf(s)})` : ''}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed, FRR holds the session down until the next \`ggi apply\``)
+      .join('\n'),
   });
   return checks;
 }

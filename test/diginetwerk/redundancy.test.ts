@@ -47,7 +47,7 @@ describe('verify: redundancy', () => {
     expect(c['redundancy ce pair GM0546']).toMatchObject({ ok: false, observed: 'an uplink is down' });
     expect(c['redundancy ce pair GM0546'].detail).toContain('ce-1b: 198.18.0.6 Active');
     expect(c['redundancy max-prefix']).toMatchObject({ ok: false, observed: '1 session(s) tripped' });
-    expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3');
+    expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3 (kps-2): Idle (PfxCt)');
   });
 
   it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {
