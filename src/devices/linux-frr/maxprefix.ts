@@ -25,7 +25,8 @@ const TRIPPED_PY = [
 ].join('\n');
 
 function trippedPeersCommand(paths: FrrLocations, suffix?: string): string {
-  return `${shArgv(vtysh(paths, '-c', 'show bgp summary json'))} | ${shArgv(['python3', '-c', TRIPPED_PY, ...(suffix ? [suffix] : [])])}`;
+  // vtysh's complaints (bgpd not running) are left out: the `frr` live view already shows a dead bgpd.
+  return `${shArgv(vtysh(paths, '-c', 'show bgp summary json'))} 2>/dev/null | ${shArgv(['python3', '-c', TRIPPED_PY, ...(suffix ? [suffix] : [])])}`;
 }
 
 /** The live probe: the sessions stopped by max-prefix, one line each (python3 is needed by FRR's frr-reload.py anyway). */
