@@ -50,6 +50,21 @@ describe('verify: redundancy', () => {
     expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3 (kps-2): Idle (PfxCt)');
   });
 
+  it('a session above its max-prefix that FRR has not tripped yet (filtered routes counted) fails the check too', () => {
+    const received = [
+      { device: 'border-a', peer: '198.18.0.1', received: 61, limit: 30 },
+      { device: 'border-a', peer: '198.18.0.3', received: 5, limit: 30 },
+      { device: 'border-a', peer: '2001:db8::1', received: 99, limit: null },
+    ];
+    const c = byName(redundancyChecks(STATE, ALL_UP, PAIRS, received))['redundancy max-prefix'];
+    expect(c).toMatchObject({ ok: false, observed: 'none tripped, 1 above the limit' });
+    expect(c.detail).toBe("border-a 198.18.0.1 (kps-1): receives 61 prefixes, filtered ones included, above its max-prefix 30; FRR trips the session at the peer's next acceptable route");
+    // Once tripped, it is reported as tripped only.
+    const tripped = ALL_UP.map((x) => (x.peer === '198.18.0.1' ? s('border-a', '198.18.0.1', 'Idle (PfxCt)', 'PfxCt') : x));
+    expect(byName(redundancyChecks(STATE, tripped, PAIRS, received))['redundancy max-prefix'].observed).toBe('1 session(s) tripped');
+    expect(byName(redundancyChecks(STATE, ALL_UP, PAIRS, received.slice(1)))['redundancy max-prefix'].ok).toBe(true);
+  });
+
   it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {
     const c = byName(redundancyChecks(STATE, ALL_UP.filter((x) => x.peer !== '198.18.0.1'), []));
     expect(c['redundancy kps sessions'].ok).toBe(false);
