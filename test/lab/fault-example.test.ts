@@ -5,9 +5,10 @@
  *   reports it as a finding; a plain `apply` (the CE's configuration is ggi's) returns everything to green;
  * - a hostile KPS peer from a hand-written FRR configuration (test/lab/fixtures/hostile-kps.frr.conf) announces a
  *   default route, a more-specific of Leiden's prefixes and bogons: none reaches any CE. Then it floods twice the
- *   border's max-prefix (a lab-sized maxPrefixFromKps in a copy of the example inventory), all of it filtered: the
- *   session trips (FRR's PfxCt), `verify` names it, and once the peer behaves again a plain `apply` brings the session
- *   back and `verify` is green; a second apply changes nothing.
+ *   border's max-prefix (a lab-sized maxPrefixFromKps in a copy of the example inventory), all of it filtered:
+ *   `verify` reports the session above its limit at once, FRR trips it (PfxCt) at the peer's next acceptable route,
+ *   `verify` names it, and once the peer behaves again a plain `apply` brings the session back and `verify` is green;
+ *   a second apply changes nothing.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -208,11 +209,24 @@ describeLab('routing security and recovery on the example lab', () => {
       expect(await leaks(bad)).toEqual([]);
       expect(await table('ce-gm0546')).toEqual(expect.arrayContaining(services.filter((p) => !p.includes(':'))));
 
-      // Twice the limit, every route of it filtered by the border: the session trips all the same (max-prefix force).
-      // FRR 8.4 weighs the count when it accepts a route, so the peer sends its whole table again (its sessions reset),
-      // in prefix order: the flood (100.64.0.0/10) before the services it may send (docs/design.md, max-prefix).
+      // Twice the limit, every route of it filtered by the border. FRR 8.4 weighs the count (filtered routes included,
+      // max-prefix force) when it accepts a route, so a flood sent after the peer's acceptable routes sits in the
+      // border's Adj-RIB-In untripped at first: verify reports the session as above its limit already…
       await load(fill(2 * LIMIT));
-      await vtysh(kps.id, 'clear bgp *');
+      const adjIn = async (l: (typeof links)[number]) => Object.keys((JSON.parse((await vtysh(l.border, `show bgp ipv4 unicast neighbors ${l.kpsV4} received-routes json`)).stdout || '{}') as { receivedRoutes?: Record<string, unknown> }).receivedRoutes ?? {});
+      for (const l of links) await waitFor(async () => (await adjIn(l)).length > LIMIT || (await session(l)).peerState === 'PfxCt', Date.now() + 30_000, `the flood to reach ${l.border}`);
+      const over = await verify('--only', 'redundancy', '--wait', '0');
+      expect(over.code).toBe(4);
+      const overCheck = over.doc.checks.find((c) => c.name === 'redundancy max-prefix')!;
+      expect(overCheck.ok).toBe(false);
+      for (const l of links) expect(overCheck.detail).toContain(`${l.border} ${l.kpsV4} (${kps.id}): `);
+      console.log(`[lab] hostile KPS flood of ${2 * LIMIT} filtered routes, before its next acceptable route: ${overCheck.observed}`);
+      // …and the peer's next acceptable announcement (a service route withdrawn and sent again) trips it.
+      const v4Service = services.find((p) => !p.includes(':'))!;
+      const kpsBgp = ['configure terminal', `router bgp ${lab.devices.find((d) => d.id === kps.id)?.asn ?? lab.settings.diginetwerk.kpsAsn}`, 'address-family ipv4 unicast'];
+      await vtysh(kps.id, ...kpsBgp, `no network ${v4Service}`);
+      for (const l of links) await waitFor(async () => !(await adjIn(l)).includes(v4Service) || (await session(l)).peerState === 'PfxCt', Date.now() + 20_000, `${l.border} to see ${v4Service} withdrawn`);
+      await vtysh(kps.id, ...kpsBgp, `network ${v4Service}`);
       for (const l of links) {
         await waitFor(async () => (await session(l)).peerState === 'PfxCt', Date.now() + 30_000, `the ${l.border}-KPS session to trip on max-prefix`);
         const n = JSON.parse((await vtysh(l.border, `show bgp neighbors ${l.kpsV4} json`)).stdout || '{}') as Record<string, { bgpState?: string; lastNotificationReason?: string }>;
