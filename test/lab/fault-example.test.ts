@@ -220,7 +220,7 @@ describeLab('routing security and recovery on the example lab', () => {
       const overCheck = over.doc.checks.find((c) => c.name === 'redundancy max-prefix')!;
       expect(overCheck.ok).toBe(false);
       for (const l of links) expect(overCheck.detail).toContain(`${l.border} ${l.kpsV4} (${kps.id}): `);
-      console.log(`[lab] hostile KPS flood of ${2 * LIMIT} filtered routes, before its next acceptable route: ${overCheck.observed}`);
+      console.log(`[lab] hostile KPS flood of ${2 * LIMIT} filtered routes, before its next acceptable route: ${overCheck.observed}\n${overCheck.detail}`);
       // …and the peer's next acceptable announcement (a service route withdrawn and sent again) trips it.
       const v4Service = services.find((p) => !p.includes(':'))!;
       const kpsBgp = ['configure terminal', `router bgp ${lab.devices.find((d) => d.id === kps.id)?.asn ?? lab.settings.diginetwerk.kpsAsn}`, 'address-family ipv4 unicast'];
