@@ -92,6 +92,8 @@ export function newDraft(d: Device, first: InterfaceIntent): DeviceDraft {
           prefixListIn: p.in,
           prefixListOut: p.out,
           maxPrefixIn: p.maxIn,
+          // The KPS is the one peer whose configuration is not ggi's: its filtered routes count towards the limit too.
+          ...(kind === 'kps' ? { maxPrefixCountsFiltered: true } : {}),
           ...(p.maxOut !== undefined ? { maxPrefixOut: p.maxOut } : {}),
         });
       }

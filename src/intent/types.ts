@@ -69,6 +69,11 @@ export interface BgpNeighbor {
   prefixListOut: string;
   /** Session is torn down when the neighbor sends more than this many prefixes. */
   maxPrefixIn: number;
+  /**
+   * Count what the in-filter drops towards maxPrefixIn too: for a peer ggi does not configure (the KPS), whose flood
+   * of unwanted routes must trip the session even though none of them is accepted.
+   */
+  maxPrefixCountsFiltered?: boolean;
   /** At most this many prefixes are sent (FRR `maximum-prefix-out`); absent: no limit. */
   maxPrefixOut?: number;
 }

@@ -453,6 +453,46 @@ export const govroamEapProvider: CheckProvider = {
   },
 };
 
+/** What a peer sends on a session whose Adj-RIB-In FRR keeps (soft-reconfiguration inbound), filtered routes included. */
+export interface ReceivedCount {
+  readonly device: string;
+  readonly peer: string;
+  readonly received: number;
+  /** The session's maximum-prefix (FRR's prefixAllowedMax), or null when it has none. */
+  readonly limit: number | null;
+}
+
+/**
+ * The Adj-RIB-In size and limit of every session of the zone borders that keeps one (the KPS sessions, where max-prefix
+ * counts filtered routes too). FRR 8.4 weighs that count only when it accepts a route, so a peer can sit above its
+ * limit, untripped, until its next acceptable announcement: verify reports that as well.
+ */
+export async function receivedCounts(runner: Runner, state: LabState): Promise<ReceivedCount[]> {
+  const borders = state.nodes.filter((n) => n.kind === 'router' && n.frr && String(n.meta.role ?? '').startsWith('border-'));
+  const out: ReceivedCount[] = [];
+  const json = async (n: NodeState, cmd: string): Promise<Record<string, unknown>> => {
+    const r = await runner.run(['vtysh', '-N', n.namespace, '-c', cmd], { netns: n.namespace, allowFail: true, timeoutMs: 30000 });
+    try {
+      return r.code === 0 ? (JSON.parse(r.stdout || '{}') as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  await Promise.all(
+    borders.map(async (n) => {
+      const neighbors = (await json(n, 'show bgp neighbors json')) as Record<string, { addressFamilyInfo?: Record<string, { inboundSoftConfigPermit?: boolean; prefixAllowedMax?: number }> }>;
+      for (const [peer, info] of Object.entries(neighbors)) {
+        for (const [af, a] of Object.entries(info?.addressFamilyInfo ?? {})) {
+          if (!a?.inboundSoftConfigPermit || !/^ipv[46]Unicast$/.test(af)) continue;
+          const r = (await json(n, `show bgp ${af === 'ipv4Unicast' ? 'ipv4' : 'ipv6'} unicast neighbors ${peer} received-routes json`)) as { totalPrefixCounter?: number };
+          out.push({ device: n.id, peer, received: r.totalPrefixCounter ?? 0, limit: a.prefixAllowedMax ?? null });
+        }
+      }
+    }),
+  );
+  return out.sort((a, b) => a.device.localeCompare(b.device) || a.peer.localeCompare(b.peer));
+}
+
 /** Whether FRR stopped a session because the peer sent more prefixes than its maximum-prefix allows. */
 export function maxPrefixTripped(s: BgpSession): boolean {
   return s.peerState === 'PfxCt' || /PfxCt/.test(s.state);
@@ -468,7 +508,7 @@ function peerAddresses(node: NodeState, peer: NodeState): string[] {
  * Redundancy from the lab's sessions (pure): every KPS peering of every border up (one per KPS data centre), every CE of
  * every CE pair with all its uplinks up, and no session stopped by max-prefix.
  */
-export function redundancyChecks(state: LabState, sessions: readonly BgpSession[], pairs: ReadonlyArray<{ organisation: string; devices: readonly string[] }>): Check[] {
+export function redundancyChecks(state: LabState, sessions: readonly BgpSession[], pairs: ReadonlyArray<{ organisation: string; devices: readonly string[] }>, received: readonly ReceivedCount[] = []): Check[] {
   const node = new Map(state.nodes.map((n) => [n.id, n]));
   const role = (n: NodeState) => String(n.meta.role ?? '');
   const established = (device: string, addrs: readonly string[]) => sessions.filter((s) => s.device === device && addrs.includes(s.peer));
@@ -520,12 +560,20 @@ export function redundancyChecks(state: LabState, sessions: readonly BgpSession[
   }
 
   const tripped = sessions.filter(maxPrefixTripped);
+  const isTripped = new Set(tripped.map((s) => `${s.device} ${s.peer}`));
+  const over = received.filter((r) => r.limit !== null && r.received > r.limit && !isTripped.has(`${r.device} ${r.peer}`));
+  // The peer by name: the node on the other end of the device's link that holds the session's address.
+  const peerOf = (s: { device: string; peer: string }) => state.nodes.find((n) => n.id !== s.device && n.interfaces.some((i) => i.peer?.node === s.device && i.addresses.some((a) => a.split('/')[0] === s.peer)))?.id;
+  const who = (s: { device: string; peer: string }) => `${s.device} ${s.peer}${peerOf(s) ? ` (${peerOf(s)})` : ''}`;
   checks.push({
     name: 'redundancy max-prefix',
-    ok: tripped.length === 0,
-    expected: 'no session stopped by max-prefix',
-    observed: tripped.length ? `${tripped.length} session(s) tripped` : 'none tripped',
-    detail: tripped.map((s) => `${s.device} ${s.peer}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed`).join('\n'),
+    ok: tripped.length === 0 && over.length === 0,
+    expected: 'no session stopped by max-prefix, none above its limit',
+    observed: [tripped.length ? `${tripped.length} session(s) tripped` : 'none tripped', ...(over.length ? [`${over.length} above the limit`] : [])].join(', '),
+    detail: [
+      ...tripped.map((s) => `${who(s)}: ${s.state}${s.peerState ? ` (${s.peerState})` : ''}; the peer sent more prefixes than allowed, FRR holds the session down until the next \`ggi apply\``),
+      ...over.map((r) => `${who(r)}: receives ${r.received} prefixes, filtered ones included, above its max-prefix ${r.limit}; FRR trips the session at the peer's next acceptable route`),
+    ].join('\n'),
   });
   return checks;
 }
@@ -541,7 +589,8 @@ export const redundancyProvider: CheckProvider = {
   name: 'redundancy',
   summary: 'redundancy (KPS peerings, CE pairs, max-prefix)',
   async checks(env) {
-    return redundancyChecks(env.state, await bgpSessions(env.runner, env.state), cePairs(env.inventory));
+    const [sessions, received] = await Promise.all([bgpSessions(env.runner, env.state), receivedCounts(env.runner, env.state)]);
+    return redundancyChecks(env.state, sessions, cePairs(env.inventory), received);
   },
 };
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { driverFor } from '../../src/devices';
-import { candidatePath, linuxFrr, linuxFrrHost, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr/index';
+import { candidatePath, clearTrippedCommand, frrLocations, linuxFrr, linuxFrrHost, maxPrefixProbe, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { localRunner, mapLimit } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
@@ -102,6 +102,7 @@ describe('linux-frr renderer', () => {
     expect(r.live).toEqual([
       { name: 'nftables', argv: ['nft', '-s', 'list', 'ruleset'] },
       { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show running-config'] },
+      maxPrefixProbe(frrLocations({ pathspace: 'ggi-ce-gm0001-abc123' })),
     ]);
     expect(r.validate).toEqual([
       ['nft', '-c', '-f', candidatePath('/etc/frr/ggi-ce-gm0001-abc123/ggi.nft')],
@@ -110,6 +111,7 @@ describe('linux-frr renderer', () => {
     expect(r.activate).toEqual([
       ['nft', '-f', '/etc/frr/ggi-ce-gm0001-abc123/ggi.nft'],
       ['/usr/lib/frr/frr-reload.py', '--reload', '--confdir', '/etc/frr/ggi-ce-gm0001-abc123', '--pathspace', 'ggi-ce-gm0001-abc123', '/etc/frr/ggi-ce-gm0001-abc123/frr.conf'],
+      clearTrippedCommand(frrLocations({ pathspace: 'ggi-ce-gm0001-abc123' })),
     ]);
     // On a real router: the system's folders, no pathspace.
     expect(linuxFrrHost(candidate, { pathspace: null }).files.map((f) => f.path)).toEqual(['/etc/nftables.d/ggi.nft', '/etc/frr/frr.conf']);
@@ -122,6 +124,44 @@ describe('linux-frr renderer', () => {
     // The border originates nothing: what it sends the KPS is relayed from the CEs.
     expect(border.advertised.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual([]);
     expect(border.relayed.find((x) => x.peerDevice === 'kps' && x.family === 4)!.prefixes).toEqual(['192.0.2.16/28', '192.0.2.32/28', '192.0.2.48/28', '192.0.2.192/28']);
+  });
+
+  it('counts filtered routes towards max-prefix on the KPS sessions only (force needs the Adj-RIB-In)', () => {
+    const conf = renderFrrConf(byId.get('border-overheid')!);
+    const kps = byId.get('border-overheid')!.bgp!.neighbors.filter((n) => n.peerDevice === 'kps').map((n) => n.address);
+    expect(kps).toHaveLength(2);
+    const forced = [...conf.matchAll(/neighbor (\S+) maximum-prefix \d+ force$/gm)].map((m) => m[1]);
+    const soft = [...conf.matchAll(/neighbor (\S+) soft-reconfiguration inbound$/gm)].map((m) => m[1]);
+    expect(forced.sort()).toEqual([...kps].sort());
+    expect(soft.sort()).toEqual([...kps].sort());
+    expect(renderFrrConf(byId.get('ce-gm0001')!)).not.toMatch(/force|soft-reconfiguration/);
+  });
+
+  testWith(need.command('python3', 'python3'), 'reports and clears only the sessions FRR stopped for max-prefix', () => {
+    // A stand-in vtysh: `show bgp summary json` as FRR 8.4 prints it (one tripped, one healthy, one shut down); any
+    // other command is logged.
+    const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
+    const log = path.join(bin, 'log');
+    const summary = {
+      ipv4Unicast: { peers: { '198.18.0.1': { state: 'Idle (PfxCt)', peerState: 'PfxCt' }, '198.18.0.3': { state: 'Established', peerState: 'OK' } } },
+      ipv6Unicast: { peers: { '2001:db8::1': { state: 'Idle (Admin)', peerState: 'Admin' }, '2001:db8::3': { state: 'Idle', peerState: 'PfxCt' } } },
+    };
+    fs.writeFileSync(path.join(bin, 'summary.json'), JSON.stringify(summary));
+    fs.writeFileSync(path.join(bin, 'vtysh'), `#!/bin/sh\nif [ "$4" = 'show bgp summary json' ]; then cat ${bin}/summary.json; else echo "$*" >> ${log}; fi\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const paths = frrLocations({ pathspace: 'ggi-border-x' });
+    const run = (argv: string[]) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env });
+    const probe = run(maxPrefixProbe(paths).argv);
+    expect(probe.status).toBe(0);
+    expect(probe.stdout).toBe('198.18.0.1 stopped by max-prefix\n2001:db8::3 stopped by max-prefix\n');
+    expect(run(clearTrippedCommand(paths)).status).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe('-N ggi-border-x -c clear bgp 198.18.0.1\n-N ggi-border-x -c clear bgp 2001:db8::3\n');
+    // Nothing tripped: the probe prints nothing (the view recorded at apply) and nothing is cleared.
+    fs.writeFileSync(path.join(bin, 'summary.json'), JSON.stringify({ ipv4Unicast: { peers: { '198.18.0.1': { state: 'Established', peerState: 'OK' } } } }));
+    fs.rmSync(log);
+    expect(run(maxPrefixProbe(paths).argv).stdout).toBe('');
+    expect(run(clearTrippedCommand(paths)).status).toBe(0);
+    expect(fs.existsSync(log)).toBe(false);
   });
 
   it('parses frr-reload.py --test output, ignoring the system hostname', () => {

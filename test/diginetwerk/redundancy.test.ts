@@ -1,5 +1,6 @@
 import type { LabState, NodeState } from '../../src/lab';
-import { type BgpSession, CHECK_PROVIDERS, cePairs, maxPrefixTripped, redundancyChecks } from '../../src/lab/verify';
+import type { Runner } from '../../src/lab/exec';
+import { type BgpSession, CHECK_PROVIDERS, cePairs, maxPrefixTripped, receivedCounts, redundancyChecks } from '../../src/lab/verify';
 
 /** The `redundancy` check group of `ggi verify`, on a lab state and FRR sessions given as data. */
 
@@ -47,7 +48,45 @@ describe('verify: redundancy', () => {
     expect(c['redundancy ce pair GM0546']).toMatchObject({ ok: false, observed: 'an uplink is down' });
     expect(c['redundancy ce pair GM0546'].detail).toContain('ce-1b: 198.18.0.6 Active');
     expect(c['redundancy max-prefix']).toMatchObject({ ok: false, observed: '1 session(s) tripped' });
-    expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3');
+    expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3 (kps-2): Idle (PfxCt)');
+  });
+
+  it('a session above its max-prefix that FRR has not tripped yet (filtered routes counted) fails the check too', () => {
+    const received = [
+      { device: 'border-a', peer: '198.18.0.1', received: 61, limit: 30 },
+      { device: 'border-a', peer: '198.18.0.3', received: 5, limit: 30 },
+      { device: 'border-a', peer: '2001:db8::1', received: 99, limit: null },
+    ];
+    const c = byName(redundancyChecks(STATE, ALL_UP, PAIRS, received))['redundancy max-prefix'];
+    expect(c).toMatchObject({ ok: false, observed: 'none tripped, 1 above the limit' });
+    expect(c.detail).toBe("border-a 198.18.0.1 (kps-1): receives 61 prefixes, filtered ones included, above its max-prefix 30; FRR trips the session at the peer's next acceptable route");
+    // Once tripped, it is reported as tripped only.
+    const tripped = ALL_UP.map((x) => (x.peer === '198.18.0.1' ? s('border-a', '198.18.0.1', 'Idle (PfxCt)', 'PfxCt') : x));
+    expect(byName(redundancyChecks(STATE, tripped, PAIRS, received))['redundancy max-prefix'].observed).toBe('1 session(s) tripped');
+    expect(byName(redundancyChecks(STATE, ALL_UP, PAIRS, received.slice(1)))['redundancy max-prefix'].ok).toBe(true);
+  });
+
+  it("reads each border's soft-reconfigured sessions: their Adj-RIB-In size against FRR's prefixAllowedMax", async () => {
+    // FRR 8.4's JSON, as the border prints it: the KPS session keeps its Adj-RIB-In, the CE session does not.
+    const out: Record<string, unknown> = {
+      'show bgp neighbors json': {
+        '198.18.0.1': { addressFamilyInfo: { ipv4Unicast: { inboundSoftConfigPermit: true, prefixAllowedMax: 30 } } },
+        '198.18.0.5': { addressFamilyInfo: { ipv4Unicast: { prefixAllowedMax: 4 } } },
+      },
+      'show bgp ipv4 unicast neighbors 198.18.0.1 received-routes json': { receivedRoutes: {}, totalPrefixCounter: 61, filteredPrefixCounter: 0 },
+    };
+    const asked: string[] = [];
+    const runner = {
+      async run(cmd: readonly string[]) {
+        const c = cmd[cmd.length - 1];
+        asked.push(`${cmd[2]}: ${c}`);
+        return { code: 0, stdout: JSON.stringify(out[c] ?? {}), stderr: '' };
+      },
+      start: async () => 0,
+    } as unknown as Runner;
+    const withFrr = { ...STATE, nodes: STATE.nodes.map((n) => ({ ...n, frr: { confDir: `/etc/frr/${n.namespace}` } })) } as unknown as LabState;
+    expect(await receivedCounts(runner, withFrr)).toEqual([{ device: 'border-a', peer: '198.18.0.1', received: 61, limit: 30 }]);
+    expect(asked).toEqual(['ggi-border-a: show bgp neighbors json', 'ggi-border-a: show bgp ipv4 unicast neighbors 198.18.0.1 received-routes json']);
   });
 
   it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {

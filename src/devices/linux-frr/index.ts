@@ -3,6 +3,7 @@ import { shq } from '../../util/shell';
 import type { Candidate, CandidateDocument, DeviceLayout, Driver } from '../contract';
 import { posixHostDriver, type HostFile, type HostSpec, type LiveProbe } from '../posix-host';
 import { pollFrrChecks } from './checks';
+import { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 import { candidatePath, frrLocations, frrReloadArgv, vtysh, type FrrLocations } from './paths';
 import { frrExpectations, renderFrrConf, withNewline, type FrrExpectations } from './render';
 import { renderRuleset } from './ruleset';
@@ -10,6 +11,7 @@ import { renderRuleset } from './ruleset';
 export { candidatePath, frrLocations, frrReloadArgv, vtysh, vtyshCommands, type FrrLocations } from './paths';
 export { frrExpectations, parseFrrReloadTest, renderFrrConf, routeMapName, type FrrExpectations, type RouteExpectation } from './render';
 export { frrCheckList, missingRoutes, missingSessions, pollFrrChecks } from './checks';
+export { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 export { renderRuleset } from './ruleset';
 
 export const PLATFORM = 'linux-frr';
@@ -73,6 +75,9 @@ export function linuxFrrHost(candidate: Candidate, layout: Pick<DeviceLayout, 'p
     // frr-reload.py applies only the difference to the running daemons (replace semantics).
     activate.push(reload);
     live.push({ name: 'frr', argv: vtysh(paths, '-c', 'show running-config') });
+    // A session FRR stopped for max-prefix is drift, and apply starts it again (./maxprefix.ts says why not a timer).
+    activate.push(clearTrippedCommand(paths));
+    live.push(maxPrefixProbe(paths));
   }
   const checks = nft ? [{ name: 'nftables table inet ggi is loaded', argv: ['nft', 'list', 'table', 'inet', 'ggi'] }] : [];
   return { files, validate, activate, checks, live };

@@ -116,7 +116,13 @@ function neighborAf(n: BgpNeighbor): string[] {
     `  neighbor ${n.address} activate`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListIn)} in`,
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListOut)} out`,
-    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn}`,
+    // FRR 8.4 counts only accepted routes towards maximum-prefix; `force` adds the routes the in-policy drops, which
+    // it finds only in the Adj-RIB-In that soft-reconfiguration inbound keeps (bgp_route.c bgp_filtered_routes_count).
+    // It checks the count whenever it accepts a route, so a flood of filtered routes trips the session at the peer's
+    // next acceptable announcement. Only where the peer is not ggi's (the KPS): FRR counts every peer's filtered
+    // Adj-RIB-In entries against the session, so on ggi's own sessions it would trip them on other peers' routes.
+    ...(n.maxPrefixCountsFiltered ? [`  neighbor ${n.address} soft-reconfiguration inbound`] : []),
+    `  neighbor ${n.address} maximum-prefix ${n.maxPrefixIn}${n.maxPrefixCountsFiltered ? ' force' : ''}`,
   ];
   if (n.maxPrefixOut !== undefined) out.push(`  neighbor ${n.address} maximum-prefix-out ${n.maxPrefixOut}`);
   return out;
