@@ -40,7 +40,8 @@ export type Expectation = (p: { src: string; dst: string; proto: FlowProto; port
 /** Every probe between hosts: each listener of every other host, and one ICMP echo to each of its addresses. */
 export function flowProbes(state: LabState): FlowProbe[] {
   // govroam's access points stand on the RADIUS servers' access-point network; src/lab/govroam.ts checks them with EAP.
-  const hosts = state.nodes.filter((n) => n.kind === 'host' && !n.meta.govroam);
+  // The SOC (src/lab/soc.ts) sits on the management network only: it is no party of GGI-Netwerk's flows.
+  const hosts = state.nodes.filter((n) => n.kind === 'host' && !n.meta.govroam && n.meta.role !== 'soc');
   const out: FlowProbe[] = [];
   for (const from of hosts) {
     for (const to of hosts) {
