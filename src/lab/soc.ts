@@ -15,6 +15,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Inventory } from '../model/inventory';
 import { makeDirectory } from '../util/directory';
+import { coverage, FlowCounter, tallyLogLines, type CoverageReport, type LogTally } from '../veilig/coverage';
+import { flowFiles, readFlowFile } from '../veilig/nfcapd';
 import type { Runner } from './exec';
 import { waitFor } from './frr';
 import { namespaceFor, type LabNode } from './spec';
@@ -132,4 +134,35 @@ export function socStatusLines(state: LabState): string[] {
       const ports = n.listens.map((l) => `${l.proto}/${l.port}`).join(',');
       return `  soc    ${n.id.padEnd(24)} ${n.namespace.padEnd(32)} ${n.mgmtAddress ?? '-'} listens ${ports}: flows in ${flowDirs.filter(mine).join(' ') || '-'}, logs in ${logFiles.filter(mine).join(' ') || '-'}`;
     });
+}
+
+// ---- what the SOC received (for ggi verify and the lab tests) -------------------------------------------------------
+
+/** Coverage of the inventory's points from the lab SOC's files, for records that ended at or after `sinceMs`. */
+export function socCoverage(state: LabState, inv: Inventory, sinceMs: number, now: Date = new Date()): CoverageReport {
+  const { flowDirs, logFiles } = socFiles(state);
+  const counter = new FlowCounter(sinceMs);
+  for (const f of flowDirs.flatMap((d) => flowFiles(d))) {
+    counter.file();
+    readFlowFile(f, counter.visit, undefined, counter.exporter);
+  }
+  const logs = new Map<string, LogTally>();
+  let ignored = 0;
+  for (const f of logFiles) ignored += tallyLogLines(fs.readFileSync(f, 'utf8'), sinceMs, logs).ignored;
+  return coverage(inv, { flows: counter.byAddress, logs, ignoredLines: ignored }, { since: null, now });
+}
+
+/** The detection rule a planted flow can trip, and the packet that trips it: a forbidden service, else a known-bad IPv4 destination. */
+export function plantableRule(inv: Inventory): { ruleId: string; proto: 'tcp' | 'udp' | 'icmp'; port: number | null; dst: string | null } | null {
+  const today = new Date().toISOString().slice(0, 10);
+  const rules = (inv.veilig?.detection ?? []).filter((r) => !r.expires || r.expires >= today);
+  for (const r of rules) {
+    const port = r.ports?.find((p): p is number => typeof p === 'number');
+    if (r.kind === 'service' && (r.proto === 'tcp' || r.proto === 'udp') && port !== undefined && !r.prefixes?.length) return { ruleId: r.id, proto: r.proto, port, dst: null };
+  }
+  for (const r of rules) {
+    const p4 = r.prefixes?.find((p) => !p.includes(':'));
+    if (r.kind === 'destination' && p4) return { ruleId: r.id, proto: 'icmp', port: null, dst: p4.split('/')[0] };
+  }
+  return null;
 }

@@ -10,6 +10,7 @@ import type { Runner } from './exec';
 import { govroamEapChecks } from './govroam';
 import { EXTERNAL_ROLES } from './inventory-lab';
 import { labDhcpChecks, type KeaTarget } from './kea';
+import { plantableRule, SOC_ROLE, SOC_ROTATE_S, socCoverage } from './soc';
 import type { LabState, NodeState } from './state';
 
 export type FlowProto = 'tcp' | 'udp' | 'icmp';
@@ -621,4 +622,74 @@ export const originProvider: CheckProvider = {
 };
 
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, originProvider, kpsRouteProvider, dhcpLeaseProvider, flowProvider, govroamEapProvider];
+/**
+ * GGI-Veilig at the lab's SOC (src/lab/soc.ts): every connection point and border is seen (its flow records arrive
+ * from its management address), and a planted flow that matches a detection rule raises an event the SOC receives.
+ * Both send real packets first (ICMP from every LAN to every service; the rule's packet from one LAN to every
+ * service), then wait for the exporters' timeouts and the collector's rotation.
+ */
+export const veiligProvider: CheckProvider = {
+  name: 'veilig',
+  summary: 'GGI-Veilig: every point seen at the SOC, a planted detection received',
+  async checks(env) {
+    const inv = env.inventory as Inventory;
+    if (!inv.veilig || !env.state.nodes.some((n) => n.meta.role === SOC_ROLE)) return [];
+    const started = Date.now();
+    const activeS = inv.veilig.export.activeTimeoutS;
+    // Records of flows that ended a little before the probes count too (BGP keepalives are flows as well).
+    const sinceMs = started - (activeS + 120) * 1000;
+    const lans = env.state.nodes.filter((n) => n.kind === 'host' && n.meta.organisation && !n.meta.service && !n.meta.govroam && n.meta.role !== SOC_ROLE);
+    const services = env.state.nodes.filter((n) => n.kind === 'host' && n.meta.service);
+    const serviceAddrs = services.flatMap((n) => hostAddresses(n).filter((a) => !a.includes(':')));
+    const probe = (proto: FlowProto, port: number | null, from: NodeState[], dsts: string[]): FlowProbe[] =>
+      from.flatMap((f) => dsts.map((dst) => ({ from: f.id, fromNamespace: f.namespace, to: dst, dst, proto, port })));
+    const rule = plantableRule(inv);
+    const planted = rule ? probe(rule.proto, rule.port, lans.slice(0, 1), rule.dst ? [rule.dst] : serviceAddrs) : [];
+    await runProbes(env.runner, [...probe('icmp', null, lans, serviceAddrs), ...planted], { timeoutMs: 1000, progress: (d, t) => env.tick?.('probing for the SOC', d, t) });
+    // The exporters report a flow when it ends or after the active timeout; nfcapd's files rotate every SOC_ROTATE_S.
+    const deadline = started + (activeS + 3 * SOC_ROTATE_S + 30) * 1000;
+    let cov = socCoverage(env.state, inv, sinceMs);
+    const detected = () => cov.points.filter((p) => p.kind === 'border' && rule && (p.rules[rule.ruleId] ?? 0) > 0);
+    while ((!cov.ok || (rule && detected().length === 0)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      cov = socCoverage(env.state, inv, sinceMs);
+    }
+    const dark = cov.points.filter((p) => p.dark);
+    const exempt = cov.points.filter((p) => p.exempt);
+    const checks: Check[] = [
+      {
+        name: 'veilig coverage',
+        ok: cov.ok,
+        expected: `all ${cov.points.length - exempt.length} connection points and borders send flow records to the SOC${exempt.length ? ` (${exempt.length} exempt)` : ''}`,
+        observed: dark.length ? `${dark.length} dark: ${dark.map((p) => p.id).join(', ')}` : `${cov.points.length - exempt.length} seen`,
+        detail: [
+          ...dark.map((p) => `${p.id}${p.organisation ? ` (${p.organisation})` : ''}: no flow record from ${p.devices.map((d) => d.address).join(', ')}`),
+          ...cov.unknownExporters.map((u) => `flows from ${u.address}, no point's management address: ${u.flows} records`),
+        ].join('\n'),
+      },
+    ];
+    if (rule) {
+      const seen = detected();
+      checks.push({
+        name: `veilig detection ${rule.ruleId}`,
+        ok: seen.length > 0,
+        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow ${rule.dst ? `to ${rule.dst}` : 'to every service'} raises a '${rule.ruleId}' event at the SOC`,
+        observed: seen.length ? `received from ${seen.map((p) => `${p.id} (${p.rules[rule.ruleId]})`).join(', ')}` : 'no event received',
+        detail: seen.length ? '' : `sent from ${lans[0]?.id ?? '(no LAN host)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
+      });
+    }
+    return checks;
+  },
+};
+
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [
+  deviceHealthProvider,
+  bgpSessionProvider,
+  redundancyProvider,
+  originProvider,
+  kpsRouteProvider,
+  dhcpLeaseProvider,
+  flowProvider,
+  govroamEapProvider,
+  veiligProvider,
+];

@@ -1,7 +1,7 @@
 import { type Command, EXIT } from '../context';
 import { buildAttributionIndex } from '../../veilig/attribution';
 import { usageCsv, usageJson, usageMarkdown, usageSvg, usageText } from '../../veilig/report';
-import { attributingVisitor, PairCounts, summarise, type UsageGrouping } from '../../veilig/usage';
+import { attributingVisitor, OnePerFlow, PairCounts, summarise, type UsageGrouping } from '../../veilig/usage';
 import { readFlowSources, SOC_FLAGS, sinceFlag, socSources } from './veilig';
 
 export const commands: Command[] = [
@@ -27,8 +27,12 @@ export const commands: Command[] = [
       const src = socSources(ctx, { logs: false });
       const idx = buildAttributionIndex(src.inventory);
       const counts = new PairCounts(idx.owners.length);
-      const visit = attributingVisitor(idx, counts, since.ms === null ? 0 : ctx.io.now().getTime() - since.ms);
-      readFlowSources(ctx, src.flows, visit);
+      const once = new OnePerFlow(idx, src.inventory);
+      const visit = attributingVisitor(idx, counts, since.ms === null ? 0 : ctx.io.now().getTime() - since.ms, once);
+      readFlowSources(ctx, src.flows, visit, () => {
+        once.file();
+        return once.exporter;
+      });
       const report = summarise(idx, counts, String(ctx.args.flags.by) as UsageGrouping, since.text);
       const format = String(ctx.args.flags.format);
       const render = { text: usageText, json: usageJson, csv: usageCsv, markdown: usageMarkdown, svg: usageSvg }[format as 'text'];
