@@ -625,8 +625,8 @@ export const originProvider: CheckProvider = {
 /**
  * GGI-Veilig at the lab's SOC (src/lab/soc.ts): every connection point and border is seen (its flow records arrive
  * from its management address), and a planted flow that matches a detection rule raises an event the SOC receives.
- * Both send real packets first (ICMP from every LAN to every service; the rule's packet from one LAN to every
- * service), then wait for the exporters' timeouts and the collector's rotation.
+ * Both send real packets first (ICMP from every LAN to every service; the rule's packet from every service host to
+ * two LANs, so that a border sees it first), then wait for the exporters' timeouts and the collector's rotation.
  */
 export const veiligProvider: CheckProvider = {
   name: 'veilig',
@@ -644,7 +644,10 @@ export const veiligProvider: CheckProvider = {
     const probe = (proto: FlowProto, port: number | null, from: NodeState[], dsts: string[]): FlowProbe[] =>
       from.flatMap((f) => dsts.map((dst) => ({ from: f.id, fromNamespace: f.namespace, to: dst, dst, proto, port })));
     const rule = plantableRule(inv);
-    const planted = rule ? probe(rule.proto, rule.port, lans.slice(0, 1), rule.dst ? [rule.dst] : serviceAddrs) : [];
+    // Planted from the services' side: a border is the first GGI device on that path (from a LAN, the CE's own policy
+    // would drop a forbidden service before any border sees it).
+    const lanAddrs = lans.slice(0, 2).flatMap((n) => hostAddresses(n).filter((a) => !a.includes(':')));
+    const planted = rule ? probe(rule.proto, rule.port, services, rule.dst ? [rule.dst] : lanAddrs) : [];
     await runProbes(env.runner, [...probe('icmp', null, lans, serviceAddrs), ...planted], { timeoutMs: 1000, progress: (d, t) => env.tick?.('probing for the SOC', d, t) });
     // The exporters report a flow when it ends or after the active timeout; nfcapd's files rotate every SOC_ROTATE_S.
     const deadline = started + (activeS + 3 * SOC_ROTATE_S + 30) * 1000;
@@ -673,9 +676,9 @@ export const veiligProvider: CheckProvider = {
       checks.push({
         name: `veilig detection ${rule.ruleId}`,
         ok: seen.length > 0,
-        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow ${rule.dst ? `to ${rule.dst}` : 'to every service'} raises a '${rule.ruleId}' event at the SOC`,
+        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow from the services ${rule.dst ? `to ${rule.dst}` : 'to a gemeente'} raises a '${rule.ruleId}' event from a border at the SOC`,
         observed: seen.length ? `received from ${seen.map((p) => `${p.id} (${p.rules[rule.ruleId]})`).join(', ')}` : 'no event received',
-        detail: seen.length ? '' : `sent from ${lans[0]?.id ?? '(no LAN host)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
+        detail: seen.length ? '' : `sent from ${services.map((n) => n.id).join(', ') || '(no service host)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
       });
     }
     return checks;
