@@ -79,7 +79,10 @@ export class PairCounts {
  * no known device (another collector's relay, an unknown source address) always count, so nothing is dropped unseen.
  */
 export class OnePerFlow {
-  private sysids = new Map<number, string>();
+  /** The device address of each exporter id of the current file; undefined for exporters that are no device. */
+  private bySysid: Array<string | undefined> = [];
+  /** Whether any exporter of the current file is a device: when none is, every record counts (the fast path). */
+  private anyDevice = false;
   /** Per owner index: the exporter addresses its records count from (null: any). */
   private readonly at: Array<ReadonlySet<string> | null>;
   private readonly known: ReadonlySet<string>;
@@ -98,19 +101,23 @@ export class OnePerFlow {
 
   /** Starts a file: nfcapd's exporter ids are per file. */
   file(): void {
-    this.sysids = new Map();
+    this.bySysid = [];
+    this.anyDevice = false;
   }
 
   readonly exporter = (e: { sysid: number; address: string }): void => {
-    this.sysids.set(e.sysid, e.address);
+    const device = this.known.has(e.address);
+    this.bySysid[e.sysid] = device ? e.address : undefined;
+    if (device) this.anyDevice = true;
   };
 
   /** Whether a record with these owners (indexes, -1: undeclared) counts from the exporter that sent it. */
   keep(exporter: number, src: number, dst: number, owners: AttributionIndex['owners']): boolean {
+    if (!this.anyDevice) return true;
+    const addr = this.bySysid[exporter];
+    if (addr === undefined) return true;
     const self = src >= 0 && owners[src].kind === 'organisation' ? src : dst >= 0 && owners[dst].kind === 'organisation' ? dst : -1;
     if (self < 0) return true;
-    const addr = this.sysids.get(exporter);
-    if (addr === undefined || !this.known.has(addr)) return true;
     const at = this.at[self];
     return !at || at.has(addr);
   }
