@@ -27,7 +27,8 @@ const runner = localRunner();
 
 async function ggi(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const f = fakeIo({ ...process.env, GGI_OPERATOR: 'veilig-soc-test' });
-  const code = await main([...argv, '--inventory', INVENTORY], f.io);
+  // The SOC's windows (--since) are measured against the real clock: the records carry real times.
+  const code = await main([...argv, '--inventory', INVENTORY], { ...f.io, now: () => new Date() });
   return { code, stdout: f.stdout(), stderr: f.stderr() };
 }
 
@@ -154,17 +155,22 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
     });
     expect(u.records).toBeGreaterThan(0);
 
-    // Stop a's exporter; b keeps exporting. With a 20 s window, a goes dark and the text names it.
+    // Stop a's exporter; b keeps exporting. With a 30 s window, a goes dark and the text names it.
     process.kill(exporters.get(a)!, 'SIGTERM');
     exporters.delete(a);
-    await new Promise((r) => setTimeout(r, 25_000));
-    const dark = await until(`${a} dark and ${b} seen`, 60_000, async () => {
-      await burst(node(state, b).namespace, 2000);
-      const c = await coverage('--since', '20s');
-      return c.doc.points.find((p) => p.id === a)!.dark && !c.doc.points.find((p) => p.id === b)!.dark ? c : null;
+    await new Promise((r) => setTimeout(r, 35_000));
+    let lastSeen = '';
+    const dark = await until(`${a} dark and ${b} seen`, 90_000, async () => {
+      await burst(node(state, b).namespace);
+      const c = await coverage('--since', '30s');
+      const pa = c.doc.points.find((p) => p.id === a)!;
+      const pb = c.doc.points.find((p) => p.id === b)!;
+      lastSeen = JSON.stringify([pa, pb]);
+      return pa.dark && !pb.dark ? c : null;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; last coverage of both: ${lastSeen}`);
     });
-    expect(dark.code).toBe(4);
-    const text = await ggi('veilig', 'coverage', '--target', 'lab', '--lab-state', labState, '--since', '20s');
+    const text = await ggi('veilig', 'coverage', '--target', 'lab', '--lab-state', labState, '--since', '30s');
     expect(text.code).toBe(4);
     expect(text.stdout).toMatch(new RegExp(`^${a} +connection point +GM0546 .*DARK$`, 'm'));
     expect(text.stdout).toMatch(new RegExp(`DARK: .*${a} \\(GM0546\\)`));
