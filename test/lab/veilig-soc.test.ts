@@ -170,6 +170,8 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
     }).catch((e: Error) => {
       throw new Error(`${e.message}; last coverage of both: ${lastSeen}`);
     });
+    expect(dark.code).toBe(4);
+    expect(dark.doc.ok).toBe(false);
     const text = await ggi('veilig', 'coverage', '--target', 'lab', '--lab-state', labState, '--since', '30s');
     expect(text.code).toBe(4);
     expect(text.stdout).toMatch(new RegExp(`^${a} +connection point +GM0546 .*DARK$`, 'm'));
