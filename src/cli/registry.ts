@@ -19,6 +19,7 @@ export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['quickstart'], load: () => require('./commands/quickstart') },
   { names: ['verify'], load: () => require('./commands/verify') },
   { names: ['usage report'], load: () => require('./commands/usage') },
+  { names: ['veilig coverage'], load: () => require('./commands/veilig') },
   { names: ['gemeenten check', 'gemeenten refresh'], load: () => require('./commands/gemeenten') },
   { names: ['move'], load: () => require('./commands/move') },
   { names: ['offboard'], load: () => require('./commands/offboard') },

@@ -28,6 +28,7 @@ import { contains, formatAddress, parseAddress, parsePrefix, prefixLast } from '
 import { writeFileAtomic } from '../util/atomic';
 import { makeDirectory } from '../util/directory';
 import type { Runner } from './exec';
+import { socAddresses } from './soc';
 import { namespaceFor, type LabLink, type LabNode } from './spec';
 import type { LabState } from './state';
 
@@ -124,7 +125,8 @@ function freeMgmt(pool: string, used: ReadonlySet<string>, count: number): strin
 export function govroamLabNodes(inv: Inventory, intents: readonly DeviceIntent[], labName: string, mgmtPool: string): { nodes: LabNode[]; links: LabLink[] } {
   const plan = govroamPlan(inv);
   if (!plan) return { nodes: [], links: [] };
-  const used = new Set(intents.map((i) => i.management.address));
+  // The SOC's collectors (src/lab/soc.ts) sit on management addresses too.
+  const used = new Set([...intents.map((i) => i.management.address), ...socAddresses(inv)]);
   const extra = labRadiusDevices(inv, intents).filter((d) => d.labOnly);
   const mgmt = freeMgmt(mgmtPool, used, extra.length);
   const nodes: LabNode[] = extra.map((d, i) => ({

@@ -21,6 +21,7 @@ import { govroamLabNodes } from './govroam';
 import { namespaceFor, type LabLink, type LabNode, type LabRoute, type LabService, type LabSpec } from './spec';
 import type { LabState } from './state';
 import { dhcpServedSegments, keaLabParts, keaTargets } from './kea';
+import { socLabNodes } from './soc';
 
 export const DEFAULT_LAB_NAME = 'ggi';
 export const DEFAULT_LAB_STATE_DIR = '.ggi-state/lab';
@@ -144,6 +145,8 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   const kea = keaLabParts(inv, all, name);
   nodes.push(...kea.nodes);
   links.push(...kea.links);
+  // GGI-Veilig: the SOC's collectors and log receivers on the management network (src/lab/soc.ts).
+  nodes.push(...socLabNodes(inv, name));
 
   if (problems.length > 0) throw new InventoryLabError(`the inventory cannot become a lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };

@@ -17,6 +17,7 @@ import { readState, saveState, stateFilePath, type InterfaceState, type LabState
 import { makeDirectory } from '../util/directory';
 import { KEA_LAB_ROOT } from '../devices/kea/paths';
 import { setUpKea } from './kea';
+import { setUpSoc } from './soc';
 
 /** A problem the user can fix (bad spec, lab already up, missing package); its message is meant to be printed. */
 export class LabError extends Error {
@@ -104,7 +105,8 @@ function checkPrerequisites(spec: LabSpec): void {
     // The reconciler activates FRR config through frr-reload.py, which Debian ships apart (frr only recommends it).
     need.set('/usr/lib/frr/frr-reload.py', 'frr-pythontools');
   }
-  if (spec.nodes.some((n) => n.services?.length)) need.set('/usr/bin/socat', 'socat');
+  if (spec.nodes.some((n) => n.services?.length || n.soc)) need.set('/usr/bin/socat', 'socat');
+  if (spec.nodes.some((n) => n.soc?.collectors.length)) need.set('/usr/bin/nfcapd', 'nfdump');
   const missing = [...need].filter(([f]) => !fs.existsSync(f) && !fs.existsSync(f.replace('/usr/bin/', '/bin/')));
   if (missing.length) throw new LabError(`the lab needs ${missing.map(([f, p]) => `${f} (package ${p})`).join(', ')}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new LabError('the lab needs root (network namespaces)');
@@ -274,6 +276,10 @@ async function setUpNode(
   if (node.kea) {
     step('kea');
     tasks.push(setUpKea(node, ns, state, runner, save, opts.readyTimeoutMs));
+  }
+  if (node.soc) {
+    step('soc');
+    tasks.push(setUpSoc(node, ns, state, runner, save, opts.readyTimeoutMs));
   }
   await settleAll(tasks);
 }

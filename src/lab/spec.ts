@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { NetError, contains, parseAddress, parsePrefix, prefixFirst, prefixLast, type Prefix } from '../net';
 import type { LabKea } from './kea';
+import type { LabSoc } from './soc';
 
 export type NodeKind = 'router' | 'host';
 
@@ -44,6 +45,8 @@ export interface LabNode {
   readonly meta?: Readonly<Record<string, string | null>>;
   /** A DHCP appliance: bridges and the Kea daemons (src/lab/kea.ts). */
   readonly kea?: LabKea;
+  /** The GGI-Veilig SOC: flow collectors and log receivers on the management address (src/lab/soc.ts). */
+  readonly soc?: LabSoc;
 }
 
 export interface LabEndpoint {

@@ -10,6 +10,7 @@ import type { Runner } from './exec';
 import { govroamEapChecks } from './govroam';
 import { EXTERNAL_ROLES } from './inventory-lab';
 import { labDhcpChecks, type KeaTarget } from './kea';
+import { plantableRule, SOC_ROLE, SOC_ROTATE_S, socCoverage } from './soc';
 import type { LabState, NodeState } from './state';
 
 export type FlowProto = 'tcp' | 'udp' | 'icmp';
@@ -40,7 +41,8 @@ export type Expectation = (p: { src: string; dst: string; proto: FlowProto; port
 /** Every probe between hosts: each listener of every other host, and one ICMP echo to each of its addresses. */
 export function flowProbes(state: LabState): FlowProbe[] {
   // govroam's access points stand on the RADIUS servers' access-point network; src/lab/govroam.ts checks them with EAP.
-  const hosts = state.nodes.filter((n) => n.kind === 'host' && !n.meta.govroam);
+  // The SOC (src/lab/soc.ts) sits on the management network only: it is no party of GGI-Netwerk's flows.
+  const hosts = state.nodes.filter((n) => n.kind === 'host' && !n.meta.govroam && n.meta.role !== 'soc');
   const out: FlowProbe[] = [];
   for (const from of hosts) {
     for (const to of hosts) {
@@ -669,4 +671,77 @@ export const originProvider: CheckProvider = {
 };
 
 /** The checks `ggi verify` runs, in order. Add a provider here to verify one more aspect of the network. */
-export const CHECK_PROVIDERS: readonly CheckProvider[] = [deviceHealthProvider, bgpSessionProvider, redundancyProvider, originProvider, kpsRouteProvider, dhcpLeaseProvider, flowProvider, govroamEapProvider];
+/**
+ * GGI-Veilig at the lab's SOC (src/lab/soc.ts): every connection point and border is seen (its flow records arrive
+ * from its management address), and a planted flow that matches a detection rule raises an event the SOC receives.
+ * Both send real packets first (ICMP from every LAN to every service; the rule's packet from every service host to
+ * two LANs, so that a border sees it first), then wait for the exporters' timeouts and the collector's rotation.
+ */
+export const veiligProvider: CheckProvider = {
+  name: 'veilig',
+  summary: 'GGI-Veilig: every point seen at the SOC, a planted detection received',
+  async checks(env) {
+    const inv = env.inventory as Inventory;
+    if (!inv.veilig || !env.state.nodes.some((n) => n.meta.role === SOC_ROLE)) return [];
+    const started = Date.now();
+    const activeS = inv.veilig.export.activeTimeoutS;
+    // Records of flows that ended a little before the probes count too (BGP keepalives are flows as well).
+    const sinceMs = started - (activeS + 120) * 1000;
+    const lans = env.state.nodes.filter((n) => n.kind === 'host' && n.meta.organisation && !n.meta.service && !n.meta.govroam && n.meta.role !== SOC_ROLE);
+    const services = env.state.nodes.filter((n) => n.kind === 'host' && n.meta.service);
+    const serviceAddrs = services.flatMap((n) => hostAddresses(n).filter((a) => !a.includes(':')));
+    const probe = (proto: FlowProto, port: number | null, from: NodeState[], dsts: string[]): FlowProbe[] =>
+      from.flatMap((f) => dsts.map((dst) => ({ from: f.id, fromNamespace: f.namespace, to: dst, dst, proto, port })));
+    const rule = plantableRule(inv);
+    // Planted from the services' side: a border is the first GGI device on that path (from a LAN, the CE's own policy
+    // would drop a forbidden service before any border sees it).
+    const lanAddrs = lans.slice(0, 2).flatMap((n) => hostAddresses(n).filter((a) => !a.includes(':')));
+    const planted = rule ? probe(rule.proto, rule.port, services, rule.dst ? [rule.dst] : lanAddrs) : [];
+    await runProbes(env.runner, [...probe('icmp', null, lans, serviceAddrs), ...planted], { timeoutMs: 1000, progress: (d, t) => env.tick?.('probing for the SOC', d, t) });
+    // The exporters report a flow when it ends or after the active timeout; nfcapd's files rotate every SOC_ROTATE_S.
+    const deadline = started + (activeS + 3 * SOC_ROTATE_S + 30) * 1000;
+    let cov = socCoverage(env.state, inv, sinceMs);
+    const detected = () => cov.points.filter((p) => p.kind === 'border' && rule && (p.rules[rule.ruleId] ?? 0) > 0);
+    while ((!cov.ok || (rule && detected().length === 0)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      cov = socCoverage(env.state, inv, sinceMs);
+    }
+    const dark = cov.points.filter((p) => p.dark);
+    const exempt = cov.points.filter((p) => p.exempt);
+    const checks: Check[] = [
+      {
+        name: 'veilig coverage',
+        ok: cov.ok,
+        expected: `all ${cov.points.length - exempt.length} connection points and borders send flow records to the SOC${exempt.length ? ` (${exempt.length} exempt)` : ''}`,
+        observed: dark.length ? `${dark.length} dark: ${dark.map((p) => p.id).join(', ')}` : `${cov.points.length - exempt.length} seen`,
+        detail: [
+          ...dark.map((p) => `${p.id}${p.organisation ? ` (${p.organisation})` : ''}: no flow record from ${p.devices.map((d) => d.address).join(', ')}`),
+          ...cov.unknownExporters.map((u) => `flows from ${u.address}, no point's management address: ${u.flows} records`),
+        ].join('\n'),
+      },
+    ];
+    if (rule) {
+      const seen = detected();
+      checks.push({
+        name: `veilig detection ${rule.ruleId}`,
+        ok: seen.length > 0,
+        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow from the services ${rule.dst ? `to ${rule.dst}` : 'to a gemeente'} raises a '${rule.ruleId}' event from a border at the SOC`,
+        observed: seen.length ? `received from ${seen.map((p) => `${p.id} (${p.rules[rule.ruleId]})`).join(', ')}` : 'no event received',
+        detail: seen.length ? '' : `sent from ${services.map((n) => n.id).join(', ') || '(no service host)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
+      });
+    }
+    return checks;
+  },
+};
+
+export const CHECK_PROVIDERS: readonly CheckProvider[] = [
+  deviceHealthProvider,
+  bgpSessionProvider,
+  redundancyProvider,
+  originProvider,
+  kpsRouteProvider,
+  dhcpLeaseProvider,
+  flowProvider,
+  govroamEapProvider,
+  veiligProvider,
+];

@@ -9,8 +9,12 @@
  *   data blocks (12-byte header: NumRecords, size, type, flags) up to offAppendix
  *   V3 record (type 11): type, size, numElements, engineType, engineID, exporterID, flags, nfversion (12 bytes),
  *     then elements (type u16, length u16): 1 generic flow, 2 IPv4 addresses, 3 IPv6 addresses, …
+ *   exporter info record (type 7, include/exporter.h): type, size, version (u32), ip (16 bytes: IPv4 in bytes 8..11
+ *     on little-endian hosts, IPv6 as two host-order u64 halves), sa_family (u16), sysid (u16), id (u32). nfcapd
+ *     writes one into every file before the first flow of that exporter; a V3 record's exporterID is its sysid.
  */
 import * as fs from 'node:fs';
+import { formatAddress } from '../net';
 
 const MAGIC = 0xa50c;
 const LAYOUT_VERSION_2 = 2;
@@ -21,6 +25,10 @@ const V3_RECORD = 11;
 const EX_GENERIC_FLOW = 1;
 const EX_IPV4_FLOW = 2;
 const EX_IPV6_FLOW = 3;
+const EXPORTER_INFO_RECORD = 7;
+const EXPORTER_INFO_SIZE = 32;
+const AF_INET = 2;
+const AF_INET6 = 10;
 /** nfdump writes blocks of at most a few MiB; anything larger is a damaged or foreign file. */
 const MAX_BLOCK_SIZE = 64 * 2 ** 20;
 const COMPRESSION = ['none', 'LZO', 'BZ2', 'LZ4', 'ZSTD'];
@@ -49,6 +57,20 @@ export interface FlowView {
   /** The collector's id of the exporter (one per exporting device and source id). */
   exporter: number;
 }
+
+/** Who sent the records: one exporter info record of a file (nfcapd's sysid ↔ the exporter's source address). */
+export interface ExporterInfo {
+  /** nfcapd's id of the exporter within this file: FlowView.exporter of its records. */
+  readonly sysid: number;
+  /** The source address the exporter's packets came from (a device's management address). */
+  readonly address: string;
+  /** NetFlow version (9, 10 for IPFIX, 5). */
+  readonly version: number;
+  /** Source id / observation domain the exporter put in its packets. */
+  readonly id: number;
+}
+
+export type ExporterVisitor = (e: ExporterInfo) => void;
 
 export interface ReadStats {
   records: number;
@@ -80,7 +102,15 @@ function viewsOf(b: Buffer): Views {
  * Decodes the records of one data block (bytes `start`..`end` of `b`, `start` 4-byte aligned), calling `visit` with
  * the reused view. Pure over the buffer. Assumes a little-endian host, as nfdump's own files do.
  */
-export function decodeBlock(b: Buffer | Views, start: number, end: number, visit: (f: FlowView) => void, stats: ReadStats, v: FlowView = newView()): void {
+export function decodeBlock(
+  b: Buffer | Views,
+  start: number,
+  end: number,
+  visit: (f: FlowView) => void,
+  stats: ReadStats,
+  v: FlowView = newView(),
+  onExporter?: ExporterVisitor,
+): void {
   const { buf, u16, u32 } = 'u32' in b ? b : viewsOf(b);
   let p = start;
   while (p + 12 <= end) {
@@ -131,9 +161,30 @@ export function decodeBlock(b: Buffer | Views, start: number, end: number, visit
         stats.records++;
         visit(v);
       } else stats.skipped++;
+    } else if (type === EXPORTER_INFO_RECORD && onExporter && size >= EXPORTER_INFO_SIZE) {
+      onExporter(exporterInfo(buf, p));
     }
     p += size;
   }
+}
+
+function exporterInfo(buf: Buffer, p: number): ExporterInfo {
+  const family = buf.readUInt16LE(p + 24);
+  let address: string;
+  if (family === AF_INET6) {
+    const words: string[] = [];
+    // Two host-order u64 halves, the high half first: each half's bytes reversed give the address in network order.
+    for (const half of [p + 8, p + 16]) for (let i = 7; i >= 1; i -= 2) words.push(((buf[half + i] << 8) | buf[half + i - 1]).toString(16));
+    address = formatIpv6(words);
+  } else if (family === AF_INET) {
+    const a = buf.readUInt32LE(p + 16);
+    address = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  } else address = `family-${family}`;
+  return { sysid: buf.readUInt16LE(p + 26), address, version: buf.readUInt32LE(p + 4), id: buf.readUInt32LE(p + 28) };
+}
+
+function formatIpv6(words: readonly string[]): string {
+  return formatAddress(6, BigInt(`0x${words.map((w) => w.padStart(4, '0')).join('')}`));
 }
 
 /**
@@ -141,7 +192,7 @@ export function decodeBlock(b: Buffer | Views, start: number, end: number, visit
  * layout, compressed or encrypted files (run nfcapd without -z/-y/-j), damaged blocks. Reads block by block, so
  * memory stays at one block whatever the file's size.
  */
-export function readFlowFile(file: string, visit: (f: FlowView) => void, stats: ReadStats = { records: 0, skipped: 0 }): ReadStats {
+export function readFlowFile(file: string, visit: (f: FlowView) => void, stats: ReadStats = { records: 0, skipped: 0 }, onExporter?: ExporterVisitor): ReadStats {
   const st = fs.lstatSync(file);
   if (!st.isFile()) throw new FlowFileError(`${file}: not a regular file`);
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -168,7 +219,7 @@ export function readFlowFile(file: string, visit: (f: FlowView) => void, stats: 
       if (type === DATA_BLOCK_TYPE_3) {
         if (views.buf.length < size) views = viewsOf(Buffer.alloc(Math.max(size, views.buf.length * 2)));
         if (fs.readSync(fd, views.buf, 0, size, pos) !== size) throw new FlowFileError(`${file}: truncated block at byte ${pos}`);
-        decodeBlock(views, 0, size, visit, stats, view);
+        decodeBlock(views, 0, size, visit, stats, view, onExporter);
       }
       pos += size;
     }

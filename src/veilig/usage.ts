@@ -6,6 +6,7 @@
  * record source, which is a function.
  */
 import { type AttributionIndex, lookup4, lookup6, type Owner } from './attribution';
+import type { Inventory } from '../model/inventory';
 import type { FlowView } from './nfcapd';
 
 export type UsageGrouping = 'organisation' | 'zone' | 'service' | 'member';
@@ -71,13 +72,69 @@ export class PairCounts {
   }
 }
 
-/** A visitor for `readFlowFile` that attributes each record (optionally only those that ended at or after `sinceMs`). */
-export function attributingVisitor(idx: AttributionIndex, counts: PairCounts, sinceMs = 0): (f: FlowView) => void {
-  const { v4, v6 } = idx;
+/**
+ * One flow, one count, when several devices export it: a gemeente's traffic to a KPS service crosses its CE and a
+ * border, and both report it. A record attributed to an organisation counts only when its own connection point's CE
+ * (or its samenwerkingsverband's) exported it; the other devices' copies are skipped. Records from exporters that are
+ * no known device (another collector's relay, an unknown source address) always count, so nothing is dropped unseen.
+ */
+export class OnePerFlow {
+  /** The device address of each exporter id of the current file; undefined for exporters that are no device. */
+  private bySysid: Array<string | undefined> = [];
+  /** Whether any exporter of the current file is a device: when none is, every record counts (the fast path). */
+  private anyDevice = false;
+  /** Per owner index: the exporter addresses its records count from (null: any). */
+  private readonly at: Array<ReadonlySet<string> | null>;
+  private readonly known: ReadonlySet<string>;
+
+  constructor(idx: AttributionIndex, inv: Pick<Inventory, 'organisations' | 'devices'>) {
+    const address = new Map(inv.devices.map((d) => [d.id, d.management.address]));
+    this.known = new Set(address.values());
+    const byOrg = new Map<string, Set<string>>();
+    for (const o of inv.organisations) {
+      const cp = o.connectionPoint;
+      if (!cp) continue;
+      byOrg.set(o.id, new Set([cp.device, ...(cp.secondDevice ? [cp.secondDevice] : [])].map((d) => address.get(d) ?? '')));
+    }
+    this.at = idx.owners.map((o) => (o.kind === 'organisation' && o.organisation ? (byOrg.get(o.organisation) ?? null) : null));
+  }
+
+  /** Starts a file: nfcapd's exporter ids are per file. */
+  file(): void {
+    this.bySysid = [];
+    this.anyDevice = false;
+  }
+
+  readonly exporter = (e: { sysid: number; address: string }): void => {
+    const device = this.known.has(e.address);
+    this.bySysid[e.sysid] = device ? e.address : undefined;
+    if (device) this.anyDevice = true;
+  };
+
+  /** Whether a record with these owners (indexes, -1: undeclared) counts from the exporter that sent it. */
+  keep(exporter: number, src: number, dst: number, owners: AttributionIndex['owners']): boolean {
+    if (!this.anyDevice) return true;
+    const addr = this.bySysid[exporter];
+    if (addr === undefined) return true;
+    const self = src >= 0 && owners[src].kind === 'organisation' ? src : dst >= 0 && owners[dst].kind === 'organisation' ? dst : -1;
+    if (self < 0) return true;
+    const at = this.at[self];
+    return !at || at.has(addr);
+  }
+}
+
+/**
+ * A visitor for `readFlowFile` that attributes each record (optionally only those that ended at or after `sinceMs`,
+ * and with `once`, each flow once however many devices exported it).
+ */
+export function attributingVisitor(idx: AttributionIndex, counts: PairCounts, sinceMs = 0, once?: OnePerFlow): (f: FlowView) => void {
+  const { v4, v6, owners } = idx;
   return (f) => {
     if (f.last < sinceMs) return;
-    if (f.family === 4) counts.add(lookup4(v4, f.src4), lookup4(v4, f.dst4), f.bytes, f.packets);
-    else counts.add(lookup6(v6, f.src6), lookup6(v6, f.dst6), f.bytes, f.packets);
+    const s = f.family === 4 ? lookup4(v4, f.src4) : lookup6(v6, f.src6);
+    const d = f.family === 4 ? lookup4(v4, f.dst4) : lookup6(v6, f.dst6);
+    if (once && !once.keep(f.exporter, s, d, owners)) return;
+    counts.add(s, d, f.bytes, f.packets);
   };
 }
 

@@ -28,7 +28,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'src/constructs': ['src/model', 'src/ipv6', 'src/zones'],
   'stacks': ['src/constructs', 'src/model', 'src/ipv6', 'src/zones', 'src/validation'],
   // The lab builds real devices: it renders their configuration with the drivers.
-  'src/lab': ['src/model', 'src/intent', 'src/devices', 'src/govroam'],
+  'src/lab': ['src/model', 'src/intent', 'src/devices', 'src/govroam', 'src/veilig'],
   'src/lifecycle': ['src/model', 'src/ipv6', 'src/zones', 'src/intent'],
   'src/cli': ['*'],
   'bench': ['*'],

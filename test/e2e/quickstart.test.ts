@@ -58,6 +58,11 @@ describeWith(missing, 'ggi quickstart on the example inventory', () => {
     expect(named('govroam ').length).toBe(7);
     expect(named('dhcp lease ').map((c: { name: string }) => c.name)).toEqual(['dhcp lease GM0546/govroam-visitor IPv4 (dhcp-gm0546)', 'dhcp lease GM0546/govroam-visitor IPv6 (dhcp-gm0546)']);
     expect(named('device radius-').length).toBe(6);
+    // GGI-Veilig: every connection point and border seen at the lab's SOC, and the planted telnet flow's event received.
+    expect(named('veilig ').map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
+      ['veilig coverage', true],
+      ['veilig detection geen-telnet', true],
+    ]);
     expect(code).toBe(0);
   });
 

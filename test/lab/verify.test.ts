@@ -57,7 +57,7 @@ describeLab('ggi verify on the example lab', () => {
     }
     expect(doc.checks.filter((c) => !c.ok)).toEqual([]);
     const groups = new Set(doc.checks.map((c) => c.name.split(' ')[0]));
-    expect([...groups].sort()).toEqual(['bgp', 'device', 'dhcp', 'flows', 'govroam', 'kps', 'origin', 'redundancy']);
+    expect([...groups].sort()).toEqual(['bgp', 'device', 'dhcp', 'flows', 'govroam', 'kps', 'origin', 'redundancy', 'veilig']);
     expect(doc.checks.filter((c) => c.name.startsWith('device ')).length).toBeGreaterThan(20);
     expect(doc.ok).toBe(true);
     expect(r.code).toBe(0);

@@ -114,3 +114,81 @@ describeNf('reading nfcapd files (real nfcapd and nfdump)', () => {
     expect(bad.stderr).toMatch(/--since must be a duration/);
   });
 });
+
+describeNf('exporter records (real nfcapd and nfdump)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-nfcapd-exp-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Like `capture`, but each batch of records comes from its own loopback source address (its own exporter). */
+  async function captureFrom(batches: Array<{ from: string; records: FlowRecord[]; afterMs?: number }>, rotateS = 3600): Promise<string[]> {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((res) => probe.bind(0, '127.0.0.1', () => res()));
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', String(rotateS), '-P', path.join(dir, 'pid')], { stdio: 'ignore' });
+    try {
+      await new Promise((res) => setTimeout(res, 400));
+      for (const b of batches) {
+        if (b.afterMs) await new Promise((res) => setTimeout(res, b.afterMs));
+        const out = dgram.createSocket('udp4');
+        await new Promise<void>((res) => out.bind(0, b.from, () => res()));
+        for (const p of encodeNetflowV9(b.records)) await new Promise<void>((res, rej) => out.send(p, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+        out.close();
+      }
+      await new Promise((res) => setTimeout(res, 600));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((res) => child.once('exit', res));
+    }
+    return flowFiles(dir);
+  }
+
+  test("each record's exporter is the source address nfcapd saw, as nfdump's exporter list says", async () => {
+    const files = await captureFrom([
+      { from: '127.0.0.2', records: records(30) },
+      { from: '127.0.0.3', records: records(12) },
+    ]);
+    expect(files).toHaveLength(1);
+    const file = files[0];
+    const exporters = new Map<number, string>();
+    const perAddress = new Map<string, number>();
+    readFlowFile(
+      file,
+      (f) => {
+        const a = exporters.get(f.exporter);
+        if (a === undefined) throw new Error(`record of exporter ${f.exporter} before its exporter record`);
+        perAddress.set(a, (perAddress.get(a) ?? 0) + 1);
+      },
+      undefined,
+      (e) => {
+        expect(e.version).toBe(9);
+        exporters.set(e.sysid, e.address);
+      },
+    );
+    expect(Object.fromEntries(perAddress)).toEqual({ '127.0.0.2': 30, '127.0.0.3': 12 });
+    // nfdump's own view of the same file: its exporter list names both addresses with their sysids.
+    const listed = execFileSync('nfdump', ['-E', file], { encoding: 'utf8' });
+    expect(exporters.size).toBe(2);
+    for (const [sysid, address] of exporters) expect(listed).toMatch(new RegExp(`SysID: ${sysid}, IP: +${address.replace(/\./g, '\\.')}, version: 9`));
+  });
+
+  test('a file after a rotation names its exporters again (each file is read on its own)', async () => {
+    const files = await captureFrom(
+      [
+        { from: '127.0.0.4', records: records(5) },
+        { from: '127.0.0.4', records: records(7), afterMs: 3500 },
+      ],
+      2,
+    );
+    const withRecords = files.filter((f) => readFlowFile(f, () => undefined).records > 0);
+    expect(withRecords.length).toBeGreaterThanOrEqual(2);
+    for (const f of withRecords) {
+      const named: string[] = [];
+      readFlowFile(f, () => undefined, undefined, (e) => named.push(e.address));
+      expect(named).toEqual(['127.0.0.4']);
+    }
+  });
+});

@@ -4,7 +4,7 @@ import type { Inventory } from '../../src/model/inventory';
 import { buildAttributionIndex, words6 } from '../../src/veilig/attribution';
 import type { FlowView } from '../../src/veilig/nfcapd';
 import { usageCsv, usageJson, usageMarkdown, usageSvg, usageText } from '../../src/veilig/report';
-import { attributingVisitor, PairCounts, summarise, type UsageReport } from '../../src/veilig/usage';
+import { attributingVisitor, OnePerFlow, PairCounts, summarise, type UsageReport } from '../../src/veilig/usage';
 import { addressesInZone } from '../../src/ipv6/addresses';
 import { parseAddress } from '../../src/net';
 
@@ -132,5 +132,33 @@ describe('usage report formats', () => {
     // The largest row has the longest bar.
     const widths = [...svg.matchAll(/<rect x="\d+" y="\d+" width="(\d+)"/g)].map((m) => Number(m[1]));
     expect(widths[0]).toBe(Math.max(...widths));
+  });
+});
+
+describe('one flow, one count, when several devices export it', () => {
+  test("a record counts only from the connection point's own CE; exporters that are no device always count", () => {
+    const idx = buildAttributionIndex(inv);
+    const counts = new PairCounts(idx.owners.length);
+    const once = new OnePerFlow(idx, inv);
+    const visit = attributingVisitor(idx, counts, 0, once);
+    const ceOf = (org: string) => inv.devices.find((d) => d.id === inv.organisations.find((o) => o.id === org)!.connectionPoint!.device)!;
+    const leidenCe = ceOf('GM0546');
+    const border = inv.devices.find((d) => d.role === 'border-overheid')!;
+    const brp = inv.services.find((s) => s.zone === 'overheid')!.name;
+    once.file();
+    once.exporter({ sysid: 1, address: leidenCe.management.address });
+    once.exporter({ sysid: 2, address: border.management.address });
+    once.exporter({ sysid: 3, address: '192.0.2.99' });
+    const at = (f: FlowView, exporter: number) => ({ ...f, exporter });
+    const out = flow(hostOf('GM0546', 'overheid', 6), serviceHost(brp, 6), 20_000_000, 14_000);
+    const back = flow(serviceHost(brp, 6), hostOf('GM0546', 'overheid', 6), 1_000_000, 9_000);
+    for (const f of [at(out, 1), at(out, 2), at(back, 2), at(back, 1)]) visit(f);
+    visit(at(flow(hostOf('GM0546', 'overheid', 6), serviceHost(brp, 6), 5, 1), 3)); // a relay ggi does not know: counted
+    visit(at(flow('192.0.2.1', '192.0.2.2', 7, 1), 2)); // no organisation at either end: counted as unattributed
+    const r = summarise(idx, counts, 'organisation');
+    expect(r.rows).toEqual([{ organisation: 'GM0546', member: null, zone: 'overheid', counterpart: brp, bytes: 21_000_005, packets: 23_001 }]);
+    expect(r.unattributed).toEqual({ bytes: 7, packets: 1 });
+    // Without the exporter filter both copies count: what the filter prevents.
+    expect(report([at(out, 1), at(out, 2)], 'organisation').rows[0].bytes).toBe(40_000_000);
   });
 });

@@ -132,11 +132,15 @@ async function status(ctx: CommandContext): Promise<ExitCode> {
   }
   const lines = [`lab: ${st.up ? 'up' : 'not healthy'} (${doc.devices.length} devices, ${doc.hosts.length} hosts)`];
   for (const d of doc.devices) lines.push(`  device ${d.id.padEnd(24)} ${d.namespace.padEnd(32)} ${d.mgmt ?? '-'}`);
+  const soc = require('../../lab/soc') as typeof import('../../lab/soc');
+  const socIds = new Set(st.state.nodes.filter((n) => n.meta.role === soc.SOC_ROLE).map((n) => n.id));
   for (const h of doc.hosts) {
+    if (socIds.has(h.id)) continue;
     const what = h.service ? `service ${h.service}` : `LAN of ${h.organisation ?? '-'}`;
     const listens = h.listens.length ? ` listens ${h.listens.map((l) => `${l.proto}/${l.port}`).join(',')}` : '';
     lines.push(`  host   ${h.id.padEnd(24)} ${h.namespace.padEnd(32)} ${what}: ${h.addresses.join(' ')}${listens}`);
   }
+  lines.push(...soc.socStatusLines(st.state));
   if (doc.faults.length) {
     const { describeFault } = require('../../lab/fault') as typeof import('../../lab/fault');
     for (const f of doc.faults) lines.push(`  fault  ${describeFault(f)} since ${f.since}`);
