@@ -115,6 +115,9 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
         '',
       ].join('\n'),
     );
+    // One reader per NFLOG group and namespace: a device's own ulogd on group 2 would take the events first.
+    const groups = await runner.run(['cat', '/proc/net/netfilter/nfnetlink_log'], { netns: border.namespace, allowFail: true });
+    if (groups.stdout.split('\n').some((l) => l.trim().split(/\s+/)[0] === '2')) throw new Error(`NFLOG group 2 already has a reader in ${border.namespace}; read the events where it sends them`);
     const reader = spawn('ip', ['netns', 'exec', border.namespace, 'ulogd', '-c', conf], { stdio: 'ignore' });
     readers.push(reader);
     // Bound once its log says the main loop has started.
