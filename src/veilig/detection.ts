@@ -77,6 +77,15 @@ export function activeDetectionRules(veilig: Pick<VeiligDecl, 'detection'> | nul
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 
+/**
+ * The table's name for a rule's counter (and, with a suffix after `_`, its sets). Rule ids are kebab-case and may start
+ * with a digit or be a keyword ('counter', 'drop'), which the ruleset's grammar refuses as a name; `det-` makes every
+ * id a plain name, and ids never hold `_`, so names never meet.
+ */
+export function detectionObjectName(ruleId: string): string {
+  return `det-${ruleId}`;
+}
+
 function protoMatch(r: DetectionRule): string[] {
   const out: string[] = [];
   if (r.proto === 'tcp' || r.proto === 'udp') {
@@ -103,8 +112,9 @@ export function detectionTable(rules: readonly DetectionRule[]): string {
   const decls: string[] = [];
   const lines: string[] = [];
   for (const r of rules) {
-    const log = `counter name ${q(r.id)} log group ${NFLOG_GROUP_DETECTION} prefix ${q(detectionLogPrefix(r.id))}`;
-    decls.push(`\tcounter ${r.id} {\n\t\tcomment ${q(`${r.kind}: ${r.id}`)}\n\t}`);
+    const name = detectionObjectName(r.id);
+    const log = `counter name ${q(name)} log group ${NFLOG_GROUP_DETECTION} prefix ${q(detectionLogPrefix(r.id))}`;
+    decls.push(`\tcounter ${name} {\n\t\tcomment ${q(`${r.kind}: ${r.id}`)}\n\t}`);
     const match = protoMatch(r);
     const fams = families(r);
     const anyDst = !r.ipv4.length && !r.ipv6.length;
@@ -112,7 +122,7 @@ export function detectionTable(rules: readonly DetectionRule[]): string {
       const ip = f === 4 ? 'ip' : 'ip6';
       const parts = ['ct state new'];
       if (!anyDst) {
-        const set = `${r.id}_dst${f}`;
+        const set = `${name}_dst${f}`;
         decls.push(`\tset ${set} {\n\t\ttype ipv${f}_addr\n\t\tflags interval\n\t\telements = { ${(f === 4 ? r.ipv4 : r.ipv6).join(', ')} }\n\t}`);
         parts.push(`${ip} daddr @${set}`);
       } else if (r.perSecond !== undefined || fams.length === 1) {
@@ -120,7 +130,7 @@ export function detectionTable(rules: readonly DetectionRule[]): string {
       }
       parts.push(...match);
       if (r.perSecond !== undefined) {
-        const meter = `${r.id}_src${f}`;
+        const meter = `${name}_src${f}`;
         decls.push(`\tset ${meter} {\n\t\ttype ipv${f}_addr\n\t\tsize ${METER_SIZE}\n\t\tflags dynamic,timeout\n\t\ttimeout ${METER_TIMEOUT_S}s\n\t}`);
         parts.push(`update @${meter} { ${ip} saddr limit rate over ${r.perSecond}/second }`);
       }

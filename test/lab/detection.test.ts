@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { localRunner, readState, type NodeState } from '../../src/lab';
+import { detectionObjectName } from '../../src/veilig/detection';
 import { parseLogPrefix } from '../../src/veilig/nflog';
 import { fakeIo } from '../helpers/tmp-inventory';
 import { describeWith, labUnavailable, need, unmet } from '../helpers/prereq';
@@ -66,7 +67,8 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
   async function counters(node: NodeState): Promise<Map<string, number>> {
     const r = await runner.run(['nft', '-j', 'list', 'ruleset'], { netns: node.namespace });
     const doc = JSON.parse(r.stdout) as { nftables: Array<{ counter?: NftCounter }> };
-    return new Map(doc.nftables.filter((x) => x.counter?.table === 'ggi_veilig').map((x) => [x.counter!.name, x.counter!.packets]));
+    // By rule id: the table names a rule's counter det-<id> (detectionObjectName).
+    return new Map(doc.nftables.filter((x) => x.counter?.table === 'ggi_veilig').map((x) => [x.counter!.name.replace(/^det-/, ''), x.counter!.packets]));
   }
   async function send(dst: string, port: number, count: number): Promise<void> {
     await runner.run(['/usr/bin/python3', '-c', BURST_PY, dst, String(port), String(count)], { netns: ce.namespace, allowFail: true, timeoutMs: 20000 });
@@ -170,7 +172,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     const doc = JSON.parse(v.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean }> };
     expect(doc.checks.filter((c) => !c.ok)).toEqual([]);
     expect(doc.checks.length).toBeGreaterThan(0);
-    const meter = await runner.run(['nft', 'list', 'set', 'inet', 'ggi_veilig', 'scan-of-flood_src4'], { netns: border.namespace });
+    const meter = await runner.run(['nft', 'list', 'set', 'inet', 'ggi_veilig', `${detectionObjectName('scan-of-flood')}_src4`], { netns: border.namespace });
     expect(meter.stdout).toContain('elements = {');
     expect((await ggi('drift', ...target)).code).toBe(0);
   }, 300_000);
@@ -199,7 +201,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
       const doc = JSON.parse(p.stdout) as { devices: Array<{ id: string; changed: boolean; files: Array<{ path: string; diff: string }> }> };
       const changed = doc.devices.filter((x) => x.changed);
       expect(changed.map((x) => x.id).sort()).toEqual(['border-markt', 'border-overheid']);
-      for (const c of changed) expect(c.files.map((f) => f.diff).join('\n')).toMatch(/^\+.*th dport 3389 counter name "geen-rdp" log group 2 prefix "ggi-det:geen-rdp"$/m);
+      for (const c of changed) expect(c.files.map((f) => f.diff).join('\n')).toMatch(/^\+.*th dport 3389 counter name "det-geen-rdp" log group 2 prefix "ggi-det:geen-rdp"$/m);
     } finally {
       fs.writeFileSync(file, text);
     }

@@ -83,12 +83,12 @@ describeWith(unmet(need.root('root (network namespaces)'), need.command('nft', '
     expect(before).toContain('elements = { 198.51.100.250 }');
     // What a burst of new connections leaves in the meters: many sources, listed over several lines.
     const sources = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 1} limit rate over 200/second`).join(', ');
-    expect(sh(ns, `nft add element inet ggi_veilig scan-of-flood_src4 '{ ${sources} }'`).status).toBe(0);
-    expect(sh(ns, `nft add element inet ggi_veilig scan-of-flood_src6 '{ 2001:db8::1 limit rate over 200/second }'`).status).toBe(0);
+    expect(sh(ns, `nft add element inet ggi_veilig det-scan-of-flood_src4 '{ ${sources} }'`).status).toBe(0);
+    expect(sh(ns, `nft add element inet ggi_veilig det-scan-of-flood_src6 '{ 2001:db8::1 limit rate over 200/second }'`).status).toBe(0);
     expect(sh(ns, 'nft -s list ruleset').stdout).toContain('192.0.2.40');
     expect(sh(ns, probe).stdout).toBe(before);
     // A hand-made change is still seen: a deleted detection table, a static element added.
-    expect(sh(ns, 'nft add element inet ggi_veilig bekend-kwaadaardig_dst4 "{ 203.0.113.1 }"').status).toBe(0);
+    expect(sh(ns, 'nft add element inet ggi_veilig det-bekend-kwaadaardig_dst4 "{ 203.0.113.1 }"').status).toBe(0);
     expect(sh(ns, probe).stdout).not.toBe(before);
     expect(sh(ns, 'nft delete table inet ggi_veilig').status).toBe(0);
     const after = sh(ns, probe).stdout;

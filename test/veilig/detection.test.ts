@@ -64,16 +64,16 @@ describe('detection on the borders (packet filter)', () => {
     const t = detectionTable(activeDetectionRules({ detection: EXAMPLE }, NOW));
     expect(t).toContain('table inet ggi_veilig {');
     expect(t).toContain('type filter hook forward priority filter - 10; policy accept;');
-    expect(t).toMatch(/set bekend-kwaadaardig_dst4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{ 198\.51\.100\.250\/32 \}/);
-    expect(t).toMatch(/set bekend-kwaadaardig_dst6 \{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = \{ 2001:db8:bad::\/48 \}/);
+    expect(t).toMatch(/set det-bekend-kwaadaardig_dst4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{ 198\.51\.100\.250\/32 \}/);
+    expect(t).toMatch(/set det-bekend-kwaadaardig_dst6 \{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = \{ 2001:db8:bad::\/48 \}/);
     expect(logLines(t, 'bekend-kwaadaardig')).toEqual([
-      '\t\tct state new ip daddr @bekend-kwaadaardig_dst4 counter name "bekend-kwaadaardig" log group 2 prefix "ggi-det:bekend-kwaadaardig"',
-      '\t\tct state new ip6 daddr @bekend-kwaadaardig_dst6 counter name "bekend-kwaadaardig" log group 2 prefix "ggi-det:bekend-kwaadaardig"',
+      '\t\tct state new ip daddr @det-bekend-kwaadaardig_dst4 counter name "det-bekend-kwaadaardig" log group 2 prefix "ggi-det:bekend-kwaadaardig"',
+      '\t\tct state new ip6 daddr @det-bekend-kwaadaardig_dst6 counter name "det-bekend-kwaadaardig" log group 2 prefix "ggi-det:bekend-kwaadaardig"',
     ]);
-    expect(logLines(t, 'geen-telnet')).toEqual(['\t\tct state new meta l4proto tcp th dport 23 counter name "geen-telnet" log group 2 prefix "ggi-det:geen-telnet"']);
+    expect(logLines(t, 'geen-telnet')).toEqual(['\t\tct state new meta l4proto tcp th dport 23 counter name "det-geen-telnet" log group 2 prefix "ggi-det:geen-telnet"']);
     expect(logLines(t, 'scan-of-flood')).toEqual([
-      '\t\tct state new meta nfproto ipv4 update @scan-of-flood_src4 { ip saddr limit rate over 200/second } counter name "scan-of-flood" log group 2 prefix "ggi-det:scan-of-flood"',
-      '\t\tct state new meta nfproto ipv6 update @scan-of-flood_src6 { ip6 saddr limit rate over 200/second } counter name "scan-of-flood" log group 2 prefix "ggi-det:scan-of-flood"',
+      '\t\tct state new meta nfproto ipv4 update @det-scan-of-flood_src4 { ip saddr limit rate over 200/second } counter name "det-scan-of-flood" log group 2 prefix "ggi-det:scan-of-flood"',
+      '\t\tct state new meta nfproto ipv6 update @det-scan-of-flood_src6 { ip6 saddr limit rate over 200/second } counter name "det-scan-of-flood" log group 2 prefix "ggi-det:scan-of-flood"',
     ]);
   });
 
@@ -94,7 +94,7 @@ describe('detection on the borders (packet filter)', () => {
         const t = detectionTable(active);
         for (const d of decls) {
           const expired = d.expires !== undefined && d.expires < '2026-12-06';
-          const counters = t.split('\n').filter((l) => l === `\tcounter ${d.id} {`);
+          const counters = t.split('\n').filter((l) => l === `\tcounter det-${d.id} {`);
           if (expired) {
             expect(t).not.toContain(d.id);
             continue;
@@ -105,7 +105,7 @@ describe('detection on the borders (packet filter)', () => {
           const never = (d.proto === 'icmp' && !d.prefixes?.some((p) => !p.includes(':')) && Boolean(d.prefixes)) || (d.proto === 'icmpv6' && !d.prefixes?.some((p) => p.includes(':')) && Boolean(d.prefixes));
           expect(lines.length >= 1).toBe(!never);
           for (const l of lines) {
-            expect(l).toContain(`counter name "${d.id}" log group ${NFLOG_GROUP_DETECTION} prefix`);
+            expect(l).toContain(`counter name "det-${d.id}" log group ${NFLOG_GROUP_DETECTION} prefix`);
             if (d.kind === 'rate') expect(l).toContain(`limit rate over ${d.perSecond}/second`);
           }
         }
@@ -180,6 +180,10 @@ describeWith(unmet(need.root('root (a network namespace for nft -c)'), need.comm
       { id: 'ping4-naar', kind: 'destination', proto: 'icmp', prefixes: ['192.0.2.0/24'], ...base },
       { id: 'syn-scan', kind: 'rate', proto: 'tcp', ports: [22, 3389], prefixes: ['198.51.100.0/24', '2001:db8::/32'], perSecond: 20, ...base },
       { id: 'v6-alleen', kind: 'rate', perSecond: 5, prefixes: ['3fff::/20'], ...base },
+      // Ids the grammar would refuse as names: a leading digit, keywords.
+      { id: '23', kind: 'service', proto: 'tcp', ports: [23], ...base },
+      { id: 'counter', kind: 'destination', prefixes: ['192.0.2.1/32'], ...base },
+      { id: 'drop', kind: 'rate', perSecond: 9, ...base },
     ];
     const r = nftCheck(detectionTable(activeDetectionRules({ detection: shapes }, NOW)));
     expect(r.err).toBe('');
