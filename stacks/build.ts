@@ -64,7 +64,7 @@ export function buildStacks(app: GgiApp, plan: CloudPlan, rules: readonly FlatRu
     // Structured 5-tuple blocks while the policy is small; beyond that the same rules as Suricata strings, which cdktf
     // synthesizes in well under a second where 25,000 structured rules take it tens of seconds (docs/cdktn.md).
     const format = rules.length <= FIVE_TUPLE_MAX_RULES ? 'five-tuple' : 'suricata';
-    inStack(POLICY_STACK, () => located(plan.hub.loc, [], () => new ZonePolicy(policyStack, 'policy', { name: 'ggi-zone-policy', rules, format })));
+    inStack(POLICY_STACK, () => located(plan.hub.loc, [], () => new ZonePolicy(policyStack, 'policy', { name: 'ggi-zone-policy', rules, format, detection: plan.hub.detection })));
     names.push(POLICY_STACK);
   }
 

@@ -5,6 +5,7 @@ import { parsePrefix } from '../src/net/prefix';
 import { ConstructValidationError } from '../src/constructs/errors';
 import { DEFAULT_PARAMETER_PREFIX, type BackendSettings, type Zone } from '../src/constructs/names';
 import { allocateTunnels, type TunnelPair } from '../src/constructs/tunnels';
+import { activeDetectionRules, hubDetectionAlerts, type HubAlert } from '../src/veilig/detection';
 
 /**
  * What the cloud side holds, derived from the inventory (pure; no cdktf). The app turns this into stacks; tests and
@@ -22,6 +23,8 @@ export interface HubPlan {
   readonly allocationLength: number;
   readonly parameterPrefix: string;
   readonly loc: Loc;
+  /** GGI-Veilig's detection rules in force, as alert rules for the zone policy's rule group (src/veilig/detection.ts). */
+  readonly detection: readonly HubAlert[];
 }
 
 export interface ConnectionPlan {
@@ -83,7 +86,8 @@ function onboardedAt(inv: Inventory, orgId: string): number {
   return min;
 }
 
-export function planCloud(inv: Inventory): CloudPlan {
+/** `now`: the day against which detection rules expire. */
+export function planCloud(inv: Inventory, now: Date = new Date()): CloudPlan {
   const s = inv.settings;
   const cloud = s.cloud;
   if (!cloud) {
@@ -98,6 +102,7 @@ export function planCloud(inv: Inventory): CloudPlan {
     allocationLength: s.numberingPlan.allocationLength,
     parameterPrefix: DEFAULT_PARAMETER_PREFIX,
     loc: s.loc,
+    detection: hubDetectionAlerts(activeDetectionRules(inv.veilig, now)),
   };
   const notes: Finding[] = [];
   const orgs = [...inv.organisations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -21,6 +21,27 @@ export interface ZonePolicyProps {
    * console shows them; cdktf needs tens of seconds for a national-size policy in this form.
    */
   readonly format?: RuleFormat;
+  /**
+   * GGI-Veilig's detection rules as alert rules (src/veilig/detection.ts `hubDetectionAlerts`). They go first in the
+   * first group: an alert does not end strict-order evaluation, so each matching flow is reported and the policy's
+   * pass and drop rules still decide it.
+   */
+  readonly detection?: readonly DetectionAlert[];
+}
+
+/** One detection rule for the hub: its Suricata line and the same rule as fields (for the structured form). */
+export interface DetectionAlert {
+  readonly ruleId: string;
+  readonly sid: number;
+  readonly msg: string;
+  readonly protocol: 'tcp' | 'udp' | 'ip';
+  /** Canonical prefixes; empty: any. */
+  readonly destination: readonly string[];
+  /** Suricata ports ('23', '6000:6063'); empty: any. */
+  readonly ports: readonly string[];
+  /** Options besides msg and sid, in order. */
+  readonly options: ReadonlyArray<{ readonly keyword: string; readonly settings: readonly string[] }>;
+  readonly text: string;
 }
 
 export type RuleFormat = 'suricata' | 'five-tuple';
@@ -38,7 +59,7 @@ const PROTO: Record<FlatRule['proto'], string> = { tcp: 'tcp', udp: 'udp', icmp:
 
 /** A structured 5-tuple stateful rule (the provider's stateful_rule block). */
 export interface FiveTupleRule {
-  action: 'PASS' | 'DROP';
+  action: 'PASS' | 'DROP' | 'ALERT';
   header: { protocol: string; source: string; sourcePort: string; destination: string; destinationPort: string; direction: 'FORWARD' };
   ruleOption: Array<{ keyword: string; settings: string[] }>;
 }
@@ -61,7 +82,10 @@ export interface CompiledGroup {
 export interface CompiledPolicy {
   /** In precedence order: group 1's rules come before group 2's. */
   readonly groups: CompiledGroup[];
+  /** Policy rules (sids 1..ruleCount). */
   readonly ruleCount: number;
+  /** Detection alerts, at the head of the first group. */
+  readonly alertCount: number;
 }
 
 /**
@@ -172,13 +196,40 @@ export function fiveTupleRule(rule: FlatRule, sid: number, group: FiveTupleGroup
   };
 }
 
+/** A detection alert as a structured rule; several prefixes or ports become variables of its group. */
+export function fiveTupleAlert(a: DetectionAlert, group: FiveTupleGroup): FiveTupleRule {
+  let destination = 'ANY';
+  if (a.destination.length === 1) destination = a.destination[0];
+  else if (a.destination.length > 1) {
+    const key = `R${a.sid}_DST`;
+    group.ipSets.push({ key, ipSet: { definition: [...a.destination] } });
+    destination = `$${key}`;
+  }
+  let destinationPort = 'ANY';
+  if (a.ports.length === 1) destinationPort = a.ports[0];
+  else if (a.ports.length > 1) {
+    const key = `R${a.sid}_DPORT`;
+    group.portSets.push({ key, portSet: { definition: [...a.ports] } });
+    destinationPort = `$${key}`;
+  }
+  return {
+    action: 'ALERT',
+    header: { protocol: PROTO_5T[a.protocol], source: 'ANY', sourcePort: 'ANY', destination, destinationPort, direction: 'FORWARD' },
+    ruleOption: [
+      { keyword: 'msg', settings: [`"${a.msg.replace(/[";\\]/g, '_')}"`] },
+      ...a.options.map((o) => ({ keyword: o.keyword, settings: [...o.settings] })),
+      { keyword: 'sid', settings: [String(a.sid)] },
+    ],
+  };
+}
+
 /**
  * Compiles the flattened policy into Suricata-format stateful rules (pure). Precedence is kept three ways: the lines
  * are in policy order, the sids count up in that order, and the groups run in STRICT_ORDER with increasing priority.
  * A rule with an empty side matches nothing and is left out. Rules are cut into groups only where a group would
  * pass AWS's limits (30,000 capacity, 2,000,000 characters).
  */
-export function compileZonePolicy(rules: readonly FlatRule[], maxChars = MAX_RULES_CHARS, format: RuleFormat = 'suricata'): CompiledPolicy {
+export function compileZonePolicy(rules: readonly FlatRule[], maxChars = MAX_RULES_CHARS, format: RuleFormat = 'suricata', detection: readonly DetectionAlert[] = []): CompiledPolicy {
   const norm = normaliser();
   const groups: CompiledGroup[] = [];
   let lines: string[] = [];
@@ -192,6 +243,17 @@ export function compileZonePolicy(rules: readonly FlatRule[], maxChars = MAX_RUL
     chars = 0;
     structured = { rules: [], ipSets: [], portSets: [] };
   };
+  // Detection alerts first (see ZonePolicyProps.detection); their sids must stay clear of the policy's.
+  const alertSids = new Set<number>();
+  for (const a of detection) {
+    if (alertSids.has(a.sid)) throw new ConstructValidationError('CLOUD_DETECTION_SID', `detection rule ${a.ruleId}: sid ${a.sid} is used twice`);
+    alertSids.add(a.sid);
+    if (a.text.length + 1 > maxChars) throw new ConstructValidationError('CLOUD_POLICY_RULE_SIZE', `detection rule ${a.ruleId} compiles to ${a.text.length} characters; a rule group holds at most ${maxChars}`);
+    if (chars + a.text.length + 1 > maxChars || lines.length >= MAX_STATEFUL_CAPACITY) flush();
+    if (format === 'five-tuple') structured.rules.push(fiveTupleAlert(a, structured));
+    lines.push(a.text);
+    chars += a.text.length + 1;
+  }
   let sid = 0;
   for (const r of rules) {
     if (r.src.length === 0 || r.dst.length === 0) continue;
@@ -206,7 +268,9 @@ export function compileZonePolicy(rules: readonly FlatRule[], maxChars = MAX_RUL
   if (groups.length > MAX_RULE_GROUPS) {
     throw new ConstructValidationError('CLOUD_POLICY_CAPACITY', `the zone policy compiles to ${sid} rules in ${groups.length} rule groups; a firewall policy references at most ${MAX_RULE_GROUPS}`);
   }
-  return { groups, ruleCount: sid };
+  const clash = detection.find((a) => a.sid <= sid);
+  if (clash) throw new ConstructValidationError('CLOUD_DETECTION_SID', `detection rule ${clash.ruleId}: sid ${clash.sid} is also a zone policy rule's (1-${sid})`);
+  return { groups, ruleCount: sid, alertCount: detection.length };
 }
 
 /**
@@ -224,7 +288,7 @@ export class ZonePolicy extends Construct {
       throw new ConstructValidationError('CLOUD_POLICY_NAME', `rule group name '${props.name}' must be 1-120 letters, digits and hyphens`);
     }
     const format = props.format ?? 'suricata';
-    this.compiled = compileZonePolicy(props.rules, props.maxRulesChars ?? MAX_RULES_CHARS, format);
+    this.compiled = compileZonePolicy(props.rules, props.maxRulesChars ?? MAX_RULES_CHARS, format, props.detection ?? []);
     // The rules travel as one string per group: the same 5-tuples as structured stateful_rule blocks, but cdktf
     // resolves a string in microseconds where 25,000 nested blocks take it tens of seconds.
     this.ruleGroups = this.compiled.groups.map(

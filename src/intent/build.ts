@@ -3,6 +3,7 @@ import { indexInventory, type Device, type Inventory, type Organisation } from '
 import { formatPrefix, parsePrefix, type Prefix } from '../net';
 import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
+import { detectionFor } from './detection';
 import { buildDhcpIntents } from './dhcp';
 import { BORDER_ROLE, internetCategoryPrefixes, newDraft, ZONES, type DeviceDraft, type Fleet, type Link } from './fleet';
 import { chooseRouterId, mgmtInterface } from './interfaces';
@@ -40,6 +41,8 @@ const ROLE_BUILDERS: Record<Device['role'], (f: Fleet, x: DeviceDraft) => void> 
 export interface BuildIntentsOptions {
   /** Replace domain-module functions (tests); unspecified ones come from the real modules. */
   deps?: Partial<IntentDeps>;
+  /** The day against which detection rules expire (default: now). */
+  now?: Date;
 }
 
 export interface BuildIntentsResult {
@@ -186,10 +189,11 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
 
   // ---- per device -----------------------------------------------------------------------------------------------------
   const intents: DeviceIntent[] = [];
+  const detection = detectionFor(inv, opts.now ?? new Date());
   for (const d of devices) {
     const x = newDraft(d, mgmtInterface(inv, d));
     ROLE_BUILDERS[d.role](fleet, x);
-    intents.push(finishDevice(fleet, x, filters.compile));
+    intents.push(detection(finishDevice(fleet, x, filters.compile)));
   }
   return { intents, findings };
 }

@@ -1,8 +1,10 @@
 import type { RadiusIntent } from '../govroam/intent';
 import type { DeviceRole, Platform, SecretRef } from '../model/schema';
+import type { DetectionIntent } from '../veilig/detection';
 import type { DeviceFilter, NftDeviceInput } from '../zones/nftables';
 
 export type { DeviceFilter, NftDeviceInput };
+export type { DetectionIntent, DetectionRule } from '../veilig/detection';
 import type { DhcpSubnet } from './dhcp';
 
 /**
@@ -123,6 +125,8 @@ export interface DeviceIntent {
   staticRoutes: StaticRoute[];
   /** The device's whole packet filter (from the policy engine, src/zones); absent when it cannot be compiled. */
   filter?: DeviceFilter;
+  /** Borders: GGI-Veilig's detection rules in force (src/veilig/detection.ts), logged by the packet filter. */
+  detection?: DetectionIntent;
   /** DHCP appliances (platform kea): what they serve (src/intent/dhcp.ts). */
   dhcp?: { subnets: DhcpSubnet[] };
 }

@@ -85,6 +85,11 @@ export function checkVeilig(inv: Inventory, now: Date = new Date()): Finding[] {
     if (r.ports?.length && (r.proto === undefined || r.proto === 'any' || r.proto.startsWith('icmp'))) {
       out.push(s.error('VEILIG_DETECTION_INCOMPLETE', `ports need proto tcp or udp (rule '${r.id}')`, v.loc, at('ports')));
     }
+    const v4 = r.prefixes?.some((x) => !x.includes(':'));
+    const v6 = r.prefixes?.some((x) => x.includes(':'));
+    if (r.prefixes?.length && ((r.proto === 'icmp' && !v4) || (r.proto === 'icmpv6' && !v6))) {
+      out.push(s.error('VEILIG_DETECTION_INCOMPLETE', `rule '${r.id}' can never match: ${r.proto} to ${r.proto === 'icmp' ? 'IPv6' : 'IPv4'} prefixes only`, v.loc, at('proto')));
+    }
     if (r.expires && r.expires < today) out.push(s.warning('VEILIG_DETECTION_EXPIRED', `detection rule '${r.id}' expired on ${r.expires}: it is no longer compiled into the borders`, v.loc, at('expires')));
   });
   return out;

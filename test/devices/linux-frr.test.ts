@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { driverFor } from '../../src/devices';
+import { LIVE_RULESET_ARGV } from '../../src/devices/linux-frr/ruleset';
 import { candidatePath, clearTrippedCommand, frrLocations, linuxFrr, linuxFrrHost, maxPrefixProbe, parseFrrReloadTest, renderFrrConf, renderLinuxFrr, renderRuleset } from '../../src/devices/linux-frr/index';
 import { buildIntents, type DeviceIntent } from '../../src/intent';
 import { localRunner, mapLimit } from '../../src/lab';
@@ -100,7 +101,7 @@ describe('linux-frr renderer', () => {
     ]);
     expect(r.files.map((f) => f.candidate)).toEqual(r.files.map((f) => candidatePath(f.path)));
     expect(r.live).toEqual([
-      { name: 'nftables', argv: ['nft', '-s', 'list', 'ruleset'] },
+      { name: 'nftables', argv: LIVE_RULESET_ARGV },
       { name: 'frr', argv: ['vtysh', '-N', 'ggi-ce-gm0001-abc123', '-c', 'show running-config'] },
       maxPrefixProbe(frrLocations({ pathspace: 'ggi-ce-gm0001-abc123' })),
     ]);

@@ -85,6 +85,15 @@ describe('GGI-Veilig checks', () => {
     ]);
   });
 
+  test('a detection rule that can never match (icmpv6 to IPv4 prefixes only) is an error at its proto', () => {
+    const text = fs.readFileSync(path.join(EXAMPLE, 'veilig.yaml'), 'utf8').replace('    prefixes: [198.51.100.250/32, 2001:db8:bad::/48]\n', '    prefixes: [198.51.100.250/32]\n    proto: icmpv6\n');
+    const f = veilig(() => text);
+    expect(f.map((x) => x.code)).toEqual(['VEILIG_DETECTION_INCOMPLETE']);
+    expect(f[0].message).toMatch(/'bekend-kwaadaardig' can never match/);
+    expect(f[0].line).toBe(lineOf(text, 'proto: icmpv6'));
+    expect(veilig(() => text.replace('[198.51.100.250/32]', '[198.51.100.250/32, 2001:db8:bad::/48]'))).toEqual([]);
+  });
+
   test('schema errors in veilig.yaml are located like any other file\'s', () => {
     fs.writeFileSync(path.join(dir, 'veilig.yaml'), fs.readFileSync(path.join(dir, 'veilig.yaml'), 'utf8').replace('sampling: 1', 'sampling: 0'));
     const f = validateInventory(dir, { now: NOW }).findings.filter((x) => x.file.endsWith('veilig.yaml'));

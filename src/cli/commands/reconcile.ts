@@ -69,7 +69,8 @@ function prepare(ctx: CommandContext, mode: Mode): Prepared {
   // The full validation first (CLI.md): plan, apply and drift never connect for an inventory with errors.
   // Connecting needs the pinned host keys, except in the lab, which pins the keys of the devices it makes.
   const loaded = (require('../gate') as typeof import('../gate')).loadValidForCommand(ctx, { profile, pinsRequired: lab === null });
-  const built = buildIntents(loaded.inventory);
+  // Detection rules expire against the same day the validation used.
+  const built = buildIntents(loaded.inventory, { now: ctx.io.now() });
   const errors = built.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) throw new UserError(`the devices of ${ctx.global.inventory} cannot be built`, EXIT.INVALID, errors);
   let env: NodeJS.ProcessEnv = ctx.io.env;

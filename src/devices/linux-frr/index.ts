@@ -6,7 +6,7 @@ import { pollFrrChecks } from './checks';
 import { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 import { candidatePath, frrLocations, frrReloadArgv, vtysh, type FrrLocations } from './paths';
 import { frrExpectations, renderFrrConf, withNewline, type FrrExpectations } from './render';
-import { renderRuleset } from './ruleset';
+import { LIVE_RULESET_ARGV, renderRuleset } from './ruleset';
 
 export { candidatePath, frrLocations, frrReloadArgv, vtysh, vtyshCommands, type FrrLocations } from './paths';
 export { frrExpectations, parseFrrReloadTest, renderFrrConf, routeMapName, type FrrExpectations, type RouteExpectation } from './render';
@@ -27,7 +27,7 @@ export const RULESET = 'ggi.nft';
 export function renderLinuxFrr(intent: DeviceIntent): Candidate {
   const documents: CandidateDocument[] = [];
   if (intent.bgp) documents.push({ name: FRR_CONF, format: 'text', content: renderFrrConf(intent) });
-  if (intent.filter) documents.push({ name: RULESET, format: 'text', content: withNewline(renderRuleset(intent.filter)) });
+  if (intent.filter) documents.push({ name: RULESET, format: 'text', content: withNewline(renderRuleset(intent.filter, intent.detection)) });
   const checks: FrrExpectations = frrExpectations(intent);
   return { deviceId: intent.id, platform: PLATFORM, documents, secrets: [], checks };
 }
@@ -65,7 +65,7 @@ export function linuxFrrHost(candidate: Candidate, layout: Pick<DeviceLayout, 'p
     files.push({ name: RULESET, path, candidate: candidatePath(path), content: nft.content, mode: 0o640, deactivate: deactivation(RULESET, path, undefined) });
     validate.push(['nft', '-c', '-f', candidatePath(path)]);
     activate.push(['nft', '-f', path]);
-    live.push({ name: 'nftables', argv: ['nft', '-s', 'list', 'ruleset'] });
+    live.push({ name: 'nftables', argv: LIVE_RULESET_ARGV });
   }
   if (frr) {
     const path = `${paths.frrDir}/frr.conf`;
