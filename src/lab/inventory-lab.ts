@@ -109,8 +109,12 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   for (const org of [...lanByOrg.keys()].sort()) {
     const id = `lan-${org.toLowerCase()}`;
     const ends = lanByOrg.get(org)!;
+    // A CE pair has each LAN on both CEs (the second on the next address): the host joins each CE on its own link, with
+    // one address after the CEs' on all of them; its routes use the first CE (the lab runs no gateway protocol).
+    const last = new Map<string, string[]>();
+    for (const { itf } of ends) last.set(itf.name, itf.addresses.map((a, k) => higher(a, last.get(itf.name)?.[k])));
     ends.forEach(({ ce, itf }, n) => {
-      links.push({ a: { node: ce.id, ifname: itf.name, addresses: itf.addresses }, b: { node: id, ifname: `eth${n}`, addresses: itf.addresses.map(hostSide) } });
+      links.push({ a: { node: ce.id, ifname: itf.name, addresses: itf.addresses }, b: { node: id, ifname: `eth${n}`, addresses: last.get(itf.name)!.map(hostSide) } });
     });
     nodes.push({ id, kind: 'host', namespace: namespaceFor(name, id), routes: lanRoutes(ends.map((e) => e.itf), inv.services), meta: { organisation: org, service: null } });
   }
@@ -147,6 +151,12 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
 
   if (problems.length > 0) throw new InventoryLabError(`the inventory cannot become a lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };
+}
+
+/** The later of two router addresses in one prefix (same family and length), by address. */
+function higher(a: string, b: string | undefined): string {
+  if (!b) return a;
+  return parseAddress(a.split('/')[0]).value >= parseAddress(b.split('/')[0]).value ? a : b;
 }
 
 /** The host's address in a router's LAN or service prefix: the one after the router's (which is the first usable). */
