@@ -28,8 +28,8 @@ export function buildKpsPeer(f: Fleet, x: DeviceDraft): void {
     const other = idx.devices.get(l.a.device === d.id ? l.b.device : l.a.device)!;
     if (other.role === 'kps-peer') {
       // Between the data centres: iBGP carrying only what the borders announce (each peer originates the services itself).
-      // On the peers that do not front the services, this link leads to them: it is their inside (kind lan).
-      addSession(l, l.a.device === d.id ? 'peer' : 'lan', 'overheid', x.localAsn, (family) => ({
+      // On the peers that do not front the services, this link leads to them: the rest of the KPS (kind kps), inside.
+      addSession(l, l.a.device === d.id ? 'peer' : 'kps', 'overheid', x.localAsn, (family) => ({
         out: addList(listName('kps-dc', `v${family}`), family, permitsExact(announced, family)),
         in: addList(listName('kps-dc', `v${family}`), family, permitsExact(announced, family)),
         maxIn: kps ? kps.maxPrefixOut : zoneBound,
