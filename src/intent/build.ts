@@ -4,7 +4,7 @@ import { formatPrefix, parsePrefix, type Prefix } from '../net';
 import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
 import { buildDhcpIntents } from './dhcp';
-import { BORDER_ROLE, internetCategoryPrefixes, newDraft, ZONES, type DeviceDraft, type Fleet, type Link } from './fleet';
+import { BORDER_ROLE, internetCategoryPrefixes, newDraft, type DeviceDraft, type Fleet, type Link } from './fleet';
 import { chooseRouterId, mgmtInterface } from './interfaces';
 import { ifName } from './names';
 import { cmp, sortPrefixes, uniq } from './prefix-lists';
@@ -104,7 +104,9 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
         findings.push(s.error('INTENT_NO_BORDER', `${o.id} joins zone ${z} but the inventory has no ${BORDER_ROLE[z]} device`, o.loc, ['connectionPoint', 'zones']));
         continue;
       }
-      borders[z].forEach((b, r) => links.push({ key: linkKey(b.id, d.id), zone: z, a: { device: b.id, iface: ifName('d-', d.id) }, b: { device: d.id, iface: r === 0 ? `up-${z}` : `up-${z}-${r + 1}` } }));
+      borders[z].forEach((b, r) => {
+        links.push({ key: linkKey(b.id, d.id), zone: z, a: { device: b.id, iface: ifName('d-', d.id) }, b: { device: d.id, iface: r === 0 ? `up-${z}` : `up-${z}-${r + 1}` } });
+      });
     }
   }
   if (borders.overheid.length) {
