@@ -1,5 +1,5 @@
 import type { LabState, NodeState } from '../../src/lab';
-import { type BgpSession, CHECK_PROVIDERS, cePairs, maxPrefixTripped, redundancyChecks } from '../../src/lab/verify';
+import { type BgpSession, bfdCheck, CHECK_PROVIDERS, cePairs, maxPrefixTripped, redundancyChecks } from '../../src/lab/verify';
 
 /** The `redundancy` check group of `ggi verify`, on a lab state and FRR sessions given as data. */
 
@@ -48,6 +48,17 @@ describe('verify: redundancy', () => {
     expect(c['redundancy ce pair GM0546'].detail).toContain('ce-1b: 198.18.0.6 Active');
     expect(c['redundancy max-prefix']).toMatchObject({ ok: false, observed: '1 session(s) tripped' });
     expect(c['redundancy max-prefix'].detail).toContain('border-a 198.18.0.3');
+  });
+
+  it('BFD: every session up is green; one down is a failed check naming it; no BFD at all is no check', () => {
+    const up = [
+      { device: 'border-a', peer: '198.18.0.1', status: 'up' },
+      { device: 'ce-1', peer: '198.18.0.4', status: 'up' },
+    ];
+    expect(bfdCheck(up)).toEqual([expect.objectContaining({ name: 'redundancy bfd', ok: true, observed: '2 of 2 up' })]);
+    const down = bfdCheck([...up, { device: 'ce-1b', peer: '198.18.0.6', status: 'down' }]);
+    expect(down).toEqual([expect.objectContaining({ ok: false, observed: '2 of 3 up', detail: 'ce-1b 198.18.0.6: down' })]);
+    expect(bfdCheck([])).toEqual([]);
   });
 
   it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {
