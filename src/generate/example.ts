@@ -69,6 +69,10 @@ const SAMENWERKINGSVERBANDEN: ReadonlyArray<{ id: string; name: string; site: st
   { id: 'SV0003', name: 'HLTsamen', site: 'HLTsamen, Sassenheim', members: ['GM0534', 'GM0553', 'GM1525'] },
 ];
 
+/** Connection points with a CE pair (connectionPoint.secondDevice): two CEs on one site, each with its own uplinks. */
+const CE_PAIRS = new Set(['GM0599']);
+const secondCeId = (code: string) => `${ceId(code)}-2`;
+
 /** Gemeenten with a govroam visitor network (and an internet /46 whose first /48 is assigned). */
 const GOVROAM = ['GM0546', 'GM0363', 'GM0153', 'GM0344', 'GM0865', 'GM0014'];
 /** The gemeente whose govroam visitor network a Kea DHCP appliance serves (it has a connection point of its own). */
@@ -177,25 +181,32 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     inputs.push(signedSupplierInput(s, slot, { site: s.site, ipv4: { markt: [`203.0.113.${64 + 16 * slot}/28`] }, publicAddress: `203.0.113.${129 + publicIdx++}`, bandwidthMbps: 10000 }, s.date));
   });
 
-  // A single CE is a single point of failure (validate: RESILIENCE_SINGLE_CE); the example records it as an accepted
-  // risk with a reason. Four gemeenten declare their nameservers for the ip6.arpa delegations.
+  // A single CE is a single point of failure (validate: RESILIENCE_SINGLE_CE): one connection point has a CE pair
+  // (connectionPoint.secondDevice), the others record the single CE as an accepted risk with a reason. Four gemeenten
+  // declare their nameservers for the ip6.arpa delegations.
   for (const o of inputs) {
     if (!o.connection) continue;
-    o.connection.acceptedRisk =
-      o.kind === 'leverancier'
-        ? { reason: 'Eén CE: de dienst in markt heeft een eigen uitwijklocatie buiten GGI-Netwerk', until: '2027-12-31', by: 'netwerkbeheer' }
-        : { reason: 'Eén CE op de locatie: een storing raakt alleen deze aansluiting; een tweede CE komt bij de vervanging', until: '2027-12-31', by: 'netwerkbeheer' };
+    if (CE_PAIRS.has(o.id)) o.connection.secondDevice = secondCeId(o.id);
+    else
+      o.connection.acceptedRisk =
+        o.kind === 'leverancier'
+          ? { reason: 'Eén CE: de dienst in markt heeft een eigen uitwijklocatie buiten GGI-Netwerk', until: '2027-12-31', by: 'netwerkbeheer' }
+          : { reason: 'Eén CE op de locatie, met een uplink naar elke border: een storing van de CE raakt alleen deze aansluiting; een tweede CE komt bij de vervanging', until: '2027-12-31', by: 'netwerkbeheer' };
     if (o.kind === 'gemeente' && DNS_DELEGATED.has(o.id)) o.dns = { nameservers: [`ns1.${REALMS[o.id]}`, `ns2.${REALMS[o.id]}`] };
   }
   const orgs = computeOrgs(plan, inputs);
   const org = (id: string): OrgComputed => orgs.find((o) => o.id === id)!;
 
-  // Devices: the zone borders, the KPS side, one CE per connection point, a router per admitted supplier.
-  // 198.19.0.1, the first host of managementIpv4, is left free: the lab puts its management bridge there.
+  // Devices: two borders per zone and two KPS peerings, one in each data centre (DOMAIN.md §2.3: the KPS sits in two
+  // data centres and a Koppelnetwerk connects to both), one CE per connection point (two for a CE pair), a router per
+  // admitted supplier. 198.19.0.1, the first host of managementIpv4, is left free: the lab puts its management bridge there.
   const devices: DeviceInput[] = [
     { id: 'border-overheid', role: 'border-overheid', routerId: '192.0.2.1', asn: 64500, management: { address: '198.19.0.4', hostKey: placeholderHostKey('border-overheid') }, site: 'GGI-Netwerk kern, datacenter A' },
+    { id: 'border-overheid-2', role: 'border-overheid', routerId: '192.0.2.4', asn: 64500, management: { address: '198.19.0.5', hostKey: placeholderHostKey('border-overheid-2') }, site: 'GGI-Netwerk kern, datacenter B' },
     { id: 'border-markt', role: 'border-markt', routerId: '192.0.2.2', asn: 64500, management: { address: '198.19.0.2', hostKey: placeholderHostKey('border-markt') }, site: 'GGI-Netwerk kern, datacenter B' },
-    { id: 'kps-peer', role: 'kps-peer', routerId: '192.0.2.3', asn: 64501, management: { address: '198.19.0.3', hostKey: placeholderHostKey('kps-peer') }, site: 'KPS-koppelpunt (stands for the Logius side)' },
+    { id: 'border-markt-2', role: 'border-markt', routerId: '192.0.2.5', asn: 64500, management: { address: '198.19.0.6', hostKey: placeholderHostKey('border-markt-2') }, site: 'GGI-Netwerk kern, datacenter A' },
+    { id: 'kps-peer', role: 'kps-peer', routerId: '192.0.2.3', asn: 64501, management: { address: '198.19.0.3', hostKey: placeholderHostKey('kps-peer') }, site: 'KPS-datacenter 1 (stands for the Logius side)' },
+    { id: 'kps-peer-2', role: 'kps-peer', routerId: '192.0.2.6', asn: 64501, management: { address: '198.19.0.7', hostKey: placeholderHostKey('kps-peer-2') }, site: 'KPS-datacenter 2 (stands for the Logius side)' },
   ];
   const ces: DeviceInput[] = [];
   orgs
@@ -203,6 +214,13 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     .forEach((o, i) => {
       const id = ceId(o.id);
       ces.push({ id, role: 'ce', organisation: o.id, routerId: `192.0.2.${10 + i}`, asn: o.connection!.asn, management: { address: `198.19.1.${1 + i}`, hostKey: placeholderHostKey(id) }, site: o.connection!.site });
+    });
+  // The second CE of each pair: the same site, ASN and organisation; its own router id and management address.
+  orgs
+    .filter((o) => o.connection?.secondDevice)
+    .forEach((o, j) => {
+      const id = o.connection!.secondDevice!;
+      ces.push({ id, role: 'ce', organisation: o.id, routerId: `192.0.2.${60 + j}`, asn: o.connection!.asn, management: { address: `198.19.1.${201 + j}`, hostKey: placeholderHostKey(id) }, site: o.connection!.site });
     });
   const supplierRouters: DeviceInput[] = SUPPLIERS.filter((s) => s.signed).map((s, j) => ({
     id: `sr-${s.id.toLowerCase()}`,
@@ -257,8 +275,8 @@ export function buildExampleInventory(gemeenten: readonly Gemeente[] = loadGemee
     'ipv6/ledger.yaml',
     ledgerYaml(plan, orgs, { logiusAt: '2024-03-01T09:00:00Z', ggiStart: '2025-06-02T08:00:00Z', by: 'netwerkbeheer' }, 'IPv6 ledger: every prefix handed out. Entries are never deleted; a release quarantines them.\n/46 = block + ((slot << categoryBits) | category code) << (128 - 46) under the assumed layout (src/generate/layout.ts).'),
   );
-  files.set('devices/backbone.yaml', devicesYaml(devices, 'The backbone: zone borders and the peering with the KPS.\nHost keys in the example are well-formed placeholders; the lab replaces them with its real keys.'));
-  files.set('devices/ce.yaml', devicesYaml(ces, 'One CE per connection point (role ce, organisation set).'));
+  files.set('devices/backbone.yaml', devicesYaml(devices, 'The backbone: two borders per zone and the peerings with the KPS in its two data centres.\nHost keys in the example are well-formed placeholders; the lab replaces them with its real keys.'));
+  files.set('devices/ce.yaml', devicesYaml(ces, 'One CE per connection point (role ce, organisation set); a CE pair has a second one (connectionPoint.secondDevice).'));
   files.set('devices/suppliers.yaml', devicesYaml(supplierRouters, "Routers in the admitted suppliers' networks, behind their CEs, where their markt services live."));
   // A Kea DHCP appliance, driven through its Control Agent's API, serves the first govroam visitor network.
   const dhcpDevices: DeviceInput[] = [

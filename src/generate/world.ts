@@ -18,7 +18,7 @@ export interface OrgInput {
   name: string;
   province?: string;
   servedBy?: string;
-  connection?: { site: string; zones: Zone[]; asn: number; publicAddress: string; bandwidthMbps?: number; acceptedRisk?: { reason: string; until?: string; by?: string } };
+  connection?: { site: string; zones: Zone[]; asn: number; publicAddress: string; bandwidthMbps?: number; secondDevice?: string; acceptedRisk?: { reason: string; until?: string; by?: string } };
   /** Authoritative nameservers (the NS records of its ip6.arpa delegations). */
   dns?: { nameservers: string[] };
   ipv4?: { overheid?: string[]; markt?: string[] };
@@ -92,7 +92,7 @@ export function organisationYaml(o: OrgComputed): string {
     province: o.province,
     servedBy: o.servedBy,
     connectionPoint: o.connection
-      ? { site: o.connection.site, device: ceId(o.id), zones: o.connection.zones, asn: o.connection.asn, publicAddress: o.connection.publicAddress, bandwidthMbps: o.connection.bandwidthMbps, acceptedRisk: o.connection.acceptedRisk }
+      ? { site: o.connection.site, device: ceId(o.id), zones: o.connection.zones, asn: o.connection.asn, publicAddress: o.connection.publicAddress, bandwidthMbps: o.connection.bandwidthMbps, secondDevice: o.connection.secondDevice, acceptedRisk: o.connection.acceptedRisk }
       : undefined,
     ipv4: o.ipv4 && (o.ipv4.overheid?.length || o.ipv4.markt?.length) ? { overheid: o.ipv4.overheid?.length ? o.ipv4.overheid : undefined, markt: o.ipv4.markt?.length ? o.ipv4.markt : undefined } : undefined,
     segments: o.segments.length ? o.segments : undefined,

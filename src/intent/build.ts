@@ -5,7 +5,7 @@ import { proxyIntentFor, type RadiusIntent } from '../govroam/intent';
 import { defaultDeps, type IntentDeps, type KpsRouting } from './deps';
 import { detectionFor } from './detection';
 import { buildDhcpIntents } from './dhcp';
-import { BORDER_ROLE, internetCategoryPrefixes, newDraft, ZONES, type DeviceDraft, type Fleet, type Link } from './fleet';
+import { BORDER_ROLE, internetCategoryPrefixes, newDraft, type DeviceDraft, type Fleet, type Link } from './fleet';
 import { chooseRouterId, mgmtInterface } from './interfaces';
 import { ifName } from './names';
 import { cmp, sortPrefixes, uniq } from './prefix-lists';
@@ -60,60 +60,66 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const devices = [...idx.devices.values()].sort((x, y) => cmp(x.id, y.id));
   const byRole = (role: Device['role']) => devices.filter((d) => d.role === role);
 
-  // One border per zone; a second one is reported (redundant pairs are not modelled yet) and ignored.
-  const border: Partial<Record<IntentZone, Device>> = {};
-  for (const z of ZONES) {
-    const list = byRole(BORDER_ROLE[z]);
-    if (list.length > 0) border[z] = list[0];
-    for (const extra of list.slice(1)) {
-      findings.push(s.warning('INTENT_EXTRA_BORDER', `device '${extra.id}' is a second ${BORDER_ROLE[z]}; ggi uses '${list[0].id}' for zone ${z} and leaves this one without peerings`, extra.loc, ['role']));
-    }
-  }
+  // Every border of a zone (two for redundancy: DOMAIN.md §2.3); the first (by id) is active, the others stand by.
+  const borders: Record<IntentZone, Device[]> = { overheid: byRole(BORDER_ROLE.overheid), markt: byRole(BORDER_ROLE.markt) };
   const kpsPeers = byRole('kps-peer');
   const supplierRouters = byRole('supplier-router');
 
-  // CE device -> the organisation whose connection point it terminates.
+  // CE device -> the organisation whose connection point it terminates (both CEs of a CE pair).
   const ceOrg = new Map<string, Organisation>();
   for (const o of [...idx.orgs.values()].sort((x, y) => cmp(x.id, y.id))) {
     const cp = o.connectionPoint;
     if (!cp) continue;
-    const d = idx.devices.get(cp.device);
-    if (!d) {
-      findings.push(s.error('INTENT_UNKNOWN_DEVICE', `connection point of ${o.id} names device '${cp.device}', which is not in the inventory`, o.loc, ['connectionPoint', 'device']));
-      continue;
+    for (const [id, field] of [[cp.device, 'device'], ...(cp.secondDevice !== undefined && cp.secondDevice !== cp.device ? [[cp.secondDevice, 'secondDevice']] : [])] as Array<[string, string]>) {
+      const d = idx.devices.get(id);
+      if (!d) {
+        findings.push(s.error('INTENT_UNKNOWN_DEVICE', `connection point of ${o.id} names device '${id}', which is not in the inventory`, o.loc, ['connectionPoint', field]));
+        continue;
+      }
+      if (d.role !== 'ce') {
+        findings.push(s.error('INTENT_DEVICE_ROLE', `connection point of ${o.id} names device '${d.id}', whose role is ${d.role}, not ce`, o.loc, ['connectionPoint', field]));
+        continue;
+      }
+      if (ceOrg.has(d.id)) {
+        findings.push(s.error('INTENT_SHARED_CE', `device '${d.id}' terminates the connection points of both ${ceOrg.get(d.id)!.id} and ${o.id}; one CE serves one connection point`, o.loc, ['connectionPoint', field]));
+        continue;
+      }
+      ceOrg.set(d.id, o);
     }
-    if (d.role !== 'ce') {
-      findings.push(s.error('INTENT_DEVICE_ROLE', `connection point of ${o.id} names device '${d.id}', whose role is ${d.role}, not ce`, o.loc, ['connectionPoint', 'device']));
-      continue;
-    }
-    if (ceOrg.has(d.id)) {
-      findings.push(s.error('INTENT_SHARED_CE', `device '${d.id}' terminates the connection points of both ${ceOrg.get(d.id)!.id} and ${o.id}; one CE serves one connection point`, o.loc, ['connectionPoint', 'device']));
-      continue;
-    }
-    ceOrg.set(d.id, o);
   }
-
+  /** A device's place in its redundant group (0: active): the border among its zone's, the KPS peer among the KPS peers, the CE in its pair. */
+  const standbyRank = (d: Device): number => {
+    if (d.role === 'ce') return ceOrg.get(d.id)?.connectionPoint?.secondDevice === d.id ? 1 : 0;
+    if (d.role === 'kps-peer') return Math.max(0, kpsPeers.indexOf(d));
+    if (d.role === 'border-overheid' || d.role === 'border-markt') return Math.max(0, byRole(d.role).indexOf(d));
+    return 0;
+  };
   // ---- links ------------------------------------------------------------------------------------------------------
+  // Each CE has an uplink to every border of every zone it joins (the first border's is `up-<zone>`, the next ones
+  // `up-<zone>-2` …); every border-overheid peers with every KPS peer, every border-markt with every supplier router;
+  // the KPS peers are joined by the KPS's own link between its data centres (from the first to each other one).
   const links: Link[] = [];
   for (const d of byRole('ce')) {
     const o = ceOrg.get(d.id);
     if (!o) continue;
     for (const z of uniq(o.connectionPoint!.zones)) {
-      const b = border[z];
-      if (!b) {
+      if (!borders[z].length) {
         findings.push(s.error('INTENT_NO_BORDER', `${o.id} joins zone ${z} but the inventory has no ${BORDER_ROLE[z]} device`, o.loc, ['connectionPoint', 'zones']));
         continue;
       }
-      links.push({ key: linkKey(b.id, d.id), a: { device: b.id, iface: ifName('d-', d.id) }, b: { device: d.id, iface: `up-${z}` } });
+      borders[z].forEach((b, r) => {
+        links.push({ key: linkKey(b.id, d.id), zone: z, a: { device: b.id, iface: ifName('d-', d.id) }, b: { device: d.id, iface: r === 0 ? `up-${z}` : `up-${z}-${r + 1}` } });
+      });
     }
   }
-  if (border.overheid) {
-    for (const k of kpsPeers) links.push({ key: linkKey(border.overheid.id, k.id), a: { device: border.overheid.id, iface: ifName('k-', k.id) }, b: { device: k.id, iface: ifName('p-', border.overheid.id) } });
+  if (borders.overheid.length) {
+    for (const b of borders.overheid) for (const k of kpsPeers) links.push({ key: linkKey(b.id, k.id), zone: 'overheid', a: { device: b.id, iface: ifName('k-', k.id) }, b: { device: k.id, iface: ifName('p-', b.id) } });
+    for (const k of kpsPeers.slice(1)) links.push({ key: linkKey(kpsPeers[0].id, k.id), zone: 'overheid', a: { device: kpsPeers[0].id, iface: ifName('i-', k.id) }, b: { device: k.id, iface: ifName('i-', kpsPeers[0].id) } });
   } else if (kpsPeers.length > 0) {
     findings.push(s.error('INTENT_NO_BORDER', `device '${kpsPeers[0].id}' is a KPS peer but the inventory has no border-overheid device`, kpsPeers[0].loc, ['role']));
   }
-  if (border.markt) {
-    for (const r of supplierRouters) links.push({ key: linkKey(border.markt.id, r.id), a: { device: border.markt.id, iface: ifName('s-', r.id) }, b: { device: r.id, iface: ifName('p-', border.markt.id) } });
+  if (borders.markt.length) {
+    for (const b of borders.markt) for (const r of supplierRouters) links.push({ key: linkKey(b.id, r.id), zone: 'markt', a: { device: b.id, iface: ifName('s-', r.id) }, b: { device: r.id, iface: ifName('p-', b.id) } });
   } else if (supplierRouters.length > 0) {
     findings.push(s.error('INTENT_NO_BORDER', `device '${supplierRouters[0].id}' is a supplier router but the inventory has no border-markt device`, supplierRouters[0].loc, ['role']));
   }
@@ -135,7 +141,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
 
   // ---- shared routing data ----------------------------------------------------------------------------------------
   let kps: KpsRouting | null = null;
-  const needKps = Boolean(border.overheid) || kpsPeers.length > 0;
+  const needKps = borders.overheid.length > 0 || kpsPeers.length > 0;
   if (needKps) kps = deps.kpsRoutingPolicy(inv);
   const allowDefault = settings.diginetwerk.allowDefaultRoute;
   const internetPrefixes = internetCategoryPrefixes(inv);
@@ -185,7 +191,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   // DHCP appliances: what each serves (its findings are `ggi validate`'s dhcp group, not repeated here).
   const dhcpSubnets = new Map(buildDhcpIntents(inv).intents.map((i) => [i.id, i.subnets]));
 
-  const fleet: Fleet = { inv, idx, deps, findings, border, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes, dhcpSubnets };
+  const fleet: Fleet = { inv, idx, deps, findings, borders, standbyRank, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes, dhcpSubnets };
 
   // ---- per device -----------------------------------------------------------------------------------------------------
   const intents: DeviceIntent[] = [];
@@ -211,7 +217,9 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
   }
 
   const origin = sortPrefixes(originate);
-  for (const p of origin) staticRoutes.push({ prefix: formatPrefix(p), via: 'blackhole' });
+  const reached = new Set(x.nextHops.map((r) => r.prefix));
+  for (const p of origin) if (!reached.has(formatPrefix(p))) staticRoutes.push({ prefix: formatPrefix(p), via: 'blackhole' });
+  staticRoutes.push(...x.nextHops);
 
   let bgp: BgpIntent | undefined;
   const routes = d.role !== 'radius' && d.role !== 'dhcp';

@@ -5,7 +5,7 @@ import type { IntentDeps, KpsRouting } from './deps';
 import type { DhcpSubnet } from './dhcp';
 import type { TransferNet } from './transfer';
 import { prefixList, sortPrefixes } from './prefix-lists';
-import type { BgpNeighbor, IntentZone, InterfaceIntent, PrefixList, PrefixListEntry } from './types';
+import type { BgpNeighbor, IntentZone, InterfaceIntent, PrefixList, PrefixListEntry, StaticRoute } from './types';
 
 /**
  * What the role builders share: the fleet (topology and routing data computed once per inventory) and the draft of
@@ -20,6 +20,8 @@ export interface Link {
   /** The side that gets the first (even) address: the border towards CEs, KPS and suppliers. */
   a: { device: string; iface: string };
   b: { device: string; iface: string };
+  /** The zone the link is in (a CE's uplink, a border's edge). */
+  zone: IntentZone;
   net?: TransferNet;
 }
 
@@ -28,8 +30,14 @@ export interface Fleet {
   idx: InventoryIndex;
   deps: IntentDeps;
   findings: Finding[];
-  /** The border of each zone (the first, when the inventory has more). */
-  border: Partial<Record<IntentZone, Device>>;
+  /** The borders of each zone, by id: the first is active, the others stand by (they announce with a longer AS path). */
+  borders: Record<IntentZone, Device[]>;
+  /**
+   * A device's place in its redundant group: 0 for the active one, 1… for those that stand by. A standby device
+   * prepends its own ASN that many times on every eBGP session, so that while the active one lives both directions of
+   * every flow cross it: a border's stateful filter sees the whole conversation (asymmetric paths would not).
+   */
+  standbyRank(d: Device): number;
   /** CE device id -> the organisation whose connection point it terminates. */
   ceOrg: Map<string, Organisation>;
   linksOf(deviceId: string): Link[];
@@ -47,7 +55,7 @@ export interface Fleet {
   dhcpSubnets: Map<string, DhcpSubnet[]>;
 }
 
-export type SessionPolicy = (family: 4 | 6) => { in: string; out: string; maxIn: number; maxOut?: number };
+export type SessionPolicy = (family: 4 | 6) => { in: string; out: string; maxIn: number; maxOut?: number; prependOut?: number };
 
 export interface DeviceDraft {
   d: Device;
@@ -55,6 +63,8 @@ export interface DeviceDraft {
   lists: PrefixList[];
   neighbors: BgpNeighbor[];
   originate: Prefix[];
+  /** Originated prefixes reached through a next hop instead of anchored by a blackhole route (a KPS peer's services). */
+  nextHops: StaticRoute[];
   localAsn?: number;
   /** DHCP appliances: what they serve. */
   dhcp?: { subnets: DhcpSubnet[] };
@@ -71,6 +81,7 @@ export function newDraft(d: Device, first: InterfaceIntent): DeviceDraft {
     lists: [],
     neighbors: [],
     originate: [],
+    nextHops: [],
     addSession(l, kind, zone, remoteAsn, policy) {
       const mine = l.a.device === d.id ? l.a : l.b;
       const other = l.a.device === d.id ? l.b : l.a;
@@ -95,6 +106,7 @@ export function newDraft(d: Device, first: InterfaceIntent): DeviceDraft {
           // The KPS is the one peer whose configuration is not ggi's: its filtered routes count towards the limit too.
           ...(kind === 'kps' ? { maxPrefixCountsFiltered: true } : {}),
           ...(p.maxOut !== undefined ? { maxPrefixOut: p.maxOut } : {}),
+          ...(p.prependOut ? { prependOut: p.prependOut } : {}),
         });
       }
     },

@@ -21,14 +21,17 @@ export function mgmtInterface(inv: Inventory, d: Device): InterfaceIntent {
   return { name: 'mgmt0', kind: 'mgmt', addresses: [`${formatAddress(a.family, a.value)}/${len}`] };
 }
 
-/** The router's own address inside a LAN or service prefix: the first usable one. Null when the prefix is a host route. */
-export function gatewayAddress(p: Prefix): string | null {
+/**
+ * The router's own address inside a LAN or service prefix: the first usable one (`rank` 1: the second CE of a pair
+ * takes the next). Null when the prefix has no room for it.
+ */
+export function gatewayAddress(p: Prefix, rank = 0): string | null {
   const hostBits = (p.family === 4 ? 32 : 128) - p.len;
-  if (hostBits < 2) return null;
-  return `${formatAddress(p.family, prefixFirst(p) + 1n)}/${p.len}`;
+  if (hostBits < 2 || (hostBits < 64 && 1n << BigInt(hostBits) <= BigInt(rank) + 2n)) return null;
+  return `${formatAddress(p.family, prefixFirst(p) + 1n + BigInt(rank))}/${p.len}`;
 }
 
-export function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisation, deps: IntentDeps, servicePrefixes: readonly Prefix[], findings: Finding[]): InterfaceIntent[] {
+export function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisation, deps: IntentDeps, servicePrefixes: readonly Prefix[], findings: Finding[], rank = 0): InterfaceIntent[] {
   const orgs = [ce, ...[...(idx.members.get(ce.id) ?? [])].sort((x, y) => cmp(x.id, y.id))];
   const out: InterfaceIntent[] = [];
   for (const o of orgs) {
@@ -42,7 +45,7 @@ export function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisat
         if (!text) continue;
         const p = parsePrefix(text, { strict: false });
         segPrefixes.push(p);
-        const gw = gatewayAddress(p);
+        const gw = gatewayAddress(p, rank);
         if (!gw) {
           findings.push(inv.sources.warning('INTENT_SEGMENT_TOO_SMALL', `segment '${g.name}' of ${o.id} (${text}) has no room for a router address`, o.loc, ['segments', gi, key]));
           continue;
@@ -75,7 +78,7 @@ export function lanInterfaces(inv: Inventory, idx: InventoryIndex, ce: Organisat
             }
           }
         } else if (free(p)) lan = p;
-        const gw = lan ? gatewayAddress(lan) : null;
+        const gw = lan ? gatewayAddress(lan, rank) : null;
         if (gw) extra.push({ gw, zone: z });
       }
     }

@@ -78,6 +78,11 @@ export interface BgpNeighbor {
   maxPrefixCountsFiltered?: boolean;
   /** At most this many prefixes are sent (FRR `maximum-prefix-out`); absent: no limit. */
   maxPrefixOut?: number;
+  /**
+   * eBGP only: the local ASN is prepended this many times to what is sent, so that the neighbour prefers the active
+   * device of a redundant pair (a standby border, KPS peer or second CE); absent: not prepended.
+   */
+  prependOut?: number;
 }
 
 export interface BgpIntent {

@@ -87,6 +87,53 @@ export async function runFlow(runner: Runner, netns: string, dst: string, port: 
   return JSON.parse(r.stdout) as FlowReport;
 }
 
+/** A break in a flow: from datagram `start` (0-based), `length` datagrams long. */
+export interface FlowGap {
+  readonly start: number;
+  readonly length: number;
+}
+
+/** Every run of consecutive unanswered numbers in `got` (answered: true), in order. Pure. */
+export function flowGaps(got: readonly boolean[]): FlowGap[] {
+  const gaps: FlowGap[] = [];
+  let start = -1;
+  got.forEach((ok, i) => {
+    if (!ok && start < 0) start = i;
+    if (ok && start >= 0) {
+      gaps.push({ start, length: i - start });
+      start = -1;
+    }
+  });
+  if (start >= 0) gaps.push({ start, length: got.length - start });
+  return gaps;
+}
+
+/**
+ * What a ping flow showed, from ping's output (`icmp_seq=N` of every answer, numbered from 1): the flow report and
+ * every gap, so that each gap can be laid against the fault that caused it. Pure.
+ */
+export function pingFlowReport(stdout: string, sent: number, intervalMs: number): FlowReport & { gaps: FlowGap[] } {
+  const got = Array.from({ length: sent }, () => false);
+  // Answers only: `From … icmp_seq=N Destination Host Unreachable` names a number too.
+  for (const m of stdout.matchAll(/bytes from [^\n]*?icmp_seq=(\d+)/g)) {
+    const i = Number(m[1]) - 1;
+    if (i >= 0 && i < sent) got[i] = true;
+  }
+  const gaps = flowGaps(got);
+  const longest = gaps.reduce<FlowGap | null>((b, g) => (!b || g.length > b.length ? g : b), null);
+  return { sent, received: got.filter(Boolean).length, longestGap: longest?.length ?? 0, gapStart: longest?.start ?? -1, intervalMs, gaps };
+}
+
+/**
+ * An ICMP echo flow (ping every `intervalMs`, which needs root below 200 ms): for destinations the policy lets through
+ * for monitoring only, where a UDP echo would be dropped. The kernel at the far end answers, so nothing is started there.
+ */
+export async function runPingFlow(runner: Runner, netns: string, dst: string, opts: { intervalMs: number; durationMs: number }): Promise<FlowReport & { gaps: FlowGap[] }> {
+  const sent = Math.floor(opts.durationMs / opts.intervalMs);
+  const r = await runner.run(['ping', '-n', '-i', String(opts.intervalMs / 1000), '-c', String(sent), '-W', '1', dst], { netns, allowFail: true, timeoutMs: opts.durationMs + 30_000 });
+  return pingFlowReport(r.stdout, sent, opts.intervalMs);
+}
+
 /** Median and maximum of measurements (for BENCHMARKS.md). */
 export function medianMax(xs: readonly number[]): { median: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);

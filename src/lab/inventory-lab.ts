@@ -110,8 +110,15 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   for (const org of [...lanByOrg.keys()].sort()) {
     const id = `lan-${org.toLowerCase()}`;
     const ends = lanByOrg.get(org)!;
+    // A CE pair has each LAN on both CEs (the second on the next address): the host joins each CE on its own link, with
+    // addresses after the CEs' (one per link); its routes use the first CE (the lab runs no gateway protocol).
+    const last = new Map<string, string[]>();
+    for (const { itf } of ends) last.set(itf.name, itf.addresses.map((a, k) => higher(a, last.get(itf.name)?.[k])));
+    const taken = new Map<string, number>();
     ends.forEach(({ ce, itf }, n) => {
-      links.push({ a: { node: ce.id, ifname: itf.name, addresses: itf.addresses }, b: { node: id, ifname: `eth${n}`, addresses: itf.addresses.map(hostSide) } });
+      const k = taken.get(itf.name) ?? 0;
+      taken.set(itf.name, k + 1);
+      links.push({ a: { node: ce.id, ifname: itf.name, addresses: itf.addresses }, b: { node: id, ifname: `eth${n}`, addresses: last.get(itf.name)!.map((a) => hostSide(a, k)) } });
     });
     nodes.push({ id, kind: 'host', namespace: namespaceFor(name, id), routes: lanRoutes(ends.map((e) => e.itf), inv.services), meta: { organisation: org, service: null } });
   }
@@ -126,7 +133,7 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
       const id = `svc-${i.service}`;
       const routes: LabRoute[] = [];
       addDefaults(routes, i.addresses);
-      links.push({ a: { node: d.id, ifname: i.name, addresses: i.addresses }, b: { node: id, ifname: 'eth0', addresses: i.addresses.map(hostSide) } });
+      links.push({ a: { node: d.id, ifname: i.name, addresses: i.addresses }, b: { node: id, ifname: 'eth0', addresses: i.addresses.map((a) => hostSide(a)) } });
       nodes.push({
         id,
         kind: 'host',
@@ -152,11 +159,17 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
   return { name, stateDir: opts.stateDir, nodes, links, mgmt: { bridgeV4: mgmtPool } };
 }
 
+/** The later of two router addresses in one prefix (same family and length), by address. */
+function higher(a: string, b: string | undefined): string {
+  if (!b) return a;
+  return parseAddress(a.split('/')[0]).value >= parseAddress(b.split('/')[0]).value ? a : b;
+}
+
 /** The host's address in a router's LAN or service prefix: the one after the router's (which is the first usable). */
-function hostSide(routerCidr: string): string {
+function hostSide(routerCidr: string, after = 0): string {
   const [addr, len] = routerCidr.split('/');
   const a = parseAddress(addr);
-  return `${formatAddress(a.family, a.value + 1n)}/${len}`;
+  return `${formatAddress(a.family, a.value + 1n + BigInt(after))}/${len}`;
 }
 
 /**

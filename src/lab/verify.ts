@@ -586,13 +586,53 @@ export function cePairs(inventory: unknown): Array<{ organisation: string; devic
   return orgs.filter((o) => o.connectionPoint?.secondDevice).map((o) => ({ organisation: o.id, devices: [o.connectionPoint!.device, o.connectionPoint!.secondDevice!] }));
 }
 
-/** Redundancy: both KPS sessions, every CE pair with both uplinks, and max-prefix trips (after the sessions settle). */
+/** One BFD session as a router reports it. */
+export interface BfdPeer {
+  readonly device: string;
+  readonly peer: string;
+  readonly status: string;
+}
+
+/** Every BFD session of every router that runs FRR (`show bfd peers json`). */
+export async function bfdPeers(runner: Runner, state: LabState): Promise<BfdPeer[]> {
+  const routers = state.nodes.filter((n) => n.kind === 'router' && n.frr);
+  const out: BfdPeer[] = [];
+  await Promise.all(
+    routers.map(async (n) => {
+      const r = await runner.run(['vtysh', '-N', n.namespace, '-c', 'show bfd peers json'], { netns: n.namespace, allowFail: true, timeoutMs: 30000 });
+      if (r.code !== 0) return;
+      try {
+        for (const p of JSON.parse(r.stdout || '[]') as Array<{ peer?: string; status?: string }>) out.push({ device: n.id, peer: p.peer ?? '?', status: p.status ?? 'unknown' });
+      } catch {
+        /* no BFD configured: nothing to report */
+      }
+    }),
+  );
+  return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+}
+
+/** BFD up on every session that has it (pure): a session whose BFD is down fails over only after the BGP hold time. None: no check. */
+export function bfdCheck(peers: readonly BfdPeer[]): Check[] {
+  if (!peers.length) return [];
+  const down = peers.filter((p) => p.status !== 'up');
+  return [
+    {
+      name: 'redundancy bfd',
+      ok: down.length === 0,
+      expected: 'BFD up on every BGP session (a dead peer or link is seen in well under a second)',
+      observed: `${peers.length - down.length} of ${peers.length} up`,
+      detail: down.slice(0, 20).map((p) => `${p.device} ${p.peer}: ${p.status}`).join('\n'),
+    },
+  ];
+}
+
+/** Redundancy: both KPS sessions, every CE pair with both uplinks, BFD, and max-prefix trips (after the sessions settle). */
 export const redundancyProvider: CheckProvider = {
   name: 'redundancy',
-  summary: 'redundancy (KPS peerings, CE pairs, max-prefix)',
+  summary: 'redundancy (KPS peerings, CE pairs, BFD, max-prefix)',
   async checks(env) {
-    const [sessions, received] = await Promise.all([bgpSessions(env.runner, env.state), receivedCounts(env.runner, env.state)]);
-    return redundancyChecks(env.state, sessions, cePairs(env.inventory), received);
+    const [sessions, received, bfd] = await Promise.all([bgpSessions(env.runner, env.state), receivedCounts(env.runner, env.state), bfdPeers(env.runner, env.state)]);
+    return [...redundancyChecks(env.state, sessions, cePairs(env.inventory), received), ...bfdCheck(bfd)];
   },
 };
 

@@ -109,7 +109,8 @@ export function checkReferences(inv: Inventory, now: Date = new Date(), opts: { 
       if (o.kind === 'leverancier' && cp.zones.includes('overheid') && !admittedDerde(o, now)) out.push(s.error('SUPPLIER_IN_OVERHEID', `supplier '${o.id}' may join the markt zone only, unless it is admitted as a Diginetwerk Derde (diginetwerkDerde: { acceptedBy, date })`, o.loc, ['connectionPoint', 'zones']));
       if (o.kind === 'leverancier' && cp.zones.includes('markt') && !afsprakenSigned(o, now)) out.push(s.error('GGI_MARKT_UNSIGNED', `supplier '${o.id}' joins markt without signed GGI agreements (ggiAfspraken.signed: true with a date not in the future)`, o.loc, ['connectionPoint', 'zones']));
     }
-    const ces = ceOf.get(o.id) ?? [];
+    // A CE pair (connectionPoint.secondDevice) is two CEs of one connection point.
+    const ces = (ceOf.get(o.id) ?? []).filter((id) => id !== cp?.secondDevice);
     if (ces.length > 1) out.push(s.error('GGI_ONE_CONNECTION_POINT', `'${o.id}' has ${ces.length} CE devices (${ces.join(', ')}); an organisation has exactly one connection point`, o.loc, ['id']));
     if (o.kind === 'samenwerkingsverband' && (idx.members.get(o.id)?.length ?? 0) > 0 && !cp) {
       out.push(s.error('GGI_ONE_CONNECTION_POINT', `samenwerkingsverband '${o.id}' serves ${idx.members.get(o.id)!.length} organisations but has no connection point`, o.loc, ['id']));

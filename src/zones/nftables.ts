@@ -286,8 +286,12 @@ function forwardPairs(role: NftRole, a: Side, b: Side): boolean {
   switch (role) {
     case 'ce':
     case 'supplier-router':
-    case 'kps-peer':
       return (inside(a.kind) && outside(b.kind)) || (outside(a.kind) && inside(b.kind));
+    // A KPS peer's inside is its services and, where another data centre fronts them, its link there (kind kps).
+    case 'kps-peer': {
+      const kpsInside = (k: NftInterfaceKind) => k === 'lan' || k === 'kps';
+      return (kpsInside(a.kind) && outside(b.kind)) || (outside(a.kind) && kpsInside(b.kind));
+    }
     // Borders filter between the CEs and what lies behind the zone's edge (the KPS, the suppliers).
     case 'border-overheid':
       return (a.kind === 'downlink' && b.kind === 'kps') || (a.kind === 'kps' && b.kind === 'downlink');
@@ -458,6 +462,8 @@ export function deviceFilter(policy: PolicyModel, input: NftDeviceInput): Device
   const services: FilterService[] = [];
   if (mgmt.length) services.push({ interfaces: mgmt, proto: 'tcp', ports: [22], comment: 'ssh (management)' });
   if (routing.length && input.role !== 'radius') services.push({ interfaces: routing, proto: 'tcp', ports: [179], comment: 'bgp' });
+  // BFD control packets (RFC 5881, single hop): without them every session's BFD stays down and failover waits for BGP.
+  if (routing.length && input.role !== 'radius') services.push({ interfaces: routing, proto: 'udp', ports: [3784], comment: 'bfd' });
   if (input.role === 'radius') {
     const rad = names(['lan', 'uplink', 'downlink', 'peer']);
     if (rad.length) {

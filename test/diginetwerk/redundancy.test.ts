@@ -1,6 +1,6 @@
 import type { LabState, NodeState } from '../../src/lab';
 import type { Runner } from '../../src/lab/exec';
-import { type BgpSession, CHECK_PROVIDERS, cePairs, maxPrefixTripped, receivedCounts, redundancyChecks } from '../../src/lab/verify';
+import { type BgpSession, bfdCheck, CHECK_PROVIDERS, cePairs, maxPrefixTripped, receivedCounts, redundancyChecks } from '../../src/lab/verify';
 
 /** The `redundancy` check group of `ggi verify`, on a lab state and FRR sessions given as data. */
 
@@ -87,6 +87,17 @@ describe('verify: redundancy', () => {
     const withFrr = { ...STATE, nodes: STATE.nodes.map((n) => ({ ...n, frr: { confDir: `/etc/frr/${n.namespace}` } })) } as unknown as LabState;
     expect(await receivedCounts(runner, withFrr)).toEqual([{ device: 'border-a', peer: '198.18.0.1', received: 61, limit: 30 }]);
     expect(asked).toEqual(['ggi-border-a: show bgp neighbors json', 'ggi-border-a: show bgp ipv4 unicast neighbors 198.18.0.1 received-routes json']);
+  });
+
+  it('BFD: every session up is green; one down is a failed check naming it; no BFD at all is no check', () => {
+    const up = [
+      { device: 'border-a', peer: '198.18.0.1', status: 'up' },
+      { device: 'ce-1', peer: '198.18.0.4', status: 'up' },
+    ];
+    expect(bfdCheck(up)).toEqual([expect.objectContaining({ name: 'redundancy bfd', ok: true, observed: '2 of 2 up' })]);
+    const down = bfdCheck([...up, { device: 'ce-1b', peer: '198.18.0.6', status: 'down' }]);
+    expect(down).toEqual([expect.objectContaining({ ok: false, observed: '2 of 3 up', detail: 'ce-1b 198.18.0.6: down' })]);
+    expect(bfdCheck([])).toEqual([]);
   });
 
   it('a missing session counts as down; FRR\'s text state "Idle (PfxCt)" counts as a trip', () => {

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { acceptedRisks, checkResilience } from '../../src/diginetwerk';
 import { loadInventory } from '../../src/model/load';
 import { validateInventory } from '../../src/validation';
-import { cleanup, MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
+import { main } from '../../src/cli/main';
+import { cleanup, fakeIo, MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
 
 /** Single points of failure as findings (DOMAIN.md §2.3), with a configurable severity and accepted risks. */
 
@@ -98,5 +99,22 @@ describe('validate: single points of failure', () => {
     expect(single.length).toBeGreaterThan(0);
     for (const o of single) expect(o.connectionPoint!.acceptedRisk?.reason.length).toBeGreaterThanOrEqual(10);
     expect(checkResilience(inv, NOW).filter((f) => f.code === 'RESILIENCE_SINGLE_CE' || f.code === 'RESILIENCE_RISK_EXPIRED')).toEqual([]);
+  });
+
+  it('the example inventory: no single point of failure in the zones\' core, a CE pair, the single CEs as accepted risks', async () => {
+    const dir = path.resolve(__dirname, '../../inventory');
+    const inv = loadInventory(dir).inventory!;
+    // Two borders per zone, two KPS peerings in two data centres: nothing at all from the resilience check.
+    expect(checkResilience(inv, NOW)).toEqual([]);
+    expect(new Set(inv.devices.filter((d) => d.role === 'kps-peer').map((d) => d.site)).size).toBe(2);
+    expect(inv.organisations.filter((o) => o.connectionPoint?.secondDevice).map((o) => o.id)).toEqual(['GM0599']);
+    // validate says which connection points carry a single CE as an accepted risk (no finding, a line of its own).
+    const f = fakeIo();
+    expect(await main(['validate', '--inventory', dir], f.io)).toBe(0);
+    const line = f.stdout().split('\n').find((l) => l.startsWith('accepted risks: '))!;
+    expect(line).toContain(`${acceptedRisks(inv).length} connection point(s) with a single CE`);
+    expect(line).toContain('GM0546');
+    expect(line).not.toContain('GM0599');
+    expect(f.stdout()).not.toMatch(/RESILIENCE_/);
   });
 });

@@ -48,6 +48,10 @@ describeWith(missing, 'ggi quickstart on the example inventory', () => {
     expect(named('bgp ').length).toBeGreaterThan(20);
     expect(named('device ').length).toBeGreaterThan(20);
     expect(named('kps no default route')).toHaveLength(1);
+    // Redundancy: both KPS sessions of both borders (one KPS peer per data centre), the CE pair with every uplink up.
+    expect(named('redundancy kps sessions')).toEqual([expect.objectContaining({ ok: true, observed: '4 of 4 peerings up' })]);
+    expect(named('redundancy ce pair ').map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([['redundancy ce pair GM0599', true]]);
+    expect(named('redundancy max-prefix')).toHaveLength(1);
     const flows = named('flows')[0];
     expect(Number(/^(\d+) allowed and connected/.exec(flows.observed)![1])).toBeGreaterThan(50);
     expect(Number(/^(\d+) flows between/.exec(named('flows across zones')[0].expected)![1])).toBeGreaterThan(100);

@@ -199,7 +199,7 @@ describe('buildIntents', () => {
     const r = buildIntents(inv);
     const ce = byId(r.intents).get('ce-gm0001')!;
     // Structured, platform-neutral data: per interface pair, the policy rules with their addresses.
-    expect(ce.filter!.services.map((x) => x.comment)).toEqual(['ssh (management)', 'bgp']);
+    expect(ce.filter!.services.map((x) => x.comment)).toEqual(['ssh (management)', 'bgp', 'bfd']);
     expect(ce.filter!.isolate).toEqual(['up-overheid', 'up-markt']);
     expect(ce.filter!.pairs.every((p) => p.rules.every((r) => r.src.length > 0 && r.dst.length > 0))).toBe(true);
     expect(JSON.parse(JSON.stringify(ce.filter))).toEqual(ce.filter);

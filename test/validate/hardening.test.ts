@@ -106,7 +106,7 @@ describe('writers and exporters refuse an inventory that does not validate (exit
 
 describe('validate', () => {
   it('runs the intent checks: an inventory whose devices cannot be built does not validate', async () => {
-    const dir = example({ 'devices/backbone.yaml': (t) => t.replace('role: border-markt', 'role: radius') });
+    const dir = example({ 'devices/backbone.yaml': (t) => t.replaceAll('role: border-markt', 'role: radius') });
     const r = await ggi('validate', '--inventory', dir, '--format', 'json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toContain('INTENT_NO_BORDER');

@@ -56,7 +56,7 @@ describe('GGI-Veilig checks', () => {
 
   test('an exemption with a reason and a future end keeps a point from being dark; an ended one is an error', () => {
     const exempt = (until: string) => (t: string) =>
-      t.replace('roles: [ce, border-overheid, border-markt]', 'roles: [ce, border-markt]').replace('exemptions: []', `exemptions:\n  - { device: border-overheid, reason: vervanging van de router, expires: ${until} }`);
+      t.replace('roles: [ce, border-overheid, border-markt]', 'roles: [ce, border-markt]').replace('exemptions: []', `exemptions:\n  - { device: border-overheid, reason: vervanging van de router, expires: ${until} }\n  - { device: border-overheid-2, reason: vervanging van de router, expires: 2027-01-31 }`);
     expect(veilig(exempt('2027-01-31'))).toEqual([]);
     const ended = veilig(exempt('2026-11-30'));
     expect(ended.map((x) => x.code).sort()).toEqual(['VEILIG_EXEMPTION_EXPIRED', 'VEILIG_POINT_DARK']);

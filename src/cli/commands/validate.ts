@@ -6,6 +6,7 @@ import { sarifLog } from '../report/sarif';
 import { colourEnabled, palette } from '../report/colour';
 import { describeCode } from '../../validation/codes';
 import { printJson } from '../report/output';
+import { acceptedRisks } from '../../diginetwerk/resilience';
 
 export const commands: Command[] = [
   {
@@ -26,7 +27,7 @@ export const commands: Command[] = [
       if (format === 'json') printJson(ctx.io, jsonReport(result));
       else if (format === 'junit') ctx.io.stdout(junitReport(result));
       else if (format === 'sarif') printJson(ctx.io, sarifReport(result));
-      else ctx.io.stdout(textReport(result, colourEnabled(ctx.io)));
+      else ctx.io.stdout(textReport(result, colourEnabled(ctx.io), ctx.io.now()));
       return result.ok ? EXIT.OK : EXIT.INVALID;
     },
   },
@@ -41,7 +42,7 @@ export function jsonReport(r: ValidationResult) {
   return { ok: r.ok, findings: r.findings, summary: summary(r) };
 }
 
-function textReport(r: ValidationResult, colour: boolean): string {
+function textReport(r: ValidationResult, colour: boolean, now: Date): string {
   const c = palette(colour);
   const lines: string[] = [];
   let lastFile = '';
@@ -58,6 +59,12 @@ function textReport(r: ValidationResult, colour: boolean): string {
   const warnings = r.findings.length - errors;
   const s = summary(r);
   if (lines.length) lines.push('');
+  // A single CE taken on knowingly is no finding, but it is said: which connection points, and where the reason is.
+  const risks = r.inventory ? acceptedRisks(r.inventory, now) : [];
+  if (risks.length) {
+    const until = risks.map((x) => x.until ?? '(no end)').sort()[0];
+    lines.push(`accepted risks: ${risks.length} connection point(s) with a single CE (${risks.map((x) => x.organisation).join(', ')}); each reason is its connectionPoint.acceptedRisk, the first lapses on ${until}`);
+  }
   const verdict = r.ok ? c.green('valid') : c.red('invalid');
   lines.push(`${verdict}: ${errors} error(s), ${warnings} warning(s); ${s.organisations} organisations, ${s.devices} devices, ${s.rules} policy rules`);
   return lines.join('\n') + '\n';

@@ -62,6 +62,13 @@ export function renderFrrConf(intent: DeviceIntent): string {
     out.push(` match ${l.family === 4 ? 'ip' : 'ipv6'} address prefix-list ${l.name}`);
     out.push('exit');
   }
+  // A standby device's outbound maps: the same list, the own ASN prepended (the neighbour prefers the active device).
+  for (const [name, n] of prependMaps(bgp)) {
+    out.push(`route-map ${name} permit 10`);
+    out.push(` match ${n.family === 4 ? 'ip' : 'ipv6'} address prefix-list ${n.prefixListOut}`);
+    out.push(` set as-path prepend ${Array.from({ length: n.prependOut ?? 0 }, () => bgp.localAsn).join(' ')}`);
+    out.push('exit');
+  }
   out.push('!');
   out.push(...renderRouterBgp(bgp));
   out.push('!');
@@ -95,7 +102,7 @@ function renderRouterBgp(bgp: BgpIntent): string[] {
     out.push(' !');
     out.push(` address-family ${family === 4 ? 'ipv4' : 'ipv6'} unicast`);
     for (const p of nets) out.push(`  network ${p}`);
-    for (const n of ns) out.push(...neighborAf(n));
+    for (const n of ns) out.push(...neighborAf(n, bgp.localAsn));
     out.push(' exit-address-family');
   }
   out.push('exit');
@@ -111,11 +118,24 @@ function renderBfd(b: NonNullable<BgpIntent['bfd']>): string[] {
   return out;
 }
 
-function neighborAf(n: BgpNeighbor): string[] {
+/** The outbound route-map of a neighbour: its list's, or the prepending one of a standby device (eBGP only). */
+function outMapName(n: BgpNeighbor, localAsn: number): string {
+  return n.prependOut && n.remoteAsn !== localAsn ? `${routeMapName(n.prefixListOut)}-PP${n.prependOut}` : routeMapName(n.prefixListOut);
+}
+
+function prependMaps(bgp: BgpIntent): Map<string, BgpNeighbor> {
+  const maps = new Map<string, BgpNeighbor>();
+  for (const n of bgp.neighbors) if (outMapName(n, bgp.localAsn) !== routeMapName(n.prefixListOut)) maps.set(outMapName(n, bgp.localAsn), n);
+  return new Map([...maps].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function neighborAf(n: BgpNeighbor, localAsn: number): string[] {
   const out = [
     `  neighbor ${n.address} activate`,
+    // iBGP (the KPS's link between its data centres): the transfer networks are not routed inside, so the peer is the next hop.
+    ...(n.remoteAsn === localAsn ? [`  neighbor ${n.address} next-hop-self`] : []),
     `  neighbor ${n.address} route-map ${routeMapName(n.prefixListIn)} in`,
-    `  neighbor ${n.address} route-map ${routeMapName(n.prefixListOut)} out`,
+    `  neighbor ${n.address} route-map ${outMapName(n, localAsn)} out`,
     // FRR 8.4 counts only accepted routes towards maximum-prefix; `force` adds the routes the in-policy drops, which
     // it finds only in the Adj-RIB-In that soft-reconfiguration inbound keeps (bgp_route.c bgp_filtered_routes_count).
     // It checks the count whenever it accepts a route, so a flood of filtered routes trips the session at the peer's

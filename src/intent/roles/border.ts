@@ -4,15 +4,18 @@ import { listName } from '../names';
 import { denyDefault, limitFor, permitAny, permitsExact, sortPrefixes } from '../prefix-lists';
 import type { IntentZone } from '../types';
 
-/** A zone border: a downlink per CE, and the edge of its zone (the KPS for overheid, the supplier routers for markt). */
+/**
+ * A zone border: a downlink per CE, and the edge of its zone (every KPS peer for overheid, every supplier router for
+ * markt). A standby border (the second of its zone) announces with a longer AS path (Fleet.standbyRank).
+ */
 export function buildBorder(f: Fleet, x: DeviceDraft): void {
-  const { inv, idx, findings, border, ceOrg, linksOf, kps, allowDefault, internetPrefixes, announcementsOf, supplierPrefixes } = f;
+  const { inv, idx, findings, standbyRank, ceOrg, linksOf, kps, allowDefault, internetPrefixes, announcementsOf, supplierPrefixes } = f;
   const settings = inv.settings;
   const { d, addSession, addList } = x;
   const z: IntentZone = d.role === 'border-overheid' ? 'overheid' : 'markt';
   x.localAsn = borderAsn(inv, d);
-  const isActive = border[z]?.id === d.id;
-  for (const l of isActive ? linksOf(d.id) : []) {
+  const prependOut = standbyRank(d);
+  for (const l of linksOf(d.id)) {
     const other = idx.devices.get(l.b.device)!;
     if (other.role === 'ce') {
       const o = ceOrg.get(other.id)!;
@@ -22,6 +25,7 @@ export function buildBorder(f: Fleet, x: DeviceDraft): void {
         in: addList(listName('from', other.id, `v${family}`), family, permitsExact(ann, family)),
         out: addList(listName('to-ce', z, `v${family}`), family, [...(allowDef ? [] : [denyDefault(family)]), permitAny(family)]),
         maxIn: limitFor(ann.filter((p) => p.family === family).length),
+        prependOut,
       }));
     } else if (other.role === 'kps-peer' && kps) {
       const announce = kpsAnnounce(inv, d, kps, internetPrefixes, findings);
@@ -32,6 +36,7 @@ export function buildBorder(f: Fleet, x: DeviceDraft): void {
         in: addList(listName('from-kps', `v${family}`), family, [...(kps!.allowDefaultRoute ? [] : [denyDefault(family)]), ...permitsExact(accept, family)]),
         maxIn: kps!.maxPrefixIn,
         maxOut: kps!.maxPrefixOut,
+        prependOut,
       }));
     } else if (other.role === 'supplier-router') {
       const from = supplierPrefixes(other);
@@ -40,6 +45,7 @@ export function buildBorder(f: Fleet, x: DeviceDraft): void {
         in: addList(listName('from', other.id, `v${family}`), family, permitsExact(from, family)),
         out: addList(listName('to-suppliers', `v${family}`), family, permitsExact(toSuppliers, family)),
         maxIn: limitFor(from.filter((p) => p.family === family).length),
+        prependOut,
       }));
     }
   }

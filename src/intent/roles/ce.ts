@@ -5,9 +5,13 @@ import { denyDefault, maxLen, permitAny, permitsExact } from '../prefix-lists';
 import type { IntentZone } from '../types';
 import { lanInterfaces } from '../interfaces';
 
-/** A CE: one uplink per joined zone to that zone's border (eBGP), announcing its organisation's (and members') space; its LANs. */
+/**
+ * A CE: an uplink to every border of every joined zone (eBGP), announcing its organisation's (and members') space; its
+ * LANs. The second CE of a CE pair has the same LANs on the next address (a LAN with two routers) and announces with a
+ * longer AS path, so the borders send the pair's traffic to the first CE while it lives.
+ */
 export function buildCe(f: Fleet, x: DeviceDraft): void {
-  const { inv, idx, deps, findings, border, ceOrg, linksOf, allowDefault, zoneBound, announcementsOf, servicePrefixes } = f;
+  const { inv, idx, deps, findings, standbyRank, ceOrg, linksOf, allowDefault, zoneBound, announcementsOf, servicePrefixes } = f;
   const { d, interfaces, originate, addSession, addList } = x;
   const s = inv.sources;
   const o = ceOrg.get(d.id);
@@ -18,10 +22,11 @@ export function buildCe(f: Fleet, x: DeviceDraft): void {
   if (!o) findings.push(s.warning('INTENT_CE_UNUSED', `CE device '${d.id}' terminates no connection point; it gets only its management interface`, d.loc));
   if (o) {
     const own: Record<IntentZone, Prefix[]> = { overheid: [], markt: [] };
+    const rank = standbyRank(d);
     for (const l of linksOf(d.id)) {
-      const z = (l.b.iface === 'up-overheid' ? 'overheid' : 'markt') as IntentZone;
+      const z = l.zone;
       own[z] = announcementsOf(o, z);
-      const b = border[z]!;
+      const b = idx.devices.get(l.a.device)!;
       const remote = borderAsn(inv, b);
       if (x.localAsn !== undefined && remote === x.localAsn) {
         findings.push(s.error('INTENT_ASN_MISMATCH', `CE '${d.id}' and ${b.id} share ASN ${remote}; the uplink must be eBGP`, d.loc));
@@ -36,9 +41,10 @@ export function buildCe(f: Fleet, x: DeviceDraft): void {
         ]),
         maxIn: zoneBound,
         maxOut: Math.max(1, own[z].filter((p) => p.family === family).length),
+        prependOut: rank,
       }));
     }
     for (const z of ZONES) originate.push(...own[z]);
-    interfaces.push(...lanInterfaces(inv, idx, o, deps, servicePrefixes, findings));
+    interfaces.push(...lanInterfaces(inv, idx, o, deps, servicePrefixes, findings, rank));
   }
 }
