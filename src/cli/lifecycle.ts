@@ -59,9 +59,8 @@ function cloudStacks(inv: Inventory): Map<string, unknown> | null {
 function report(ctx: CommandContext, p: Planned, impact: ReturnType<typeof impactOf> | null, written: string[], toResolve: Finding[], dryRun: boolean): void {
   const pin = p.addedDevices.map((d) => `pin the host key of ${d}: set its management.hostKey (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`);
   const steps = written.length || dryRun ? ['ggi validate', ...pin, 'ggi plan', 'ggi apply'] : [];
-  // The lab wires each LAN host to the CE that serves it when it is built: a move needs a rebuilt lab to show it.
-  const rebuild = p.rewiresLab ? ['ggi lab down (only when a lab is up)', 'ggi lab up'] : [];
-  const labSteps = steps.length ? ['ggi validate --target lab', ...rebuild, 'ggi apply --target lab', 'ggi verify --target lab'] : [];
+  // `lab up` on a running lab rewires it to the inventory: new CEs and LAN hosts in, the ones that left out.
+  const labSteps = steps.length ? ['ggi validate --target lab', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'] : [];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { change: p.change.what, dryRun, written, notes: p.notes, impact, toResolve, nextSteps: steps, labSteps });
     return;

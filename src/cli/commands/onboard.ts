@@ -176,8 +176,8 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
     `ggi plan --device ${ce}`,
     `ggi apply --device ${ce}`,
   ];
-  // The lab makes every device (and pins its key) from the inventory, so a lab that is up lacks the new organisation.
-  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab down (only when a lab is up)', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
+  // The lab makes every device (and pins its key) from the inventory; `lab up` on a lab that is up adds the new ones.
+  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps, labSteps });
   } else {

@@ -27,6 +27,8 @@ export const ledgerEntrySchema = z.strictObject({
     .optional(),
   /** Delegation to an external service provider must be registered with Logius first (N2 rule 5). */
   delegation: z.strictObject({ provider: z.string().min(1), logiusRequestDate: isoDate.optional(), logiusReference: z.string().optional() }).optional(),
+  /** Held before by another organisation that merged into this one (herindeling), oldest first: nothing is forgotten. */
+  transfers: z.array(z.strictObject({ from: orgId, at: isoTimestamp, by: z.string().min(1), reason: z.string().min(1) })).optional(),
 });
 export type LedgerEntryDecl = z.infer<typeof ledgerEntrySchema>;
 
@@ -45,7 +47,7 @@ export const ledgerSchema = z.strictObject({
 });
 export type LedgerDecl = z.infer<typeof ledgerSchema>;
 
-const ENTRY_KEYS = new Set(['prefix', 'organisation', 'category', 'status', 'purpose', 'source', 'parent', 'justification', 'internetRouted', 'by', 'at', 'released', 'delegation']);
+const ENTRY_KEYS = new Set(['prefix', 'organisation', 'category', 'status', 'purpose', 'source', 'parent', 'justification', 'internetRouted', 'by', 'at', 'released', 'delegation', 'transfers']);
 const STATUSES = new Set(['allocated', 'assigned', 'quarantined']);
 const timestamps = new Map<string, boolean>();
 
@@ -79,7 +81,7 @@ function fastEntry(e: unknown): LedgerEntryDecl | null {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return null;
   const x = e as Record<string, unknown>;
   for (const k in x) if (!ENTRY_KEYS.has(k)) return null;
-  if (x.released !== undefined || x.delegation !== undefined) {
+  if (x.released !== undefined || x.delegation !== undefined || x.transfers !== undefined) {
     const r = ledgerEntrySchema.safeParse(x);
     return r.success ? r.data : null;
   }
