@@ -102,7 +102,7 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
 
   it(`onboards ${own1.code}, ${own2.code} and ${member.code} (behind SV0001); lab up, apply and verify are green and carry their flows`, async () => {
     for (const [g, extra] of [[own1, []], [own2, []], [member, ['--served-by', 'SV0001']]] as const) {
-      const r = await ggi('onboard', g.code, '--name', g.name, ...extra);
+      const r = await ggi('onboard', g.code, '--name', g.name, ...extra, '--state', ggiState);
       expect([g.code, r.code, r.stderr]).toEqual([g.code, 0, '']);
       // The steps it prints for the lab are the ones this test runs.
       expect(r.stdout).toContain('or first in the lab:\n  1. ggi validate --target lab\n  2. ggi lab up\n  3. ggi apply --target lab\n  4. ggi verify --target lab\n');
@@ -122,7 +122,7 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
   });
 
   it(`moves ${member.code} out of SV0001 to a CE of its own: lab up rewires the running lab, apply and verify are green, its flows go over its new CE`, async () => {
-    const r = await ggi('move', member.code, '--own-connection-point');
+    const r = await ggi('move', member.code, '--own-connection-point', '--state', ggiState);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain(`created its connection point and CE ce-${member.code.toLowerCase()}; it leaves SV0001`);
     const up = await labUp();
@@ -140,7 +140,7 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
 
   it(`offboards ${own2.code}: apply stops its flows (real packets), lab up removes it, apply and verify are green`, async () => {
     const before = await toLan(own2.code);
-    const r = await ggi('offboard', own2.code);
+    const r = await ggi('offboard', own2.code, '--state', ggiState);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain(`removed from the desired state: ce-${own2.code.toLowerCase()}`);
     await apply();
@@ -158,5 +158,11 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
     // The others are untouched.
     for (const g of [own1, member]) expect((await fromLan(g.code)).connected).toBeGreaterThan(0);
     expect(bystanderPids()).toEqual(bystander!.pids);
+    // The journal shows the organisation's life next to the device changes it led to.
+    const journal = await ggi('journal', '--state', ggiState, '--format', 'json');
+    const steps = (JSON.parse(journal.stdout).entries as Array<{ kind?: string; command?: string; device?: string }>).map((e) => (e.kind === 'lifecycle' ? e.command : `apply ${e.device}`));
+    const life = steps.filter((x) => !x!.startsWith('apply '));
+    expect(life).toEqual([`onboard ${own1.code}`, `onboard ${own2.code}`, `onboard ${member.code} --served-by SV0001`, `move ${member.code} --own-connection-point`, `offboard ${own2.code}`]);
+    expect(steps.indexOf(`apply ce-${member.code.toLowerCase()}`)).toBeGreaterThan(steps.indexOf(`move ${member.code} --own-connection-point`));
   });
 });
