@@ -381,6 +381,14 @@ async function rewireLab(state: LabState, spec: LabSpec, runner: Runner, progres
     if (leaving.length) {
       report('remove nodes');
       const spaces = leaving.map((n) => n.namespace);
+      // The veths to nodes that stay are deleted from their side first: a namespace is freed asynchronously, and its
+      // veth peers with it, so a link made again at once under the same name could still find the old one.
+      const ids = new Set(leaving.map((n) => n.id));
+      const oldNs = new Map(state.spec!.nodes.map((n) => [n.id, n.namespace]));
+      for (const l of state.spec!.links) {
+        const [gone, stays] = ids.has(l.a.node) ? [l.a, l.b] : [l.b, l.a];
+        if (ids.has(gone.node) && !ids.has(stays.node)) await runner.run(['ip', '-n', oldNs.get(stays.node)!, 'link', 'delete', stays.ifname], { allowFail: true });
+      }
       const recorded = state.processes.filter((p) => spaces.includes(p.netns)).map((p) => p.pid);
       await killNamespaceProcesses(runner, spaces.filter(netnsExists), recorded.filter(alive));
       const live = spaces.filter(netnsExists);
