@@ -11,7 +11,7 @@ const dirs: string[] = [];
 function copy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-lifecycle-'));
   fs.cpSync(path.resolve(__dirname, '../../inventory'), dir, { recursive: true });
-  dirs.push(dir);
+  dirs.push(dir, `${dir}-state`);
   return dir;
 }
 afterAll(() => {
@@ -33,7 +33,9 @@ function snapshot(dir: string): Record<string, string> {
 
 async function ggi(args: string[], dir: string): Promise<{ code: number; out: string; err: string }> {
   const f = fakeIo(env);
-  const code = await main([...args, '--inventory', dir], f.io);
+  // The journal of the lifecycle commands goes to a state folder beside the copy, not the repository's.
+  const state = ['onboard', 'move', 'offboard'].includes(args[0]) ? ['--state', `${dir}-state`] : [];
+  const code = await main([...args, ...state, '--inventory', dir], f.io);
   return { code, out: f.stdout(), err: f.stderr() };
 }
 

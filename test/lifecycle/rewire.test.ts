@@ -81,7 +81,7 @@ describe('planRewire over an organisation\'s life in the example inventory', () 
   };
   async function ggi(...argv: string[]): Promise<void> {
     const f = fakeIo({ GGI_OPERATOR: 'rewire-test' });
-    const code = await main([...argv, '--inventory', dir], f.io);
+    const code = await main([...argv, '--state', path.join(dir, '.state'), '--inventory', dir], f.io);
     expect([argv.join(' '), code, f.stderr()]).toEqual([argv.join(' '), 0, '']);
   }
 
