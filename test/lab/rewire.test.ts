@@ -79,6 +79,19 @@ describeLab('labUp on a running lab rewires it in place', () => {
     expect(now.namespaces).not.toContain(ns('h2'));
     expect(fs.readFileSync(after.knownHostsFile!, 'utf8')).toContain('198.18.223.13 ');
 
+    // A node whose own definition changed is rebuilt (new processes), its links made again; its peer keeps running.
+    const r3Before = now.nodes.find((n) => n.id === 'r3')!.frr!.pids!;
+    const changed = spec(stateDir, 'r2', true);
+    const rebuilt: LabSpec = { ...changed, nodes: changed.nodes.map((n) => (n.id === 'r3' ? { ...n, loopbacks: ['192.0.2.33/32'] } : n)) };
+    let plan2: RewirePlan | undefined;
+    await labUp(rebuilt, runner, undefined, { onRewire: (p) => (plan2 = p) });
+    expect(plan2!.steps.map((s) => `${s.kind} ${'node' in s ? s.node : `${s.link.a.node}:${s.link.a.ifname}`}`)).toEqual(['remove-node r3', 'add-node r3', 'add-link r2:x1', 'refresh-node r2']);
+    const third = readState(stateDir)!;
+    expect(third.nodes.find((n) => n.id === 'r3')!.frr!.pids!.zebra).not.toBe(r3Before.zebra);
+    expect(third.nodes.find((n) => n.id === 'r2')!.frr!.pids).toEqual(r2);
+    expect(await probeIcmp(runner, ns('r2'), '198.51.100.3')).toBe(true);
+    expect(labStatus(stateDir)).toMatchObject({ up: true, problems: [] });
+
     // And back down: lab down leaves nothing of what the rewire made.
     const report = await labDown(stateDir, runner);
     expect(report.remaining).toEqual([]);
