@@ -9,7 +9,9 @@ import { operatorName } from '../util/operator';
 import { scaffold } from './commands/onboard';
 import { type Context, LifecycleError, type Planned } from '../lifecycle/change';
 import { commitChange } from '../lifecycle/commit';
-import { withLifecycle } from './lifecycle-gate';
+import { lifecycleJournal } from '../reconciler/journal';
+import { withJournal, withLifecycle } from './lifecycle-gate';
+export { STATE_FLAG } from './lifecycle-gate';
 import { impactOf, impactText } from '../lifecycle/impact';
 import { OverlaySource } from '../validation/overlay';
 
@@ -19,7 +21,7 @@ import { OverlaySource } from '../validation/overlay';
  * `tolerated` names the finding codes the change is meant to leave for a person to resolve (offboard: rules that
  * still name the organisation).
  */
-export async function runLifecycle(ctx: CommandContext, planIt: (c: Context) => Planned, opts: { dryRun: boolean; tolerated?: readonly string[] }): Promise<ExitCode> {
+export async function runLifecycle(ctx: CommandContext, planIt: (c: Context) => Planned, opts: { organisation: string; dryRun: boolean; tolerated?: readonly string[] }): Promise<ExitCode> {
   return withLifecycle(ctx, (inv, dir) => {
     const ledger = readLedgerFile(path.join(dir, 'ipv6', 'ledger.yaml'));
     if (!ledger.ok) throw new UserError('the ledger is not valid; fix it first', EXIT.INVALID, ledger.findings);
@@ -39,7 +41,8 @@ export async function runLifecycle(ctx: CommandContext, planIt: (c: Context) => 
     if (!after.inventory || blocking.length) throw new UserError(`ggi ${planned.change.what} would leave an inventory that does not validate; nothing was written`, EXIT.INVALID, blocking);
     const toResolve = after.findings.filter((f) => f.severity === 'error' && tolerated.has(f.code));
     const impact = files.length ? impactOf(inv, after.inventory, cloudStacks) : null;
-    const written = opts.dryRun ? [] : commitChange(dir, planned.change);
+    const change = withJournal(ctx, dir, planned.change, { organisation: opts.organisation, notes: planned.notes, added: planned.addedDevices, removed: planned.removedDevices });
+    const written = opts.dryRun ? [] : commitChange(dir, change, lifecycleJournal);
     report(ctx, planned, impact, written, toResolve, opts.dryRun);
     return EXIT.OK;
   });
@@ -59,9 +62,8 @@ function cloudStacks(inv: Inventory): Map<string, unknown> | null {
 function report(ctx: CommandContext, p: Planned, impact: ReturnType<typeof impactOf> | null, written: string[], toResolve: Finding[], dryRun: boolean): void {
   const pin = p.addedDevices.map((d) => `pin the host key of ${d}: set its management.hostKey (ssh-keygen -lf on the device's /etc/ssh/ssh_host_ed25519_key.pub)`);
   const steps = written.length || dryRun ? ['ggi validate', ...pin, 'ggi plan', 'ggi apply'] : [];
-  // The lab wires each LAN host to the CE that serves it when it is built: a move needs a rebuilt lab to show it.
-  const rebuild = p.rewiresLab ? ['ggi lab down (only when a lab is up)', 'ggi lab up'] : [];
-  const labSteps = steps.length ? ['ggi validate --target lab', ...rebuild, 'ggi apply --target lab', 'ggi verify --target lab'] : [];
+  // `lab up` on a running lab rewires it to the inventory: new CEs and LAN hosts in, the ones that left out.
+  const labSteps = steps.length ? ['ggi validate --target lab', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'] : [];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { change: p.change.what, dryRun, written, notes: p.notes, impact, toResolve, nextSteps: steps, labSteps });
     return;

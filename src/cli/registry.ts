@@ -23,6 +23,7 @@ export const COMMAND_FILES: ReadonlyArray<{ names: readonly string[]; load: () =
   { names: ['gemeenten check', 'gemeenten refresh'], load: () => require('./commands/gemeenten') },
   { names: ['move'], load: () => require('./commands/move') },
   { names: ['offboard'], load: () => require('./commands/offboard') },
+  { names: ['journal'], load: () => require('./commands/journal') },
 ];
 
 /** Every command name, without loading any command. */

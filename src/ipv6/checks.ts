@@ -95,7 +95,9 @@ export function checkIpv6(inv: Inventory): Finding[] {
           report(`${e.prefix} sits at the position of category code ${at.code}, but '${cat.name}' has code ${cat.code} in the numbering plan (layout ${plan.order}, ${plan.layoutStatus})`);
         }
         const slot = slotByOrgBlock.get(`${org.id}\0${blockKey(plan, org.kind)}`);
-        if (at && at.slot !== null && slot !== undefined && at.slot !== slot && isActive(e)) {
+        // A /46 that came by a merger stays where its first holder's slot put it (its addresses are in use).
+        const merged = e.transfers?.some((t) => slotByOrgBlock.get(`${t.from}\0${blockKey(plan, org.kind)}`) === at?.slot);
+        if (at && at.slot !== null && slot !== undefined && at.slot !== slot && isActive(e) && !merged) {
           report(`${e.prefix} lies in slot ${at.slot}, but ${org.id}'s recorded slot is ${slot}; an organisation's categories belong together in its slot`);
         }
       }
@@ -133,9 +135,10 @@ export function checkIpv6(inv: Inventory): Finding[] {
   }
   for (const list of perCategory.values()) {
     if (list.length < 2) continue;
-    const first = list.find((e) => e.source === 'logius') ?? list[0];
+    const first = list.find((e) => e.source === 'logius') ?? list.find((e) => !e.transfers) ?? list[0];
     for (const e of list) {
-      if (e === first || e.justification) continue;
+      // A merger brings the predecessor's allocation along: a second one in the category, justified by the merger.
+      if (e === first || e.justification || e.transfers) continue;
       out.push(s.error('IPV6_MULTIPLE_PER_CATEGORY', `${e.organisation} already holds ${first.prefix} for '${e.category}'; a second allocation in one category needs a recorded justification (N2 rules 2, 7)`, e.loc, ['prefix']));
     }
   }

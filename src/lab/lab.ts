@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { CommandError, formatCommand, type Runner } from './exec';
 import { frrPaths, startFrr, waitFor, writeFrrFiles } from './frr';
 import { generateKey, publicKeyOnly, renderSshdConfig, sshFingerprint, sshdPaths, startSshd } from './sshd';
-import { bridgeAddress, bridgeName, MGMT_IFNAME, resolveNode, validateSpec, type LabNode, type LabSpec } from './spec';
+import { bridgeAddress, bridgeName, MGMT_IFNAME, mgmtHostIfname, resolveNode, validateSpec, type LabNode, type LabSpec } from './spec';
+import { linkName, planRewire, type RewirePlan, type RewireStep } from './rewire';
 import type { FaultRecord } from './fault';
 import { readState, saveState, stateFilePath, type InterfaceState, type LabState, type NodeState, type SshdState } from './state';
 import { makeDirectory } from '../util/directory';
@@ -42,6 +43,8 @@ export interface LabUpOptions {
   readonly keepOnFailure?: boolean;
   /** Per daemon readiness limit (default 20 s). */
   readonly readyTimeoutMs?: number;
+  /** Called with the plan when `labUp` finds the lab up and rewires it in place instead of building it. */
+  readonly onRewire?: (plan: RewirePlan) => void;
 }
 
 const SSH_PORT = 22;
@@ -95,6 +98,20 @@ function nodeInterfaces(spec: LabSpec, node: LabNode): InterfaceState[] {
   return ifs;
 }
 
+function newNodeState(spec: LabSpec, r: ReturnType<typeof resolveNode>, stateDir: string): NodeState {
+  return {
+    id: r.node.id,
+    kind: r.node.kind,
+    namespace: r.node.namespace,
+    meta: { ...(r.node.meta ?? {}) },
+    dir: path.join(stateDir, 'nodes', r.node.namespace),
+    mgmtAddress: r.node.mgmtAddress,
+    interfaces: nodeInterfaces(spec, r.node),
+    sysctls: r.sysctls,
+    listens: [...(r.node.services ?? [])],
+  };
+}
+
 function checkPrerequisites(spec: LabSpec): void {
   const need = new Map<string, string>([['/usr/bin/ip', 'iproute2'], ['/usr/bin/ssh-keygen', 'openssh-client']]);
   const nodes = spec.nodes.map((n) => resolveNode(spec, n));
@@ -126,6 +143,8 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
   const previous = readState(stateDir);
   if (previous) {
     const live = previous.namespaces.filter(netnsExists);
+    // A running lab is brought to the new spec in place (rewire.ts); one that cannot be diffed is refused.
+    if (live.length && previous.phase === 'up' && previous.spec) return rewireLab(previous, spec, runner, progress, opts);
     if (live.length) throw new LabError(`a lab is already up from ${stateDir} (namespaces ${live.slice(0, 3).join(', ')}${live.length > 3 ? ', …' : ''}); run lab down first`);
     await labDown(stateDir, runner);
   }
@@ -147,17 +166,8 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
     dirs: [],
     files: [],
     processes: [],
-    nodes: resolved.map((r) => ({
-      id: r.node.id,
-      kind: r.node.kind,
-      namespace: r.node.namespace,
-      meta: { ...(r.node.meta ?? {}) },
-      dir: path.join(stateDir, 'nodes', r.node.namespace),
-      mgmtAddress: r.node.mgmtAddress,
-      interfaces: nodeInterfaces(spec, r.node),
-      sysctls: r.sysctls,
-      listens: [...(r.node.services ?? [])],
-    })),
+    nodes: resolved.map((r) => newNodeState(spec, r, stateDir)),
+    spec,
   };
   const save = (): void => saveState(state);
   const total = spec.nodes.length;
@@ -209,17 +219,7 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
       report('node ready', r.node.id);
     });
 
-    const knownHosts = path.join(stateDir, 'known_hosts');
-    state.files.push(knownHosts);
-    fs.writeFileSync(
-      knownHosts,
-      state.nodes
-        .filter((n) => n.sshd?.hostKey)
-        .map((n) => `${n.sshd!.address} ${n.sshd!.hostKey}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
-    state.knownHostsFile = knownHosts;
+    writeKnownHosts(state);
     state.phase = 'up';
     state.readyAt = new Date().toISOString();
     save();
@@ -359,6 +359,146 @@ export async function missingListeners(runner: Runner, netns: string, services: 
     open.add(`${f[0]}/${port}`);
   }
   return services.filter((s) => !open.has(`${s.proto}/${s.port}`)).map((s) => `${s.proto}/${s.port}`);
+}
+
+/**
+ * Brings a running lab to a new spec in place (`lab up` on a lab that is up): the steps of `planRewire` (rewire.ts),
+ * recorded in the state before they are made like every build step. Nodes the plan leaves alone keep running.
+ */
+async function rewireLab(state: LabState, spec: LabSpec, runner: Runner, progress: ProgressFn | undefined, opts: LabUpOptions): Promise<LabState> {
+  const plan = planRewire(state.spec!, spec);
+  if (plan.problems.length) throw new LabError(`the running lab in ${state.stateDir} cannot be rewired to this inventory (${plan.problems.join('; ')}); run lab down first`);
+  opts.onRewire?.(plan);
+  const save = (): void => saveState(state);
+  const steps = plan.steps;
+  const total = steps.length;
+  let done = 0;
+  const report = (step: string, node?: string): void => progress?.({ step, node, done, total });
+  const newById = new Map(spec.nodes.map((n) => [n.id, n]));
+  const nsOf = new Map(spec.nodes.map((n) => [n.id, n.namespace]));
+  const of = <K extends RewireStep['kind']>(kind: K) => steps.filter((s): s is Extract<RewireStep, { kind: K }> => s.kind === kind);
+  if (!steps.length) return state;
+  state.phase = 'building';
+  delete state.error;
+  save();
+  try {
+    // Removals first: the processes and namespaces of nodes that leave or are rebuilt (their veths go with them).
+    const leaving = of('remove-node').map((s) => state.nodes.find((n) => n.id === s.node)).filter((n): n is NodeState => n !== undefined);
+    if (leaving.length) {
+      report('remove nodes');
+      const spaces = leaving.map((n) => n.namespace);
+      // The veths to nodes that stay are deleted from their side first: a namespace is freed asynchronously, and its
+      // veth peers with it, so a link made again at once under the same name could still find the old one.
+      const ids = new Set(leaving.map((n) => n.id));
+      const oldNs = new Map(state.spec!.nodes.map((n) => [n.id, n.namespace]));
+      for (const l of state.spec!.links) {
+        const [gone, stays] = ids.has(l.a.node) ? [l.a, l.b] : [l.b, l.a];
+        if (ids.has(gone.node) && !ids.has(stays.node)) await runner.run(['ip', '-n', oldNs.get(stays.node)!, 'link', 'delete', stays.ifname], { allowFail: true });
+      }
+      const recorded = state.processes.filter((p) => spaces.includes(p.netns)).map((p) => p.pid);
+      await killNamespaceProcesses(runner, spaces.filter(netnsExists), recorded.filter(alive));
+      const live = spaces.filter(netnsExists);
+      if (live.length) await runner.run(['ip', '-force', '-batch', '-'], { input: live.map((n) => `netns delete ${n}`).join('\n') + '\n', allowFail: true });
+      for (const n of leaving) {
+        const own = (p: string) => p.split('/').includes(n.namespace);
+        for (const p of [...state.dirs.filter(own), n.dir]) fs.rmSync(p, { recursive: true, force: true });
+        const mgmtIf = mgmtHostIfname(state.name, n.namespace);
+        if (fs.existsSync(`/sys/class/net/${mgmtIf}`)) await runner.run(['ip', 'link', 'delete', mgmtIf], { allowFail: true });
+        splice(state.dirs, own);
+        splice(state.rootLinks, (l) => l === mgmtIf);
+        splice(state.processes, (p) => p.netns === n.namespace);
+        splice(state.namespaces, (x) => x === n.namespace);
+        splice(state.nodes, (x) => x === n);
+        done++;
+        save();
+      }
+    }
+    for (const s of of('remove-link')) {
+      report('remove link', linkName(s.link));
+      await runner.run(['ip', '-n', nsOf.get(s.link.a.node)!, 'link', 'delete', s.link.a.ifname], { allowFail: true });
+      done++;
+    }
+
+    // Then the new and rebuilt nodes: namespaces, management veths, links, and their setup as in labUp.
+    const coming = of('add-node').map((s) => resolveNode(spec, newById.get(s.node)!));
+    const comingStates = coming.map((r) => newNodeState(spec, r, state.stateDir));
+    state.nodes.push(...comingStates);
+    state.namespaces.push(...coming.map((r) => r.node.namespace));
+    const mgmtLinks = coming.flatMap((r) => (r.mgmtHostIf ? [r.mgmtHostIf] : []));
+    state.rootLinks.push(...mgmtLinks);
+    save();
+    if (coming.length) {
+      report('namespaces');
+      await ipBatch(runner, coming.map((r) => `netns add ${r.node.namespace}`));
+    }
+    const rootLines: string[] = [];
+    for (const r of coming) {
+      if (r.mgmtHostIf) rootLines.push(`link add ${r.mgmtHostIf} type veth peer name ${MGMT_IFNAME} netns ${r.node.namespace}`, `link set ${r.mgmtHostIf} master ${state.bridge.name}`, `link set ${r.mgmtHostIf} up`);
+    }
+    for (const s of of('add-link')) rootLines.push(`link add ${s.link.a.ifname} netns ${nsOf.get(s.link.a.node)} type veth peer name ${s.link.b.ifname} netns ${nsOf.get(s.link.b.node)}`);
+    report('links');
+    await ipBatch(runner, rootLines);
+    done += of('add-link').length;
+    await mapLimit(coming, opts.concurrency ?? 8, async (r, i) => {
+      try {
+        await setUpNode(spec, r.node, comingStates[i], state, runner, save, opts, (step) => report(step, r.node.id));
+      } catch (e) {
+        if (e instanceof Error) e.message = `node '${r.node.id}' (${r.node.namespace}): ${e.message}`;
+        throw e;
+      }
+      done++;
+      report('node ready', r.node.id);
+    });
+
+    // Kept nodes with new or lost links: addresses on the new interfaces, and their routes again (a route via an
+    // interface that was replaced went with it).
+    const added = of('add-link').map((s) => s.link);
+    for (const s of of('refresh-node')) {
+      const node = newById.get(s.node)!;
+      report('rewire', node.id);
+      const ends = added.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.id);
+      if (ends.length) await runner.run(['nsenter', `--net=${NETNS_DIR}/${node.namespace}`, 'sysctl', '-q', '-w', ...ends.map((e) => `net/ipv6/conf/${e.ifname}/accept_dad=0`)]);
+      const lines: string[] = [];
+      for (const e of ends) {
+        for (const c of e.addresses) lines.push(addrLine(c, e.ifname));
+        lines.push(`link set ${e.ifname} up`);
+      }
+      for (const rt of node.routes ?? []) lines.push(`route replace ${rt.dst} via ${rt.via}`);
+      await ipBatch(runner, lines, node.namespace);
+      done++;
+    }
+
+    // The record: every kept node's interfaces and meta as the new spec has them, in the spec's order.
+    const byId = new Map(state.nodes.map((n) => [n.id, n]));
+    const nodes = spec.nodes.map((n) => ({ ...byId.get(n.id)!, meta: { ...(n.meta ?? {}) }, interfaces: nodeInterfaces(spec, n) }));
+    state.nodes.splice(0, state.nodes.length, ...nodes);
+    writeKnownHosts(state);
+    state.spec = spec;
+    state.phase = 'up';
+    state.readyAt = new Date().toISOString();
+    save();
+    report('up');
+    return state;
+  } catch (e) {
+    state.phase = 'failed';
+    state.error = e instanceof Error ? e.message : String(e);
+    save();
+    if (!opts.keepOnFailure) await labDown(state.stateDir, runner).catch(() => undefined);
+    throw e;
+  }
+}
+
+function splice<T>(list: T[], gone: (x: T) => boolean): void {
+  for (let i = list.length - 1; i >= 0; i--) if (gone(list[i])) list.splice(i, 1);
+}
+
+/** known_hosts with every node's management address and host key (for `ssh -o UserKnownHostsFile=`). */
+function writeKnownHosts(state: LabState): void {
+  const knownHosts = path.join(state.stateDir, 'known_hosts');
+  if (!state.files.includes(knownHosts)) state.files.push(knownHosts);
+  const lines = state.nodes.filter((n) => n.sshd?.hostKey).map((n) => `${n.sshd!.address} ${n.sshd!.hostKey}\n`);
+  fs.writeFileSync(knownHosts, lines.join(''), { mode: 0o600 });
+  state.knownHostsFile = knownHosts;
 }
 
 export interface LabDownReport {

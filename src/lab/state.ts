@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import type { FrrPaths } from './frr';
 import type { FaultRecord } from './fault';
-import type { LabService, NodeKind } from './spec';
+import type { LabService, LabSpec, NodeKind } from './spec';
 import type { LabKeaState } from './kea';
 
 export const STATE_FILE = 'lab-state.json';
@@ -87,6 +87,8 @@ export interface LabState {
   readonly nodes: NodeState[];
   /** Faults injected by `ggi lab fault` and not yet undone (absent: none). */
   faults?: FaultRecord[];
+  /** The spec the running lab was built or last rewired from: what `lab up` on a running lab diffs against (rewire.ts). */
+  spec?: LabSpec;
 }
 
 export function stateFilePath(stateDir: string): string {

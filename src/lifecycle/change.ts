@@ -1,7 +1,8 @@
 import { isMap, isSeq, parseDocument, type Document, type YAMLMap } from 'yaml';
 import type { Inventory, Organisation } from '../model/inventory';
 import type { ZoneName } from '../model/schema';
-import { allocate, planFromSettings, release, type LedgerChanges, type LedgerData, type NumberingPlan, type PlanKind } from '../ipv6';
+import { stamp, stripLoaded } from '../ipv6/ledger';
+import { allocate, isActive, planFromSettings, release, type LedgerChanges, type LedgerData, type NumberingPlan, type PlanKind } from '../ipv6';
 import { LEDGER_REL, renderLedger, type LedgerRead } from '../ipv6/store';
 import { block } from '../util/yaml';
 import type { ChangeSet } from './commit';
@@ -58,6 +59,13 @@ class LedgerEdit {
     this.changes.added.push(...r.changes.added);
     this.changes.addedSlots.push(...r.changes.addedSlots);
     for (const u of r.changes.updated) this.changes.updated.set(u.index, u.entry);
+  }
+  /** Replaces one entry (by its index in the file): a transfer to a successor. */
+  update(index: number, entry: LedgerData['entries'][number]): void {
+    const entries = [...this.data.entries];
+    entries[index] = entry;
+    this.data = { ...this.data, entries };
+    this.changes.updated.set(index, entry);
   }
   get changed(): boolean {
     return this.changes.added.length > 0 || this.changes.addedSlots.length > 0 || this.changes.updated.size > 0;
@@ -136,8 +144,6 @@ export interface Planned {
   /** Organisations and devices that leave the desired state. */
   removedDevices: string[];
   addedDevices: string[];
-  /** The lab's wiring follows from the change (a LAN host moves to another CE): the lab is rebuilt to show it. */
-  rewiresLab?: boolean;
 }
 
 function findOrg(inv: Inventory, id: string): Organisation {
@@ -216,7 +222,7 @@ export function planMove(c: Context, id: string, to: MoveTarget): Planned {
     notes.push(`created its connection point and CE ${ce}${was ? `; it leaves ${was.id}` : ''}`);
   }
   const what = 'servedBy' in to ? `move ${id} --served-by ${to.servedBy}` : `move ${id} --own-connection-point`;
-  return { change: { what, files: ordered(le, orgRel, render(d), others) }, notes, removedDevices: removed, addedDevices: added, rewiresLab: true };
+  return { change: { what, files: ordered(le, orgRel, render(d), others) }, notes, removedDevices: removed, addedDevices: added };
 }
 
 export interface OffboardOptions {
@@ -229,8 +235,8 @@ export interface OffboardOptions {
  * segments and other devices leave the desired state (so `apply` deconfigures what the borders had for it); its
  * govroam participation ends; its file stays as the record the ledger refers to. Rules that still name it become
  * ORGANISATION_OFFBOARDED findings. With `mergedInto`, its segments go to the successor's file (renamed when a name
- * is taken); the prefixes under them stay in quarantine under the old id: by the numbering plan a prefix belongs to
- * its organisation's slot, so the successor's own /46s carry its traffic (reported as notes).
+ * is taken) and every prefix it holds goes to the successor, the transfer recorded on the ledger entry (`transfers`:
+ * from, at, by, reason), so the merged LANs keep their addresses; such a /46 stays in its first holder's slot.
  */
 export function planOffboard(c: Context, id: string, opts: OffboardOptions): Planned {
   const was = c.inv.organisations.find((o) => o.id === id)?.offboarded;
@@ -253,11 +259,23 @@ export function planOffboard(c: Context, id: string, opts: OffboardOptions): Pla
   const le = new LedgerEdit(c.ledger);
   const notes: string[] = [];
   const reason = opts.reason ?? (successor ? `offboarded: merged into ${successor.id}` : 'offboarded');
-  for (const e of c.ledger.data.entries) {
-    if (e.organisation !== id || e.status === 'quarantined' || e.parent) continue;
-    const r = release(le.data, { organisation: id, prefix: e.prefix, reason }, plan, c.now, c.who);
-    le.take(r, `quarantining ${e.prefix}`);
-    if (r.ok && r.created) notes.push(`quarantined ${e.prefix} (${e.category}) until ${r.entry.released?.quarantineUntil}`);
+  if (successor) {
+    // A merger: the successor takes over every prefix in use, with the transfer recorded on the entry, so its
+    // addresses (and the segments numbered from them) carry on. What was already quarantined stays with the old id.
+    const transfer = { from: id, at: stamp(c.now), by: c.who, reason };
+    c.ledger.data.entries.forEach((e, index) => {
+      if (e.organisation !== id || !isActive(e)) return;
+      const { transfers, ...rest } = stripLoaded(e);
+      le.update(index, { ...rest, organisation: successor!.id, transfers: [...(transfers ?? []), transfer] });
+      if (!e.parent) notes.push(`transferred ${e.prefix} (${e.category}) to ${successor!.id}`);
+    });
+  } else {
+    for (const e of c.ledger.data.entries) {
+      if (e.organisation !== id || e.status === 'quarantined' || e.parent) continue;
+      const r = release(le.data, { organisation: id, prefix: e.prefix, reason }, plan, c.now, c.who);
+      le.take(r, `quarantining ${e.prefix}`);
+      if (r.ok && r.created) notes.push(`quarantined ${e.prefix} (${e.category}) until ${r.entry.released?.quarantineUntil}`);
+    }
   }
   // Every device of the organisation leaves the desired state: its CE and anything else it runs (a RADIUS server).
   const gone = new Set(c.inv.devices.filter((x) => x.organisation === id || x.id === org.connectionPoint?.device).map((x) => x.id));
@@ -289,14 +307,13 @@ export function planOffboard(c: Context, id: string, opts: OffboardOptions): Pla
       const name = taken.has(s.name) ? `${id.toLowerCase()}-${s.name}` : s.name;
       taken.add(name);
       const { loc: _loc, ...plain } = s as typeof s & { loc?: unknown };
+      // Its prefixes came along in the ledger: the segment keeps its addresses.
       const seg: Record<string, unknown> = { ...plain, name };
-      // The prefixes under a segment stay with the old organisation (quarantined): the successor numbers the LAN anew.
-      delete seg.ipv6;
       if (!seg.internetRouted) delete seg.internetRouted;
       if (seg.vlan !== undefined && vlans.has(seg.vlan as number)) delete seg.vlan;
       else if (seg.vlan !== undefined) vlans.add(seg.vlan as number);
       (seq as unknown as { items: unknown[] }).items.push(d.createNode(seg));
-      notes.push(`segment ${s.name} of ${id} -> ${successor.id} as ${name}${s.ipv6 ? ` (its ${s.ipv6} stays quarantined under ${id}; number it from ${successor.id}'s prefixes)` : ''}`);
+      notes.push(`segment ${s.name} of ${id} -> ${successor.id} as ${name}${s.ipv6 ? ` (keeps ${s.ipv6})` : ''}`);
     }
     others[sRel] = render(d);
   }

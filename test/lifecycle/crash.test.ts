@@ -25,7 +25,7 @@ afterAll(() => {
 function copy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-crash-'));
   fs.cpSync(path.resolve(repo, 'inventory'), dir, { recursive: true });
-  dirs.push(dir);
+  dirs.push(dir, `${dir}-state`);
   return dir;
 }
 
@@ -50,35 +50,50 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-const cases: Array<{ name: string; args: string[]; writes: number }> = [
-  // ledger, gm0865, devices/ce, devices/radius, govroam, gm0855
-  { name: 'offboard --merged-into', args: ['offboard', 'GM0865', '--merged-into', 'GM0855'], writes: 6 },
-  // gm0014, devices/ce
-  { name: 'move --served-by', args: ['move', 'GM0014', '--served-by', 'SV0001'], writes: 2 },
+/** The lifecycle lines of the journal in the inventory's state folder (`--state`, beside it). */
+function journaled(dir: string): Array<{ command: string; change: string }> {
+  const file = path.join(`${dir}-state`, 'journal.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.kind === 'lifecycle');
+}
+
+const cases: Array<{ name: string; args: string[]; writes: number; what: string }> = [
+  // ledger, gm0865, devices/ce, devices/radius, govroam, gm0855; the journal line
+  { name: 'offboard --merged-into', args: ['offboard', 'GM0865', '--merged-into', 'GM0855'], writes: 7, what: 'offboard GM0865 --merged-into GM0855' },
+  // gm0014, devices/ce; the journal line
+  { name: 'move --served-by', args: ['move', 'GM0014', '--served-by', 'SV0001'], writes: 3, what: 'move GM0014 --served-by SV0001' },
+  // ledger, gm0301; the journal line
+  { name: 'onboard', args: ['onboard', 'GM0301', '--name', 'Zutphen'], writes: 3, what: 'onboard GM0301' },
 ];
 
-describe.each(cases)('$name killed after each write', ({ args, writes }) => {
+describe.each(cases)('$name killed after each write', ({ args, writes, what }) => {
   let reference: Record<string, string>;
+  const run = (dir: string, crashAfter?: number) => ggi([...args, '--state', `${dir}-state`], dir, crashAfter);
   beforeAll(() => {
     const dir = copy();
-    const r = ggi(args, dir);
+    const r = run(dir);
     expect([r.status, r.stderr]).toEqual([0, '']);
     reference = snapshot(dir);
+    expect(journaled(dir).map((l) => l.command)).toEqual([what]);
   });
 
   it.each(Array.from({ length: writes + 1 }, (_, i) => i))('after write %i, the next run finishes it', (n) => {
     const dir = copy();
     const original = snapshot(dir);
-    const crashed = ggi(args, dir, n);
+    const crashed = run(dir, n);
     expect(crashed.signal).toBe('SIGKILL');
     expect(fs.existsSync(path.join(dir, '.ggi-lifecycle-pending.json'))).toBe(true);
     // What is on disk is the old or the new version of each file, never a torn one.
     const mid = snapshot(dir);
     for (const [rel, text] of Object.entries(mid)) if (!rel.startsWith('.')) expect([original[rel], reference[rel]]).toContain(text);
-    const again = ggi(args, dir);
+    // The journal line comes after every file is written.
+    expect(journaled(dir).length).toBe(n === writes ? 1 : 0);
+    const again = run(dir);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('finished an interrupted change first');
     expect(snapshot(dir)).toEqual(reference);
+    // Journaled exactly once, whichever write the crash followed.
+    expect(journaled(dir).map((l) => l.command)).toEqual([what]);
     const v = ggi(['validate', '--target', 'lab', '--format', 'json'], dir);
     const errors = JSON.parse(v.stdout).findings.filter((f: { severity: string }) => f.severity === 'error').map((f: { code: string }) => f.code);
     expect(errors.filter((c: string) => c !== 'ORGANISATION_OFFBOARDED')).toEqual([]);

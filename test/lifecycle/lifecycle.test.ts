@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
+import { loadInventory } from '../../src/model/load';
 import { fakeIo } from '../helpers/tmp-inventory';
 
 /** `ggi move` and `ggi offboard` on copies of the example inventory. */
@@ -10,7 +11,7 @@ const dirs: string[] = [];
 function copy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-lifecycle-'));
   fs.cpSync(path.resolve(__dirname, '../../inventory'), dir, { recursive: true });
-  dirs.push(dir);
+  dirs.push(dir, `${dir}-state`);
   return dir;
 }
 afterAll(() => {
@@ -32,7 +33,9 @@ function snapshot(dir: string): Record<string, string> {
 
 async function ggi(args: string[], dir: string): Promise<{ code: number; out: string; err: string }> {
   const f = fakeIo(env);
-  const code = await main([...args, '--inventory', dir], f.io);
+  // The journal of the lifecycle commands goes to a state folder beside the copy, not the repository's.
+  const state = ['onboard', 'move', 'offboard'].includes(args[0]) ? ['--state', `${dir}-state`] : [];
+  const code = await main([...args, ...state, '--inventory', dir], f.io);
   return { code, out: f.stdout(), err: f.stderr() };
 }
 
@@ -139,6 +142,43 @@ describe('ggi offboard', () => {
     expect(await validates(dir, [])).toEqual([expect.stringMatching(/^ORGANISATION_OFFBOARDED: 'GM0865'/)]);
     const successor = fs.readFileSync(path.join(dir, 'organisations/gm0855.yaml'), 'utf8');
     expect(successor).toContain('name: gm0865-kantoor');
+  });
+
+  it('--merged-into: its prefixes and segments go to the successor with the transfer on each entry; the CBS list without it is consistent', async () => {
+    const dir = copy();
+    const r = await ggi(['offboard', 'GM0865', '--merged-into', 'GM0855', '--reason', 'herindeling 2027'], dir);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/transferred 2a07:3500:\S+\/46 \(diginetwerk\) to GM0855/);
+    expect(r.out).toContain('segment kantoor of GM0865 -> GM0855 as gm0865-kantoor (keeps 2a07:3500:1e4:10::/64)');
+    const inv = loadInventory(dir).inventory!;
+    const came = inv.ledger.entries.filter((e) => e.transfers);
+    // Every prefix it held in use, /46s and the /64s under them, now the successor's, with who, when and why.
+    expect(came.length).toBeGreaterThanOrEqual(3);
+    for (const e of came) {
+      expect(e.organisation).toBe('GM0855');
+      expect(e.status).not.toBe('quarantined');
+      expect(e.transfers).toEqual([{ from: 'GM0865', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), by: 'lifecycle-test', reason: 'herindeling 2027' }]);
+    }
+    expect(inv.ledger.entries.filter((e) => e.organisation === 'GM0865' && e.status !== 'quarantined')).toEqual([]);
+    // The segments keep their addresses, now inside the successor's (transferred) prefixes.
+    expect(inv.organisations.find((o) => o.id === 'GM0855')!.segments.find((g) => g.name === 'gm0865-kantoor')?.ipv6).toBe('2a07:3500:1e4:10::/64');
+    // The rule that named it, resolved as the offboard asked; then the whole inventory validates: a /46 from another
+    // slot and a second one per category are the merger's, not findings (warnings included).
+    const rules = path.join(dir, 'policy/10-overheid.yaml');
+    fs.writeFileSync(rules, fs.readFileSync(rules, 'utf8').replace('organisations: [GM0865]', 'organisations: [GM0855]'));
+    const v = await ggi(['validate', '--format', 'json'], dir);
+    expect(JSON.parse(v.out).findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([]);
+    const codes = JSON.parse(v.out).findings.map((f: { code: string }) => f.code);
+    expect(codes.filter((c: string) => c.startsWith('IPV6_'))).toEqual([]);
+    // On 1 January GM0865 leaves the CBS list: check reports nothing for it (its file is history).
+    const list = fs.readFileSync(path.resolve(__dirname, '../../data/gemeenten.csv'), 'utf8').split('\n').filter((l) => !l.startsWith('GM0865,')).join('\n');
+    fs.writeFileSync(path.join(dir, 'cbs.csv'), list);
+    const check = await ggi(['gemeenten', 'check', '--list', path.join(dir, 'cbs.csv'), '--format', 'json'], dir);
+    expect(check.out).not.toContain('GM0865');
+    expect(JSON.parse(check.out).ok).toBe(true);
+    // Re-running it changes nothing.
+    const again = await ggi(['offboard', 'GM0865', '--merged-into', 'GM0855'], dir);
+    expect(again.out).toContain('nothing to change');
   });
 
   it('refuses a samenwerkingsverband that still serves members, and a merge into a different kind', async () => {

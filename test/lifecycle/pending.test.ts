@@ -55,7 +55,7 @@ it('onboard finishes an interrupted change before it allocates anything', async 
   const text = `${fs.readFileSync(path.join(dir, rel), 'utf8')}contact: beheer@example.nl\n`;
   interrupted(rel, text);
   const f = fakeIo({ GGI_OPERATOR: 'pending-test' });
-  expect(await main(['onboard', 'GM0301', '--name', 'Zutphen', '--inventory', dir], f.io)).toBe(0);
+  expect(await main(['onboard', 'GM0301', '--name', 'Zutphen', '--inventory', dir, '--state', path.join(dir, '.state')], f.io)).toBe(0);
   expect(f.stderr()).toBe('finished an interrupted change first: move GM0373 --own-connection-point\n');
   expect(fs.readFileSync(path.join(dir, rel), 'utf8')).toBe(text);
 });

@@ -13,7 +13,7 @@ describe('host key pins under the lab target', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-pins-'));
     fs.cpSync(path.resolve(__dirname, '../../inventory'), dir, { recursive: true });
     const f = fakeIo({ GGI_OPERATOR: 'pins-test' });
-    expect(await main(['onboard', 'GM0301', '--name', 'Zutphen', '--inventory', dir], f.io)).toBe(0);
+    expect(await main(['onboard', 'GM0301', '--name', 'Zutphen', '--inventory', dir, '--state', path.join(dir, '.state')], f.io)).toBe(0);
     expect(f.stdout()).toContain('or first in the lab:\n  1. ggi validate --target lab');
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +43,6 @@ describe('host key pins under the lab target', () => {
     expect(ctx(undefined)).not.toThrow();
     // Another onboarding writes on (a writer connects to nothing).
     const next = fakeIo({ GGI_OPERATOR: 'pins-test' });
-    expect(await main(['onboard', 'GM0302', '--name', 'Nunspeet', '--inventory', dir], next.io)).toBe(0);
+    expect(await main(['onboard', 'GM0302', '--name', 'Nunspeet', '--inventory', dir, '--state', path.join(dir, '.state')], next.io)).toBe(0);
   });
 });

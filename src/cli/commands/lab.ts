@@ -53,8 +53,10 @@ async function up(ctx: CommandContext): Promise<ExitCode> {
   }
   const progress = ctx.io.isTTY ? (p: { step: string; node?: string; done: number; total: number }) => ctx.io.stderr(`\r\x1b[K[${p.done}/${p.total}] ${p.step}${p.node ? ` ${p.node}` : ''}`) : undefined;
   let state: LabState;
+  // A lab that is up is rewired in place to the inventory (src/lab/rewire.ts): this is what it did.
+  let rewired: import('../../lab/rewire').RewirePlan | undefined;
   try {
-    state = await lab.labUp(spec, lab.localRunner(), progress);
+    state = await lab.labUp(spec, lab.localRunner(), progress, { onRewire: (p) => (rewired = p) });
     // govroam: federation network, device folders, generated secrets and test accounts (src/lab/govroam.ts).
     const gv = require('../../lab/govroam') as typeof import('../../lab/govroam');
     await gv.provisionGovroamLab(state, inv, built.intents, lab.localRunner()).catch(async (e: unknown) => {
@@ -79,8 +81,10 @@ async function up(ctx: CommandContext): Promise<ExitCode> {
   il.writeLabTarget(stateDir, il.labTargetFromState(state, { inventory: path.resolve(ctx.io.cwd, ctx.global.inventory), profile }));
 
   const doc = statusJson(true, state);
-  if (ctx.args.flags.format === 'json') printJson(ctx.io, doc);
+  const { describeRewire } = require('../../lab/rewire') as typeof import('../../lab/rewire');
+  if (ctx.args.flags.format === 'json') printJson(ctx.io, rewired ? { ...doc, rewired: { steps: rewired.steps, untouched: rewired.untouched } } : doc);
   else {
+    if (rewired) ctx.io.stdout(`the lab was up: ${rewired.steps.length ? 'rewired it to the inventory' : 'it already matches the inventory'}\n${describeRewire(rewired).map((l) => `  ${l}\n`).join('')}`);
     ctx.io.stdout(`lab up: ${doc.devices.length} devices, ${doc.hosts.length} hosts (state in ${path.relative(ctx.io.cwd, stateDir) || '.'})\n`);
     ctx.io.stdout(`next: ggi plan --target lab, ggi apply --target lab\n`);
   }

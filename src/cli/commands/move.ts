@@ -2,7 +2,7 @@ import { type Command, type CommandContext, type ExitCode, flagBool, flagList, f
 import { FORMAT_FLAG } from '../report/output';
 import type { ZoneName } from '../../model/schema';
 import { planMove } from '../../lifecycle/change';
-import { runLifecycle } from '../lifecycle';
+import { runLifecycle, STATE_FLAG } from '../lifecycle';
 
 export const commands: Command[] = [
   {
@@ -16,6 +16,7 @@ export const commands: Command[] = [
         site: { type: 'string', help: 'with --own-connection-point: the site of the connection point' },
         zones: { type: 'string', help: 'with --own-connection-point: the zones it joins (default: those it reached so far)' },
         'dry-run': { type: 'boolean', help: 'show what would change, write nothing' },
+        state: STATE_FLAG,
         format: FORMAT_FLAG,
       },
       details:
@@ -35,5 +36,5 @@ async function move(ctx: CommandContext): Promise<ExitCode> {
   for (const z of zones) if (z !== 'overheid' && z !== 'markt') throw new UsageError(`--zones: unknown zone '${z}' (overheid, markt)`);
   const site = flagString(ctx.args, 'site');
   if (servedBy && (site !== undefined || zones.length)) throw new UsageError('--site and --zones describe a connection point of its own; a member served by a samenwerkingsverband has none');
-  return runLifecycle(ctx, (c) => planMove(c, id, servedBy ? { servedBy } : { own: true, site, zones: zones as ZoneName[] }), { dryRun: flagBool(ctx.args, 'dry-run') });
+  return runLifecycle(ctx, (c) => planMove(c, id, servedBy ? { servedBy } : { own: true, site, zones: zones as ZoneName[] }), { organisation: id, dryRun: flagBool(ctx.args, 'dry-run') });
 }

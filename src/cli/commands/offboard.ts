@@ -1,7 +1,7 @@
 import { type Command, type CommandContext, type ExitCode, flagBool, flagString } from '../context';
 import { FORMAT_FLAG } from '../report/output';
 import { planOffboard } from '../../lifecycle/change';
-import { runLifecycle } from '../lifecycle';
+import { runLifecycle, STATE_FLAG } from '../lifecycle';
 
 export const commands: Command[] = [
   {
@@ -13,6 +13,7 @@ export const commands: Command[] = [
         'merged-into': { type: 'string', help: 'the organisation it merged into (herindeling): its segments go there' },
         reason: { type: 'string', help: 'the reason kept in the ledger and the record (default: offboarded[: merged into ORG])' },
         'dry-run': { type: 'boolean', help: 'show what would change, write nothing' },
+        state: STATE_FLAG,
         format: FORMAT_FLAG,
       },
       details:
@@ -26,5 +27,5 @@ export const commands: Command[] = [
 async function offboard(ctx: CommandContext): Promise<ExitCode> {
   const id = ctx.args.positionals[0].toUpperCase();
   const mergedInto = flagString(ctx.args, 'merged-into')?.toUpperCase();
-  return runLifecycle(ctx, (c) => planOffboard(c, id, { mergedInto, reason: flagString(ctx.args, 'reason') }), { dryRun: flagBool(ctx.args, 'dry-run'), tolerated: ['ORGANISATION_OFFBOARDED'] });
+  return runLifecycle(ctx, (c) => planOffboard(c, id, { mergedInto, reason: flagString(ctx.args, 'reason') }), { organisation: id, dryRun: flagBool(ctx.args, 'dry-run'), tolerated: ['ORGANISATION_OFFBOARDED'] });
 }

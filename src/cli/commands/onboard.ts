@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, flagList, flagString, UsageError, UserError } from '../context';
 import { loadValidForCommand } from '../gate';
-import { finishInterrupted } from '../lifecycle-gate';
+import { finishInterrupted, STATE_FLAG, withJournal } from '../lifecycle-gate';
+import { commitChange } from '../../lifecycle/commit';
+import { lifecycleJournal } from '../../reconciler/journal';
 import { allocate, planFromSettings, type PlanKind } from '../../ipv6';
 import { LEDGER_REL, ledgerLockPath, ledgerPath, LockError, readLedgerFile, renderLedger, withLock } from '../../ipv6/store';
 import type { LedgerChanges } from '../../ipv6/ledger';
@@ -12,12 +14,10 @@ import { formatAddress, formatPrefix, parsePrefix, prefixFirst, prefixLast, subn
 import type { Inventory, Organisation } from '../../model/inventory';
 import type { OrgKind, ZoneName } from '../../model/schema';
 import { ORG_ID } from '../../model/schema';
-import { writeFileAtomic } from '../../util/atomic';
 import { block } from '../../util/yaml';
 import { operatorName } from '../../util/operator';
 import { loadGemeenten } from '../../model/gemeenten';
 import { FORMAT_FLAG, printJson } from '../report/output';
-import { makeDirectory } from '../../util/directory';
 
 const KIND_BY_PREFIX: Record<string, OrgKind> = { GM: 'gemeente', SV: 'samenwerkingsverband', PV: 'provincie', WS: 'waterschap', LV: 'leverancier' };
 const ASN_BASE: Record<OrgKind, number> = { gemeente: 4200000000, samenwerkingsverband: 4200100000, provincie: 4200300000, waterschap: 4200400000, leverancier: 4200200000 };
@@ -35,6 +35,7 @@ export const commands: Command[] = [
         site: { type: 'string', help: 'the site of the connection point' },
         'host-key': { type: 'string', help: "the CE's SSH host key fingerprint (SHA256:…), read off the device" },
         signed: { type: 'string', help: 'suppliers: the date (YYYY-MM-DD) the GGI-Afspraken were signed; without it a supplier gets no connection point' },
+        state: STATE_FLAG,
         format: FORMAT_FLAG,
       },
       details:
@@ -157,16 +158,20 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
     const errors = after.findings.filter((f) => f.severity === 'error' && !(f.code === 'DEVICE_HOST_KEY_MISSING' && !hostKey && f.message.startsWith(`CE device '${newCe}'`)));
     if (errors.length) throw new UserError(`onboarding ${id} would leave an inventory that does not validate; nothing was written`, EXIT.INVALID, errors);
   }
-  if (ledgerText !== null) writeFileAtomic(file, ledgerText);
-  let wrote = false;
-  if (orgText !== null) {
-    makeDirectory(path.dirname(path.resolve(ctx.io.cwd, orgFile)));
-    writeFileAtomic(path.resolve(ctx.io.cwd, orgFile), orgText);
-    wrote = true;
-  }
-
   // The CE that carries its traffic: the samenwerkingsverband's, its own as in its file, or the one just scaffolded.
   const ce = sv?.connectionPoint?.device ?? existing?.connectionPoint?.device ?? `ce-${id.toLowerCase()}`;
+  // The ledger and the file as one change (a crash between them is finished by the next run), journaled like apply.
+  const orgRel = `organisations/${id.toLowerCase()}.yaml`;
+  const files = [...(ledgerText !== null ? [{ rel: LEDGER_REL, text: ledgerText }] : []), ...(orgText !== null ? [{ rel: orgRel, text: orgText }] : [])];
+  const what = `onboard ${id}${servedBy ? ` --served-by ${servedBy}` : ''}`;
+  const change = withJournal(ctx, path.dirname(path.dirname(file)), { what, files }, {
+    organisation: id,
+    notes: allocated.filter((a) => a.created).map((a) => `allocated ${a.category} ${a.prefix}`),
+    added: orgText !== null && attached && !sv ? [ce] : [],
+    removed: [],
+  });
+  const wrote = commitChange(path.dirname(path.dirname(file)), change, lifecycleJournal).includes(orgRel);
+
   const unpinned = !sv && (existing ? !inv.devices.find((d) => d.id === ce)?.management.hostKey : !hostKey);
   if (!attached && !existing) notes.push(`note: ${id} has not signed the GGI-Afspraken, so it has no connection point and reaches no zone: nothing to allocate or apply. Once it signs, record ggiAfspraken (signed: true, date) and its connection point in ${orgFile}`);
   else if (!attached) notes.push(`note: ${id} has no connection point and is not served by a samenwerkingsverband, so it reaches no zone: nothing to allocate or apply. Give it one in ${existing!.loc.file} first`);
@@ -176,8 +181,8 @@ async function onboardLocked(ctx: CommandContext, file: string): Promise<0 | 1> 
     `ggi plan --device ${ce}`,
     `ggi apply --device ${ce}`,
   ];
-  // The lab makes every device (and pins its key) from the inventory, so a lab that is up lacks the new organisation.
-  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab down (only when a lab is up)', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
+  // The lab makes every device (and pins its key) from the inventory; `lab up` on a lab that is up adds the new ones.
+  const labSteps = !attached ? [] : ['ggi validate --target lab', 'ggi lab up', 'ggi apply --target lab', 'ggi verify --target lab'];
   if (ctx.args.flags.format === 'json') {
     printJson(ctx.io, { organisation: id, file: orgFile, created: wrote, prefixes: allocated, nextSteps: steps, labSteps });
   } else {

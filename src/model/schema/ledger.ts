@@ -28,6 +28,8 @@ export const ledgerEntrySchema = z.strictObject({
     .optional(),
   /** Delegation to an external service provider must be registered with Logius first (N2 rule 5). */
   delegation: z.strictObject({ provider: z.string().min(1), logiusRequestDate: isoDate.optional(), logiusReference: z.string().optional() }).optional(),
+  /** Held before by another organisation that merged into this one (herindeling), oldest first: nothing is forgotten. */
+  transfers: z.array(z.strictObject({ from: orgId, at: isoTimestamp, by: z.string().min(1), reason: z.string().min(1) })).optional(),
 });
 export type LedgerEntryDecl = z.infer<typeof ledgerEntrySchema>;
 
