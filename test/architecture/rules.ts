@@ -22,7 +22,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'src/validation': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig', 'src/intent'],
   'src/intent': ['src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
   // A driver renders from the intent with the domain renderers (nftables in src/zones, RADIUS in src/govroam).
-  'src/devices': ['src/intent', 'src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam'],
+  'src/devices': ['src/intent', 'src/model', 'src/ipv6', 'src/zones', 'src/diginetwerk', 'src/govroam', 'src/veilig'],
   // Of src/devices, only the contract (CONTRACT below): the reconciler knows no platform.
   'src/reconciler': ['src/intent', 'src/devices', 'src/model', 'src/secrets'],
   'src/constructs': ['src/model', 'src/ipv6', 'src/zones'],
