@@ -74,7 +74,8 @@ const RESTART = [
   'if alive && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then exit 0; fi',
   'if alive; then kill "$p"; i=0; while alive && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done; alive && kill -9 "$p"; fi',
   'rm -f "$pid" "$stamp"; mkdir -p "$(dirname "$pid")"',
-  'setsid "$@" </dev/null >/dev/null 2>&1',
+  // Daemons fork themselves; in the background all the same, so one that stays in front cannot hold the apply.
+  'setsid "$@" </dev/null >/dev/null 2>&1 &',
   'i=0; while ! alive && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done',
   'alive || { echo "$name did not start: $(tail -n 5 "$(dirname "$pid")/$name.log" 2>/dev/null)" >&2; exit 1; }',
   'echo "$want" > "$stamp"',
@@ -94,6 +95,9 @@ const STATUS = [
   '  if alive; then echo "$name: running $(tr \'\\0\' \' \' < "/proc/$p/cmdline" | sed \'s/ *$//\')"; else echo "$name: not running"; fi',
   'done',
 ].join('\n');
+
+/** The daemon control scripts (for tests: they run with any daemon, pid file and files). */
+export const DAEMON_SCRIPTS = { restart: RESTART, stop: STOP, running: RUNNING, status: STATUS } as const;
 
 export interface TelemetryHost {
   files: HostFile[];
