@@ -54,10 +54,11 @@ export function dropLogOf(intent: DeviceIntent): NonNullable<DeviceIntent['filte
 }
 
 /**
- * True when the pid file names a live process whose command line has the daemon's name (a stale pid file from a
- * previous run, whose pid now belongs to something else, does not count).
+ * True when the pid file names a live process in this network namespace whose command line has the daemon's name (a
+ * stale pid file from a previous run, whose pid now belongs to something else, does not count; nor does a lab
+ * device's daemon on the same machine).
  */
-const ALIVE = `alive() { p=$(cat "$pid" 2>/dev/null) && [ -n "$p" ] && tr '\\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "$name"; }`;
+const ALIVE = `alive() { p=$(cat "$pid" 2>/dev/null) && [ -n "$p" ] && [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$(readlink /proc/$$/ns/net)" ] && tr '\\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "$name"; }`;
 
 /**
  * (Re)starts a daemon: `sh -c RESTART ggi-telemetry NAME PIDFILE N FILE… ARGV…`. Leaves a running daemon alone when
