@@ -88,12 +88,15 @@ const STOP = ['set -u', 'name=$1 pid=$2', ALIVE, 'if alive; then kill "$p"; i=0;
 /** Exits 0 when the daemon runs: `sh -c RUNNING ggi-telemetry NAME PIDFILE`. */
 const RUNNING = ['name=$1 pid=$2', ALIVE, 'alive'].join('\n');
 
-/** One line per daemon, `NAME: running COMMAND LINE` or `NAME: not running` (no pid: a restart by apply is not drift). */
+/**
+ * One line per daemon: `NAME: running EXECUTABLE files HASH` (the checksum of the files it was started with) or
+ * `NAME: not running`. No pid and no command line: a restart by apply is not drift, and pmacctd retitles itself.
+ */
 const STATUS = [
   'while [ $# -ge 2 ]; do',
   '  name=$1 pid=$2; shift 2',
   `  ${ALIVE}`,
-  '  if alive; then echo "$name: running $(tr \'\\0\' \' \' < "/proc/$p/cmdline" | sed \'s/ *$//\')"; else echo "$name: not running"; fi',
+  '  if alive; then echo "$name: running $(readlink "/proc/$p/exe") files $(cat "$pid.files" 2>/dev/null || echo unknown)"; else echo "$name: not running"; fi',
   'done',
 ].join('\n');
 
