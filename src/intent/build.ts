@@ -14,6 +14,7 @@ import { buildCe } from './roles/ce';
 import { buildDhcp } from './roles/dhcp';
 import { buildKpsPeer } from './roles/kps-peer';
 import { buildSupplierRouter } from './roles/supplier-router';
+import { telemetryFindings, telemetryFor } from './telemetry';
 import { allocateTransfers, linkKey, TransferPoolExhausted, type TransferNet } from './transfer';
 import type { BgpIntent, DeviceIntent, IntentZone, NftDeviceInput, StaticRoute } from './types';
 
@@ -194,6 +195,7 @@ export function buildIntents(inv: Inventory, opts: BuildIntentsOptions = {}): Bu
   const fleet: Fleet = { inv, idx, deps, findings, borders, standbyRank, ceOrg, linksOf, kps, allowDefault, internetPrefixes, zoneBound, announcementsOf, servicesOn, supplierPrefixes, servicePrefixes, dhcpSubnets };
 
   // ---- per device -----------------------------------------------------------------------------------------------------
+  findings.push(...telemetryFindings(inv));
   const intents: DeviceIntent[] = [];
   const detection = detectionFor(inv, opts.now ?? new Date());
   for (const d of devices) {
@@ -280,7 +282,14 @@ function finishDevice(f: Fleet, x: DeviceDraft, compile: (input: NftDeviceInput)
     ...(x.dhcp ? { dhcp: x.dhcp } : {}),
     staticRoutes,
     ...(filter ? { filter } : {}),
+    ...telemetryPart(inv, d, f.ceOrg.get(d.id)?.id ?? d.organisation, interfaces),
   };
+}
+
+/** GGI-Veilig: what a CE or border sends to the SOC (./telemetry.ts). */
+function telemetryPart(inv: Inventory, d: Device, organisation: string | undefined, interfaces: DeviceIntent['interfaces']): { telemetry?: DeviceIntent['telemetry'] } {
+  const t = telemetryFor(inv, d, organisation, interfaces);
+  return t ? { telemetry: t } : {};
 }
 
 /** The govroam part of a RADIUS server's intent: the participant whose radsecproxy it runs. */

@@ -134,4 +134,41 @@ export interface DeviceIntent {
   detection?: DetectionIntent;
   /** DHCP appliances (platform kea): what they serve (src/intent/dhcp.ts). */
   dhcp?: { subnets: DhcpSubnet[] };
+  /** GGI-Veilig: the flow export and packet logs this device sends to the SOC (src/intent/telemetry.ts); absent: none. */
+  telemetry?: TelemetryIntent;
+}
+
+/** Where a device sends telemetry: an address on the management network and a UDP port. */
+export interface TelemetryTarget {
+  id: string;
+  address: string;
+  port: number;
+}
+
+/**
+ * What a CE or border sends to the GGI-Veilig SOC (veilig.yaml): flow records of every packet it receives on a
+ * forwarding interface, and one log line per packet its packet filter logs (dropped by the zone policy, or matched by
+ * a detection rule). Plain data; the driver renders the exporters (src/veilig/telemetry.ts).
+ */
+export interface TelemetryIntent {
+  flows: {
+    collectors: Array<TelemetryTarget & { protocol: 'netflow-v9' | 'ipfix' }>;
+    /** 1: every packet; n: one in n. */
+    sampling: number;
+    /** A long flow is reported at least this often (seconds). */
+    activeTimeoutS: number;
+    /**
+     * The forwarding interfaces (not management), captured inbound only: a forwarded packet enters the device once,
+     * so it is counted once, whichever pair of interfaces it crosses.
+     */
+    interfaces: string[];
+  };
+  logs: {
+    /** JSON lines over UDP, one per logged packet, with the device id as `dvc`; the first receiver gets them. */
+    receivers: TelemetryTarget[];
+    /** The packet-log groups read (drops and detections, src/veilig/nflog.ts). */
+    groups: number[];
+  };
+  /** The zone policy's drops are logged to this group with this prefix, at most `perSecond` (burst `burst`); null: not logged. */
+  dropLog: { group: number; prefix: string; perSecond: number; burst: number } | null;
 }

@@ -345,12 +345,12 @@ class SetNamer {
   }
 }
 
-function ruleLines(r: FilterRule, sets: SetNamer): string[] {
+function ruleLines(r: FilterRule, sets: SetNamer, drop: string): string[] {
   const family = r.family;
   const ip = family === 4 ? 'ip' : 'ip6';
   const match = `${ip} saddr ${sets.ref(family, r.src)} ${ip} daddr ${sets.ref(family, r.dst)}`;
   // A counter on every policy rule: which device's filter took a packet is read off the rule's counter (policy trace).
-  const verdict = `counter ${r.action === 'allow' ? 'accept' : 'drop'} comment ${q(r.id.slice(0, 120))}`;
+  const verdict = `counter ${r.action === 'allow' ? 'accept' : drop} comment ${q(r.id.slice(0, 120))}`;
   switch (r.proto) {
     case 'tcp':
     case 'udp':
@@ -408,6 +408,27 @@ export interface DeviceFilter {
   /** Interfaces (uplinks in different zones) between which nothing is forwarded; empty when fewer than two. */
   isolate: string[];
   pairs: FilterPair[];
+  /** Log what the policy drops (GGI-Veilig, docs/veilig.md); absent: drop silently. Set by the driver, not the policy. */
+  dropLog?: DropLog;
+}
+
+/** Every packet the policy drops goes to a packet-log group (read by the device's log daemon), at most `perSecond`. */
+export interface DropLog {
+  group: number;
+  prefix: string;
+  perSecond: number;
+  burst: number;
+}
+
+const DROP_LOG_CHAIN = 'drop_logged';
+
+/**
+ * The chain every policy drop jumps to when drops are logged: one rate limit for the whole device (a flood of denied
+ * packets cannot become a flood of log lines; above the limit packets are dropped unlogged), then the drop. A `goto`,
+ * so a rule's own counter still counts its drops and nothing returns to the rule list.
+ */
+function dropLogChain(d: DropLog): string {
+  return `\tchain ${DROP_LOG_CHAIN} {\n\t\tlimit rate ${d.perSecond}/second burst ${d.burst} packets log prefix ${q(d.prefix)} group ${d.group}\n\t\tdrop\n\t}`;
 }
 
 /** The packet filter of one device. Deterministic: the same policy and input give the same filter. */
@@ -483,8 +504,9 @@ export function nftablesTable(filter: DeviceFilter): string {
   const sets = new SetNamer();
   const jumps: string[] = [];
   const chains: string[] = [];
+  const drop = filter.dropLog ? `goto ${DROP_LOG_CHAIN}` : 'drop';
   for (const p of filter.pairs) {
-    const lines = p.rules.flatMap((r) => ruleLines(r, sets).map((l) => `\t\t${l}`));
+    const lines = p.rules.flatMap((r) => ruleLines(r, sets, drop).map((l) => `\t\t${l}`));
     if (!lines.length) continue;
     const name = chainName(p.from.label, p.to.label);
     const ifs = (l: string[]) => (l.length === 1 ? q(l[0]) : sets.ifnames(l));
@@ -510,14 +532,15 @@ export function nftablesTable(filter: DeviceFilter): string {
     '\t\tct state established,related accept',
     '\t\tct state invalid drop',
   ];
-  if (filter.isolate.length > 1) forward.push(`\t\tiifname ${ifset(filter.isolate)} oifname ${ifset(filter.isolate)} drop comment "zones never exchange traffic"`);
+  if (filter.isolate.length > 1) forward.push(`\t\tiifname ${ifset(filter.isolate)} oifname ${ifset(filter.isolate)} ${drop} comment "zones never exchange traffic"`);
   forward.push(...jumps);
   // What no rule took: counted, then dropped as the chain's policy would (the default deny, made visible).
-  forward.push('\t\tcounter drop comment "ggi: default deny"');
+  forward.push(`\t\tcounter ${drop} comment "ggi: default deny"`);
   const out: string[] = ['table inet ggi {'];
   out.push(...sets.decls);
   out.push(`\tchain input {\n${input_.join('\n')}\n\t}`);
   out.push(`\tchain forward {\n${forward.join('\n')}\n\t}`);
+  if (filter.dropLog) out.push(dropLogChain(filter.dropLog));
   out.push(...chains);
   out.push('}', '');
   return out.join('\n');

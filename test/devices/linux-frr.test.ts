@@ -38,7 +38,8 @@ async function checkAll(jobs: Array<{ cmd: string[]; content: string; name: stri
 
 function parserProblems(intents: DeviceIntent[], label: string): Promise<string[]> {
   const jobs = intents.flatMap((i) =>
-    renderLinuxFrr(i).documents.map((f) => ({ cmd: f.name === 'frr.conf' ? ['vtysh', '--dryrun', '-f'] : ['nft', '-c', '-f'], content: f.content, name: `${label}-${i.id}-${f.name}` })),
+    // The telemetry daemons' files are checked by their daemons in test/lab/telemetry.test.ts.
+    renderLinuxFrr(i).documents.filter((f) => f.name === 'frr.conf' || f.name === 'ggi.nft').map((f) => ({ cmd: f.name === 'frr.conf' ? ['vtysh', '--dryrun', '-f'] : ['nft', '-c', '-f'], content: f.content, name: `${label}-${i.id}-${f.name}` })),
   );
   return checkAll(jobs);
 }
@@ -86,7 +87,7 @@ describe('linux-frr renderer', () => {
 
   it('is the registered driver of its platform, and says what it can do', () => {
     expect(driverFor('linux-frr')).toBe(linuxFrr);
-    expect(linuxFrr.capabilities).toEqual({ transport: 'ssh', nativeCommitConfirm: true, validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'] });
+    expect(linuxFrr.capabilities).toEqual({ transport: 'ssh', nativeCommitConfirm: true, validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration', 'flow export (pmacctd)', 'packet logs (ulogd)'] });
   });
 
   it('validates candidates, activates the live files, and watches the whole ruleset and FRR configuration', () => {

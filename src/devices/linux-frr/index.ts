@@ -7,12 +7,14 @@ import { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 import { candidatePath, frrLocations, frrReloadArgv, vtysh, type FrrLocations } from './paths';
 import { frrExpectations, renderFrrConf, withNewline, type FrrExpectations } from './render';
 import { LIVE_RULESET_ARGV, renderRuleset } from './ruleset';
+import { dropLogOf, telemetryDocuments, telemetryHost } from './telemetry';
 
 export { candidatePath, frrLocations, frrReloadArgv, vtysh, vtyshCommands, type FrrLocations } from './paths';
 export { frrExpectations, parseFrrReloadTest, renderFrrConf, routeMapName, type FrrExpectations, type RouteExpectation } from './render';
 export { frrCheckList, missingRoutes, missingSessions, pollFrrChecks } from './checks';
 export { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 export { renderRuleset } from './ruleset';
+export { FLOWS_CONF, FLOWS_MAP, LOGS_CONF, telemetryDocuments, telemetryHost, telemetryPaths, type TelemetryPaths } from './telemetry';
 
 export const PLATFORM = 'linux-frr';
 
@@ -27,7 +29,13 @@ export const RULESET = 'ggi.nft';
 export function renderLinuxFrr(intent: DeviceIntent): Candidate {
   const documents: CandidateDocument[] = [];
   if (intent.bgp) documents.push({ name: FRR_CONF, format: 'text', content: renderFrrConf(intent) });
-  if (intent.filter) documents.push({ name: RULESET, format: 'text', content: withNewline(renderRuleset(intent.filter, intent.detection)) });
+  if (intent.filter) {
+    const dropLog = dropLogOf(intent);
+    documents.push({ name: RULESET, format: 'text', content: withNewline(renderRuleset(dropLog ? { ...intent.filter, dropLog } : intent.filter, intent.detection)) });
+  }
+  // GGI-Veilig: the flow exporter and the packet-log daemon (./telemetry.ts).
+  if (intent.telemetry) documents.push(...telemetryDocuments(intent.id, intent.telemetry));
+  documents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const checks: FrrExpectations = frrExpectations(intent);
   return { deviceId: intent.id, platform: PLATFORM, documents, secrets: [], checks };
 }
@@ -79,13 +87,19 @@ export function linuxFrrHost(candidate: Candidate, layout: Pick<DeviceLayout, 'p
     activate.push(clearTrippedCommand(paths));
     live.push(maxPrefixProbe(paths));
   }
-  const checks = nft ? [{ name: 'nftables table inet ggi is loaded', argv: ['nft', 'list', 'table', 'inet', 'ggi'] }] : [];
+  const checks: HostSpec['checks'] = nft ? [{ name: 'nftables table inet ggi is loaded', argv: ['nft', 'list', 'table', 'inet', 'ggi'] }] : [];
+  // After the ruleset and FRR: the daemons start on a device that already filters and routes.
+  const t = telemetryHost(candidate.deviceId, candidate.documents);
+  files.push(...t.files);
+  activate.push(...t.activate);
+  checks.push(...t.checks);
+  live.push(...t.live);
   return { files, validate, activate, checks, live };
 }
 
 export const linuxFrr: Driver = posixHostDriver({
   platform: PLATFORM,
-  capabilities: { validatesOnDevice: true, manages: ['nftables ruleset', 'FRR configuration'] },
+  capabilities: { validatesOnDevice: true, manages: ['nftables ruleset', 'FRR configuration', 'flow export (pmacctd)', 'packet logs (ulogd)'] },
   render: renderLinuxFrr,
   host: linuxFrrHost,
   verify: (t, candidate, layout, ctx) => pollFrrChecks(t, candidate.checks as FrrExpectations, frrLocations(layout), ctx),
