@@ -167,7 +167,7 @@ describeLab('routing security and recovery on the example lab', () => {
       fs
         .readFileSync(FIXTURE, 'utf8')
         .replaceAll('@KPS_ASN@', String(lab.devices.find((d) => d.id === kps.id)?.asn ?? lab.settings.diginetwerk.kpsAsn))
-        .replace('@NEIGHBORS@', links.flatMap((l) => l.borderAddrs.flatMap((a) => [` neighbor ${a} remote-as ${l.asn}`, ` neighbor ${a} bfd`, ` neighbor ${a} sender-as-path-loop-detection`])).join('\n'))
+        .replace('@NEIGHBORS@', links.flatMap((l) => l.borderAddrs.flatMap((a) => [` neighbor ${a} remote-as ${l.asn}`, ` neighbor ${a} bfd`])).join('\n'))
         .replace('@V4_ACTIVATE@', links.flatMap((l) => l.borderAddrs.filter((a) => !a.includes(':')).map((a) => `  neighbor ${a} activate`)).join('\n'))
         .replace('@V6_ACTIVATE@', links.flatMap((l) => l.borderAddrs.filter((a) => a.includes(':')).map((a) => `  neighbor ${a} activate`)).join('\n'))
         .replaceAll('@LEIDEN_V4_MORE_SPECIFIC@', moreSpecific(leidenV4))
