@@ -23,7 +23,7 @@ const rulesetOf = (i: DeviceIntent) => linuxFrr.render(i).documents.find((d) => 
 
 describe('detection in the intent and the ruleset', () => {
   test('every border, and only the borders, carries the example rules', () => {
-    expect(borders.map((b) => b.id).sort()).toEqual(['border-markt', 'border-overheid']);
+    expect(borders.map((b) => b.id).sort()).toEqual(['border-markt', 'border-markt-2', 'border-overheid', 'border-overheid-2']);
     for (const b of borders) expect(b.detection?.rules.map((r) => r.id)).toEqual(['bekend-kwaadaardig', 'geen-telnet', 'scan-of-flood']);
     for (const i of intents) if (!borders.includes(i)) expect(i.detection).toBeUndefined();
   });
