@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, flagString, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
+import { readRunningLab } from '../running-lab';
 import { FORMAT_FLAG, printJson } from '../report/output';
 import { table } from '../report/table';
 import type { Inventory } from '../../model/inventory';
@@ -39,19 +39,8 @@ export function socSources(ctx: CommandContext, opts: { logs: boolean }): SocSou
   }
   if (target !== 'lab') throw new UsageError(`unknown target '${target}' (known: lab)`);
   if (flowsFlag || logsFlag) throw new UsageError('--flows and --logs name files outside a target: give them, or --target lab, not both');
-  const lab = require('../../lab') as typeof import('../../lab');
-  const il = require('../../lab/inventory-lab') as typeof import('../../lab/inventory-lab');
   const soc = require('../../lab/soc') as typeof import('../../lab/soc');
-  const stateDir = path.resolve(ctx.io.cwd, String(ctx.args.flags['lab-state']));
-  let labTarget: ReturnType<typeof il.readLabTarget>;
-  let state: ReturnType<typeof lab.readState>;
-  try {
-    labTarget = il.readLabTarget(stateDir);
-    state = lab.readState(stateDir);
-  } catch (e) {
-    throw new UserError(`cannot read the lab in ${String(ctx.args.flags['lab-state'])}: ${e instanceof Error ? e.message : String(e)}`, EXIT.DEVICE_FAILED);
-  }
-  if (!labTarget || !state) throw new UserError(`the lab is not up (no lab in ${String(ctx.args.flags['lab-state'])}): run 'ggi lab up' first`, EXIT.DEVICE_FAILED);
+  const { labTarget, state } = readRunningLab(ctx, "run 'ggi lab up' first");
   const files = soc.socFiles(state);
   if (files.flowDirs.length === 0) throw new UserError(`the lab in ${String(ctx.args.flags['lab-state'])} has no SOC collector (veilig.yaml soc.collectors when it was built)`, EXIT.DEVICE_FAILED);
   // The lab sees the inventory through the profile it was built with: management addresses as the devices have them.

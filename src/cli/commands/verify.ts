@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import { type Command, type CommandContext, EXIT, type ExitCode, flagInt, flagList, flagString, type FlagSpec, type Io, UsageError, UserError } from '../context';
 import { loadForCommand } from '../load';
+import { readRunningLab } from '../running-lab';
 import { table } from '../report/table';
 import { FORMAT_FLAG, printJson } from '../report/output';
 import type { Check, CheckProvider, VerifyReport } from '../../lab/verify';
@@ -67,18 +67,7 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
   if (unknown.length) throw new UsageError(`--only: unknown check group${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${verifyLab.CHECK_PROVIDERS.map((p) => p.name).join(', ')})`);
   const providers: CheckProvider[] = verifyLab.CHECK_PROVIDERS.filter((p) => !only.length || only.includes(p.name));
 
-  const lab = require('../../lab') as typeof import('../../lab');
-  const il = require('../../lab/inventory-lab') as typeof import('../../lab/inventory-lab');
-  const stateDir = path.resolve(ctx.io.cwd, String(ctx.args.flags['lab-state']));
-  let labTarget: ReturnType<typeof il.readLabTarget>;
-  let state: ReturnType<typeof lab.readState>;
-  try {
-    labTarget = il.readLabTarget(stateDir);
-    state = lab.readState(stateDir);
-  } catch (e) {
-    throw new UserError(`cannot read the lab in ${String(ctx.args.flags['lab-state'])}: ${e instanceof Error ? e.message : String(e)}`, EXIT.DEVICE_FAILED);
-  }
-  if (!labTarget || !state) throw new UserError(`the lab is not up (no lab in ${String(ctx.args.flags['lab-state'])}): nothing to verify; run 'ggi lab up' and 'ggi apply --target lab' first`, EXIT.DEVICE_FAILED);
+  const { labTarget, state } = readRunningLab(ctx, "nothing to verify; run 'ggi lab up' and 'ggi apply --target lab' first");
 
   // The lab sees the inventory through the profile it was built with.
   const profile = ctx.global.profile === 'default' ? labTarget.profile : ctx.global.profile;
@@ -110,7 +99,7 @@ export async function runVerify(ctx: CommandContext, progressIo: Io): Promise<Ve
   const apiAllowed = [...http.DEFAULT_HTTP_ALLOWED, ...(mgmt ? [mgmt] : [])];
   return verifyLab.runChecks(
     {
-      runner: lab.localRunner(),
+      runner: (require('../../lab') as typeof import('../../lab')).localRunner(),
       state: checked,
       inventory,
       expectFlow: ({ src, dst, proto, port }) => {
