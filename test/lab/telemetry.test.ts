@@ -24,7 +24,9 @@ describeLab('telemetry on the lab devices reaches the SOC', () => {
   const labState = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-telemetry-lab-'));
   const ggiState = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-telemetry-state-'));
   const flows = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-telemetry-flows-'));
-  const logFile = path.join(flows, 'logs.jsonl');
+  // Not in the collector's folder: nfdump -R reads every file there, and stops at the first that is not its own.
+  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-telemetry-logs-'));
+  const logFile = path.join(logs, 'logs.jsonl');
   fs.cpSync(path.resolve(__dirname, '../../inventory'), inv, { recursive: true });
   // The test's own SOC address (another lab part may stand at the inventory's), and flows reported every 5 s.
   const veilig = fs.readFileSync(path.join(inv, 'veilig.yaml'), 'utf8');
@@ -42,12 +44,12 @@ describeLab('telemetry on the lab devices reaches the SOC', () => {
   afterAll(async () => {
     for (const c of children) c.kill('SIGTERM');
     await ggi('lab', 'down', '--state', labState);
-    for (const d of [inv, labState, ggiState, flows]) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of [inv, labState, ggiState, flows, logs]) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  /** Flow records (exporter, source, destination, packets) in the collector's finished files. */
+  /** Flow records (exporter, source, destination, packets) in the collector's finished files (-6: IPv6 unabridged). */
   async function records(): Promise<Array<{ exporter: string; src: string; dst: string; packets: number }>> {
-    const r = await runner.run(['nfdump', '-q', '-N', '-R', flows, '-o', 'fmt:%ra,%sa,%da,%pkt'], { allowFail: true });
+    const r = await runner.run(['nfdump', '-q', '-N', '-6', '-R', flows, '-o', 'fmt:%ra,%sa,%da,%pkt'], { allowFail: true });
     return r.stdout
       .split('\n')
       .map((l) => l.split(',').map((x) => x.trim()))
