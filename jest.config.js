@@ -10,7 +10,8 @@ const labReconciler = ['<rootDir>/test/reconciler/ssh.test.ts', '<rootDir>/test/
 const lab = ['<rootDir>/test/lab/', '<rootDir>/test/lab-e2e/', ...labReconciler, '<rootDir>/test/zones/kernel', '<rootDir>/test/e2e/'];
 const labMatch = ['<rootDir>/test/lab/**/*.test.ts', '<rootDir>/test/lab-e2e/**/*.test.ts', ...labReconciler, '<rootDir>/test/zones/kernel*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'];
 module.exports = {
-  testTimeout: 300000,
+  // A lab step (lab up, apply, a full verify of the redundant example: 550+ checks) takes minutes on a loaded 2-core host.
+  testTimeout: 900000,
   projects: [
     { displayName: 'unit', testEnvironment: 'node', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...lab], transform },
     { displayName: 'lab', testEnvironment: 'node', roots: ['<rootDir>/test'], testMatch: labMatch, transform },

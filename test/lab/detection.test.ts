@@ -134,7 +134,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     for (const r of readers) if (r.exitCode === null) r.kill('SIGTERM');
     await ggi('lab', 'down', '--state', labState);
     fs.rmSync(work, { recursive: true, force: true });
-  }, 300_000);
+  }, 900_000);
 
   it('the borders run the detection table, loaded with the policy from one file; the CEs do not', async () => {
     for (const b of [border, otherBorder]) expect([...(await counters(b)).keys()].sort()).toEqual(['bekend-kwaadaardig', 'geen-telnet', 'scan-of-flood']);
@@ -175,7 +175,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     const meter = await runner.run(['nft', 'list', 'set', 'inet', 'ggi_veilig', `${detectionObjectName('scan-of-flood')}_src4`], { netns: border.namespace });
     expect(meter.stdout).toContain('elements = {');
     expect((await ggi('drift', ...target)).code).toBe(0);
-  }, 300_000);
+  }, 900_000);
 
   it('drift reports a hand-deleted detection table; apply puts it back', async () => {
     await runner.run(['nft', 'delete', 'table', 'inet', 'ggi_veilig'], { netns: otherBorder.namespace });
@@ -189,7 +189,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     expect((await ggi('apply', ...target, '--yes', '--format', 'json')).code).toBe(0);
     expect([...(await counters(otherBorder)).keys()].sort()).toEqual(['bekend-kwaadaardig', 'geen-telnet', 'scan-of-flood']);
     expect((await ggi('drift', ...target)).code).toBe(0);
-  }, 300_000);
+  }, 900_000);
 
   it('a new rule in veilig.yaml: plan shows it on both borders and nowhere else', async () => {
     const file = path.join(inventory, 'veilig.yaml');
@@ -205,5 +205,5 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     } finally {
       fs.writeFileSync(file, text);
     }
-  }, 300_000);
+  }, 900_000);
 });

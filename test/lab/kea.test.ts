@@ -108,7 +108,7 @@ describeKea('platform kea in the lab', () => {
       for (const f of r.files) fs.renameSync(f.candidate ?? `${f.path}.ggi-candidate`, f.path);
       for (const c of r.activate) await runner.run(c, { netns: d.namespace, timeoutMs: 120_000 });
     });
-  }, 300_000);
+  }, 900_000);
 
   afterAll(async () => {
     await api?.close();

@@ -176,7 +176,7 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
     expect(text.code).toBe(4);
     expect(text.stdout).toMatch(new RegExp(`^${a} +connection point +GM0546 .*DARK$`, 'm'));
     expect(text.stdout).toMatch(new RegExp(`DARK: .*${a} \\(GM0546\\)`));
-  }, 300_000);
+  }, 900_000);
 
   // ---- with the devices' own telemetry (needs the telemetry and detection work merged) ----------------------------
   const telemetry = need.file(path.resolve(__dirname, '../../src/veilig/telemetry.ts'), 'telemetry on the devices (src/veilig/telemetry.ts)');
@@ -194,7 +194,7 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
       expect(doc.checks.map((c) => c.name).sort()).toEqual(['veilig coverage', 'veilig detection geen-telnet']);
       expect(doc.checks.filter((c) => !c.ok)).toEqual([]);
       expect(r.code).toBe(0);
-    }, 300_000);
+    }, 900_000);
 
     test("coverage of every point; a CE's stopped exporter makes its point dark (exit 4), apply brings it back", async () => {
       const all = await coverage('--since', '5m');
