@@ -714,8 +714,8 @@ export const originProvider: CheckProvider = {
 /**
  * GGI-Veilig at the lab's SOC (src/lab/soc.ts): every connection point and border is seen (its flow records arrive
  * from its management address), and a planted flow that matches a detection rule raises an event the SOC receives.
- * Both send real packets first (ICMP from every LAN to every service; the rule's packet from every service host to
- * two LANs, so that a border sees it first), then wait for the exporters' timeouts and the collector's rotation.
+ * Both send real packets first (ICMP from every LAN to every service; the rule's packet from two CE routers to the
+ * services, so that a border's filter is the first it meets), then wait for the exporters' timeouts and the collector's rotation.
  */
 export const veiligProvider: CheckProvider = {
   name: 'veilig',
@@ -733,10 +733,12 @@ export const veiligProvider: CheckProvider = {
     const probe = (proto: FlowProto, port: number | null, from: NodeState[], dsts: string[]): FlowProbe[] =>
       from.flatMap((f) => dsts.map((dst) => ({ from: f.id, fromNamespace: f.namespace, to: dst, dst, proto, port })));
     const rule = plantableRule(inv);
-    // Planted from the services' side: a border is the first GGI device on that path (from a LAN, the CE's own policy
-    // would drop a forbidden service before any border sees it).
-    const lanAddrs = lans.slice(0, 2).flatMap((n) => hostAddresses(n).filter((a) => !a.includes(':')));
-    const planted = rule ? probe(rule.proto, rule.port, services, rule.dst ? [rule.dst] : lanAddrs) : [];
+    // Planted from two CE routers themselves, towards the services: a CE's own packets skip its forward chain, so the
+    // first filter on the path is a border's, where detection runs before the policy. (From a LAN host, the CE's
+    // policy drops a forbidden service before any border sees it; from a service host, the lab's KPS peer or supplier
+    // router filters first.)
+    const ces = env.state.nodes.filter((n) => n.kind === 'router' && n.meta.role === 'ce').slice(0, 2);
+    const planted = rule ? probe(rule.proto, rule.port, ces, rule.dst ? [rule.dst] : serviceAddrs) : [];
     await runProbes(env.runner, [...probe('icmp', null, lans, serviceAddrs), ...planted], { timeoutMs: 1000, progress: (d, t) => env.tick?.('probing for the SOC', d, t) });
     // The exporters report a flow when it ends or after the active timeout; nfcapd's files rotate every SOC_ROTATE_S.
     const deadline = started + (activeS + 3 * SOC_ROTATE_S + 30) * 1000;
@@ -765,9 +767,9 @@ export const veiligProvider: CheckProvider = {
       checks.push({
         name: `veilig detection ${rule.ruleId}`,
         ok: seen.length > 0,
-        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow from the services ${rule.dst ? `to ${rule.dst}` : 'to a gemeente'} raises a '${rule.ruleId}' event from a border at the SOC`,
+        expected: `a planted ${rule.proto}${rule.port !== null ? `/${rule.port}` : ''} flow from two CEs ${rule.dst ? `to ${rule.dst}` : 'to the services'} raises a '${rule.ruleId}' event from a border at the SOC`,
         observed: seen.length ? `received from ${seen.map((p) => `${p.id} (${p.rules[rule.ruleId]})`).join(', ')}` : 'no event received',
-        detail: seen.length ? '' : `sent from ${services.map((n) => n.id).join(', ') || '(no service host)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
+        detail: seen.length ? '' : `sent from ${ces.map((n) => n.id).join(', ') || '(no CE)'}; no log line with prefix 'ggi-det:${rule.ruleId}' from a border reached the SOC`,
       });
     }
     return checks;

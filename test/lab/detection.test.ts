@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { localRunner, readState, type NodeState } from '../../src/lab';
+import { socFiles } from '../../src/lab/soc';
 import { detectionObjectName } from '../../src/veilig/detection';
 import { parseLogPrefix } from '../../src/veilig/nflog';
 import { fakeIo } from '../helpers/tmp-inventory';
@@ -12,10 +12,10 @@ import { describeWith, labUnavailable, need, unmet } from '../helpers/prereq';
 /**
  * Detection at the borders on real routers: the example lab is brought up and applied; a CE opens TCP connections to
  * port 23 of a KPS service and then a burst of new connections, both across border-overheid. The rules' counters move
- * on that border only, and ulogd2 (the reader the devices run, here on NFLOG group 2 in the border's namespace, writing
- * JSON lines to a file) receives events with the rules' log prefixes. The zone policy still decides exactly as policy
+ * on that border only, and the border's own ulogd2 (NFLOG group 2, JSON over UDP) delivers events with the rules' log
+ * prefixes to the lab SOC's log receiver. The zone policy still decides exactly as policy
  * query says (verify's flow checks), drift stays clean while the rate meters fill, reports a hand-deleted detection
- * table, and apply puts it back; a new rule in veilig.yaml shows in plan on the two borders and nowhere else.
+ * table, and apply puts it back; a new rule in veilig.yaml shows in plan on the borders and nowhere else.
  */
 
 const SOURCE = path.resolve(__dirname, '../../inventory');
@@ -50,12 +50,11 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
   const labState = path.join(work, 'lab');
   const ggiState = path.join(work, 'state');
   const runner = localRunner();
-  const readers: ChildProcess[] = [];
   let border: NodeState;
   let otherBorder: NodeState;
   let ce: NodeState;
   let kpsService: string;
-  const events = path.join(work, 'border-overheid.json');
+  let events = '';
 
   async function ggi(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const f = fakeIo({ ...process.env, GGI_OPERATOR: 'detection-test' });
@@ -73,8 +72,8 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
   async function send(dst: string, port: number, count: number): Promise<void> {
     await runner.run(['/usr/bin/python3', '-c', BURST_PY, dst, String(port), String(count)], { netns: ce.namespace, allowFail: true, timeoutMs: 20000 });
   }
-  /** The JSON lines ulogd wrote, waiting up to `ms` for one with `prefix`. */
-  async function eventsWith(prefix: string, ms = 5000): Promise<Array<Record<string, unknown>>> {
+  /** The JSON lines the SOC received, waiting up to `ms` for one with `prefix`. */
+  async function eventsWith(prefix: string, ms = 15000): Promise<Array<Record<string, unknown>>> {
     const deadline = Date.now() + ms;
     for (;;) {
       const lines = fs.existsSync(events) ? fs.readFileSync(events, 'utf8').split('\n').filter(Boolean) : [];
@@ -98,40 +97,14 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     const svc = nodes.find((n) => n.kind === 'host' && n.meta.service && n.meta.organisation === null && n.interfaces.some((i) => i.addresses.some((a) => !a.includes(':'))))!;
     kpsService = svc.interfaces.flatMap((i) => i.addresses).find((a) => !a.includes(':'))!.split('/')[0];
 
-    // ulogd2 on the detection group in the border's namespace, JSON lines to a file (the devices send them to the SOC).
-    const conf = path.join(work, 'ulogd.conf');
-    fs.writeFileSync(
-      conf,
-      [
-        '[global]',
-        `logfile="${path.join(work, 'ulogd.log')}"`,
-        'loglevel=3',
-        ...['inppkt_NFLOG', 'raw2packet_BASE', 'filter_IFINDEX', 'filter_IP2STR', 'output_JSON'].map((p) => `plugin="${ULOGD_PLUGINS}/ulogd_${p}.so"`),
-        'stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,json1:JSON',
-        '[log1]',
-        'group=2',
-        '[json1]',
-        'sync=1',
-        `file="${events}"`,
-        `device="${border.id}"`,
-        '',
-      ].join('\n'),
-    );
-    // One reader per NFLOG group and namespace: a device's own ulogd on group 2 would take the events first.
-    const groups = await runner.run(['cat', '/proc/net/netfilter/nfnetlink_log'], { netns: border.namespace, allowFail: true });
-    if (groups.stdout.split('\n').some((l) => l.trim().split(/\s+/)[0] === '2')) throw new Error(`NFLOG group 2 already has a reader in ${border.namespace}; read the events where it sends them`);
-    const reader = spawn('ip', ['netns', 'exec', border.namespace, 'ulogd', '-c', conf], { stdio: 'ignore' });
-    readers.push(reader);
-    // Bound once its log says the main loop has started.
-    const deadline = Date.now() + 10000;
-    while (!(fs.existsSync(path.join(work, 'ulogd.log')) && fs.readFileSync(path.join(work, 'ulogd.log'), 'utf8').includes('entering main loop'))) {
-      if (Date.now() > deadline || reader.exitCode !== null) throw new Error(`ulogd did not start in ${border.namespace}: ${fs.existsSync(path.join(work, 'ulogd.log')) ? fs.readFileSync(path.join(work, 'ulogd.log'), 'utf8') : ''}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The events arrive where the devices send them: the border's own ulogd2 (NFLOG group 2, JSON over UDP) to the
+    // lab SOC's log receiver (src/lab/soc.ts).
+    const logs = socFiles(readState(labState)!).logFiles;
+    if (logs.length !== 1) throw new Error(`the lab's SOC should have one log receiver file, found ${logs.length}`);
+    events = logs[0];
   }, 600_000);
 
   afterAll(async () => {
-    for (const r of readers) if (r.exitCode === null) r.kill('SIGTERM');
     await ggi('lab', 'down', '--state', labState);
     fs.rmSync(work, { recursive: true, force: true });
   }, 900_000);
@@ -141,7 +114,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     expect((await counters(ce)).size).toBe(0);
   });
 
-  it('TCP to port 23 across border-overheid: geen-telnet counts on that border and ulogd gets the event with its prefix', async () => {
+  it('TCP to port 23 across border-overheid: geen-telnet counts on that border and the SOC receives the event with its prefix', async () => {
     const before = await counters(border);
     const otherBefore = await counters(otherBorder);
     await send(kpsService, 23, 1);
@@ -191,7 +164,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
     expect((await ggi('drift', ...target)).code).toBe(0);
   }, 900_000);
 
-  it('a new rule in veilig.yaml: plan shows it on both borders and nowhere else', async () => {
+  it('a new rule in veilig.yaml: plan shows it on every border and nowhere else', async () => {
     const file = path.join(inventory, 'veilig.yaml');
     const text = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, text.replace('\nexemptions:', '  - id: geen-rdp\n    kind: service\n    proto: tcp\n    ports: [3389]\n    owner: ggi-veilig-soc\n    reason: test\n\nexemptions:'));
@@ -200,7 +173,7 @@ describeWith(unmet(labUnavailable(), need.command('ulogd', 'ulogd2'), need.file(
       expect(p.code).toBe(0);
       const doc = JSON.parse(p.stdout) as { devices: Array<{ id: string; changed: boolean; files: Array<{ path: string; diff: string }> }> };
       const changed = doc.devices.filter((x) => x.changed);
-      expect(changed.map((x) => x.id).sort()).toEqual(['border-markt', 'border-overheid']);
+      expect(changed.map((x) => x.id).sort()).toEqual(['border-markt', 'border-markt-2', 'border-overheid', 'border-overheid-2']);
       for (const c of changed) expect(c.files.map((f) => f.diff).join('\n')).toMatch(/^\+.*th dport 3389 counter name "det-geen-rdp" log group 2 prefix "ggi-det:geen-rdp"$/m);
     } finally {
       fs.writeFileSync(file, text);
