@@ -219,18 +219,9 @@ export async function labUp(spec: LabSpec, runner: Runner, progress?: ProgressFn
       report('node ready', r.node.id);
     });
 
-    writeKnownHosts(state);
-    state.phase = 'up';
-    state.readyAt = new Date().toISOString();
-    save();
-    report('up');
-    return state;
+    return markUp(state, save, report);
   } catch (e) {
-    state.phase = 'failed';
-    state.error = e instanceof Error ? e.message : String(e);
-    save();
-    if (!opts.keepOnFailure) await labDown(stateDir, runner).catch(() => undefined);
-    throw e;
+    return await markFailed(state, save, e, runner, opts);
   }
 }
 
@@ -472,20 +463,30 @@ async function rewireLab(state: LabState, spec: LabSpec, runner: Runner, progres
     const byId = new Map(state.nodes.map((n) => [n.id, n]));
     const nodes = spec.nodes.map((n) => ({ ...byId.get(n.id)!, meta: { ...(n.meta ?? {}) }, interfaces: nodeInterfaces(spec, n) }));
     state.nodes.splice(0, state.nodes.length, ...nodes);
-    writeKnownHosts(state);
     state.spec = spec;
-    state.phase = 'up';
-    state.readyAt = new Date().toISOString();
-    save();
-    report('up');
-    return state;
+    return markUp(state, save, report);
   } catch (e) {
-    state.phase = 'failed';
-    state.error = e instanceof Error ? e.message : String(e);
-    save();
-    if (!opts.keepOnFailure) await labDown(state.stateDir, runner).catch(() => undefined);
-    throw e;
+    return await markFailed(state, save, e, runner, opts);
   }
+}
+
+/** The end of a build or a rewire: the hosts' keys written, the lab recorded as up. */
+function markUp(state: LabState, save: () => void, report: (step: string) => void): LabState {
+  writeKnownHosts(state);
+  state.phase = 'up';
+  state.readyAt = new Date().toISOString();
+  save();
+  report('up');
+  return state;
+}
+
+/** A build or rewire that failed: recorded with its error, and the lab removed unless the caller keeps it to look at. */
+async function markFailed(state: LabState, save: () => void, e: unknown, runner: Runner, opts: LabUpOptions): Promise<never> {
+  state.phase = 'failed';
+  state.error = e instanceof Error ? e.message : String(e);
+  save();
+  if (!opts.keepOnFailure) await labDown(state.stateDir, runner).catch(() => undefined);
+  throw e;
 }
 
 function splice<T>(list: T[], gone: (x: T) => boolean): void {
