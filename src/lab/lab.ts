@@ -17,6 +17,7 @@ import type { FaultRecord } from './fault';
 import { readState, saveState, stateFilePath, type InterfaceState, type LabState, type NodeState, type SshdState } from './state';
 import { makeDirectory } from '../util/directory';
 import { KEA_LAB_ROOT } from '../devices/kea/paths';
+import { telemetryPaths } from '../devices/linux-frr/telemetry';
 import { setUpKea } from './kea';
 import { setUpSoc } from './soc';
 
@@ -544,6 +545,12 @@ export async function labDown(target: LabTarget, runner: Runner): Promise<LabDow
     (p) => path.isAbsolute(p) && !p.split('/').includes('..') && allowed.some((a) => p.startsWith(a)),
   );
   if (stateDir) paths.push(stateFilePath(stateDir), `${stateFilePath(stateDir)}.tmp`);
+  // What `apply` laid down for a lab device's telemetry daemons (their files are keyed by the device id); its daemons
+  // went with the namespace.
+  for (const n of state?.nodes ?? []) {
+    const t = labTelemetryDirs(n.id);
+    if (t) paths.push(...t);
+  }
   const removed: string[] = [];
   for (const p of paths) {
     if (!fs.existsSync(p)) continue;
@@ -766,4 +773,13 @@ export function labStatusDocument(status: LabStatus): LabStatusDocument {
       })),
     faults: [...(status.state?.faults ?? [])],
   };
+}
+
+function labTelemetryDirs(id: string): string[] | null {
+  try {
+    const t = telemetryPaths(id);
+    return [t.etc, t.run];
+  } catch {
+    return null; // an id that cannot name a telemetry folder never had one
+  }
 }

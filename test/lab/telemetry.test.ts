@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
+import { telemetryPaths } from '../../src/devices/linux-frr/telemetry';
 import { localRunner, readState } from '../../src/lab';
 import { flowProbes, runProbes } from '../../src/lab/verify';
 import { fakeIo } from '../helpers/tmp-inventory';
@@ -115,4 +116,18 @@ describeLab('telemetry on the lab devices reaches the SOC', () => {
     expect(again.code).toBe(0);
     expect((await ggi('drift', ...lab)).code).toBe(0);
   }, 600_000);
+
+  it("lab down takes its devices' telemetry daemons and files with it", async () => {
+    const state = readState(labState)!;
+    const exporting = state.nodes.filter((n) => fs.existsSync(telemetryPaths(n.id).flowsPid));
+    expect(exporting.length).toBeGreaterThan(0);
+    const pids = exporting.map((n) => Number(fs.readFileSync(telemetryPaths(n.id).flowsPid, 'utf8').trim()));
+    const down = await ggi('lab', 'down', '--state', labState);
+    expect(down.code).toBe(0);
+    for (const n of exporting) {
+      expect(fs.existsSync(telemetryPaths(n.id).etc)).toBe(false);
+      expect(fs.existsSync(telemetryPaths(n.id).run)).toBe(false);
+    }
+    await until('the exporters to stop', async () => (pids.every((p) => !fs.existsSync(`/proc/${p}`)) ? true : null), 10_000);
+  }, 300_000);
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
+import { telemetryPaths } from '../../src/devices/linux-frr/telemetry';
 import { localRunner, readState } from '../../src/lab';
 import { probeTcp } from '../../src/lab/probe';
 import { socFiles } from '../../src/lab/soc';
@@ -17,7 +18,7 @@ import { labUnavailable } from './prereq';
  * coverage` / `ggi usage report --target lab` read those files.
  *
  * Part 1 drives the SOC with exporters started by hand (softflowd in two CE namespaces, exporting their management
- * traffic; ulogd-shaped JSON lines from a border). Part 2 (`after apply`) needs the devices' own telemetry (softflowd
+ * traffic; ulogd-shaped JSON lines from a border). Part 2 (`after apply`) uses the devices' own telemetry (pmacctd
  * and ulogd2 rendered by the linux-frr driver, src/veilig/telemetry.ts) and the borders' detection rules.
  */
 
@@ -65,7 +66,7 @@ function node(state: LabState, id: string): NodeState {
   return n;
 }
 
-describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.command('softflowd', 'softflowd')), 'the GGI-Veilig SOC in the lab', () => {
+describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.command('softflowd', 'softflowd'), need.command('pmacctd', 'pmacct'), need.command('ulogd', 'ulogd2')), 'the GGI-Veilig SOC in the lab', () => {
   const labState = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-soc-lab-'));
   const ggiState = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-soc-state-'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-soc-work-'));
@@ -178,9 +179,8 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
     expect(text.stdout).toMatch(new RegExp(`DARK: .*${a} \\(GM0546\\)`));
   }, 900_000);
 
-  // ---- with the devices' own telemetry (needs the telemetry and detection work merged) ----------------------------
-  const telemetry = need.file(path.resolve(__dirname, '../../src/veilig/telemetry.ts'), 'telemetry on the devices (src/veilig/telemetry.ts)');
-  describeWith(telemetry, 'after ggi apply (the devices export on their own)', () => {
+  // ---- with the devices' own telemetry ---------------------------------------------------------------------------
+  describe('after ggi apply (the devices export on their own)', () => {
     beforeAll(async () => {
       for (const pid of exporters.values()) process.kill(pid, 'SIGTERM');
       exporters.clear();
@@ -201,12 +201,10 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
       expect(all.doc.points.filter((p) => p.dark)).toEqual([]);
       expect(all.code).toBe(0);
       const ce = node(state, 'ce-gm0546');
-      // Stop only that namespace's exporter: its pids, found by the namespace.
-      const pids = (await runner.run(['ip', 'netns', 'pids', ce.namespace])).stdout.split(/\s+/).filter(Boolean);
-      for (const pid of pids) {
-        const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-        if (comm === 'softflowd') process.kill(Number(pid), 'SIGTERM');
-      }
+      // Stop only that device's flow exporter (the driver's pmacctd, by its pid file); its plugin exits with it.
+      const pid = Number(fs.readFileSync(telemetryPaths(ce.id).flowsPid, 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+      await until('pmacctd to stop', 10_000, async () => (fs.existsSync(`/proc/${pid}`) ? null : true));
       const dark = await until('ce-gm0546 dark', 180_000, async () => {
         const c = await coverage('--since', '90s');
         return c.doc.points.find((p) => p.id === ce.id)!.dark ? c : null;
@@ -246,7 +244,9 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
           }
         }
         if (!pair) throw new Error(`no pair of ${c.from.join(',')} and ${c.to.join(',')} connects on tcp/443`);
-        const ifname = pair.from.interfaces.find((i) => i.name !== 'lo')!.name;
+        // The interface the host reaches the service through (a host may sit on several segments).
+        const route = JSON.parse((await runner.run(['ip', '-j', 'route', 'get', pair.dst], { netns: pair.from.namespace })).stdout) as Array<{ dev: string }>;
+        const ifname = route[0].dev;
         const counters = async () => {
           const r = await runner.run(['cat', `/sys/class/net/${ifname}/statistics/tx_bytes`, `/sys/class/net/${ifname}/statistics/tx_packets`, `/sys/class/net/${ifname}/statistics/rx_bytes`, `/sys/class/net/${ifname}/statistics/rx_packets`], { netns: pair!.from.namespace });
           const [txb, txp, rxb, rxp] = r.stdout.trim().split('\n').map(Number);
@@ -265,6 +265,7 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
         const [sent] = out.stdout.trim().split(' ').map(Number);
         expect(sent).toBe(c.bytes);
         const wire = (await counters()) - c0;
+        expect(wire).toBeGreaterThanOrEqual(c.bytes);
         const reported = await until(`the usage report to count ${c.organisation} → ${pair.to.meta.service}`, 240_000, async () => {
           const b = (await rowBytes()) - before;
           return Math.abs(b - wire) <= 0.02 * wire ? b : null;

@@ -136,7 +136,7 @@ describeWith(unmet(...testbedMissing(), need.file('/usr/lib/frr/bgpd', 'FRR')), 
     expect(doc.devices.map((d: { id: string }) => d.id)).toEqual(['border-markt', 'border-overheid', 'ce-gm0014', 'ce-gm0034', 'ce-sv0001', 'kps', 'rtr-lv0001']);
     for (const d of doc.devices) {
       expect(Object.keys(d).sort()).toEqual(['changed', 'driver', 'files', 'id']);
-      expect(d.driver).toEqual({ platform: 'linux-frr', transport: 'ssh', rollback: 'device', validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration'], managed: true });
+      expect(d.driver).toEqual({ platform: 'linux-frr', transport: 'ssh', rollback: 'device', validatesOnDevice: true, readOnly: true, manages: ['nftables ruleset', 'FRR configuration', 'flow export (pmacctd)', 'packet logs (ulogd)'], managed: true });
       expect(d.changed).toBe(true);
       for (const f of d.files) expect(f.diff).toMatch(/^--- /);
     }
