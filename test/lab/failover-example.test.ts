@@ -22,10 +22,12 @@ import { describeLab } from './prereq';
 const INVENTORY = path.resolve(__dirname, '../../inventory');
 const RUNS = 10;
 const INTERVAL_MS = 10;
-const DURATION_MS = 7000;
-// When the faults strike, after the flows start.
+// When the faults strike, after the flows start. Each fault is a `ggi lab fault` command, which takes a while on a
+// loaded host: the flows run long enough after the last one for the routing to settle and the flows' tails to show it.
 const BORDER_AT_MS = 1500;
 const KPS_LINK_AT_MS = 4000;
+const AFTER_LAST_FAULT_MS = 6000;
+const DURATION_MS = KPS_LINK_AT_MS + AFTER_LAST_FAULT_MS;
 // The UDP flow goes to the service's own listener on the policy's port (udp/53, the lab's echo: a process per
 // datagram), so it sends more slowly than the ping flows.
 const UDP_PORT = 53;
@@ -114,35 +116,47 @@ describeLab('failover on the example lab: a border stops, then a KPS link goes d
   const runOnce = async (): Promise<{ border: number; kpsLink: number; reports: Array<FlowReport & { gaps?: FlowGap[] }> }> => {
     await settled();
     const t0 = Date.now();
-    const running = flows.map((f): Promise<FlowReport & { gaps?: FlowGap[] }> =>
-      f.kind === 'udp'
-        ? runFlow(runner, node(f.from).namespace, f.dst, UDP_PORT, { intervalMs: UDP_INTERVAL_MS, durationMs: DURATION_MS })
-        : runPingFlow(runner, node(f.from).namespace, f.dst, { intervalMs: INTERVAL_MS, durationMs: DURATION_MS }),
-    );
-    await new Promise((r) => setTimeout(r, BORDER_AT_MS - (Date.now() - t0)));
-    // One after the other: each fault is recorded in the lab state, which `clear` reads.
-    for (const b of ['border-overheid', 'border-markt']) expect((await ggi('lab', 'fault', 'device', b, 'stop', '--state', labState)).stderr).toBe('');
-    await new Promise((r) => setTimeout(r, KPS_LINK_AT_MS - (Date.now() - t0)));
-    const down = await ggi('lab', 'fault', 'link', 'border-overheid-2', 'kps-peer', 'down', '--state', labState);
-    expect(down.stderr).toBe('');
-    const reports = await Promise.all(running);
-    // The flows continue: each ran, and its last stretch (after the last fault) arrived whole.
-    reports.forEach((r, i) => {
-      const f = flows[i];
-      const tail = Math.ceil(1500 / r.intervalMs);
-      const endsLost = r.longestGap > 0 && r.gapStart + r.longestGap >= r.sent;
-      expect({ flow: `${f.from} -> ${f.to} (${f.kind})`, resumed: !endsLost && r.received > r.sent / 2 }).toEqual({ flow: `${f.from} -> ${f.to} (${f.kind})`, resumed: true });
-      if (r.gaps) expect(r.gaps.filter((g) => g.start + g.length > r.sent - tail)).toEqual([]);
-    });
-    // Each gap belongs to the fault before it (the ping flows list every gap; the UDP flow its longest).
-    // In milliseconds from the flow's start: [when the gap began, how long it lasted].
-    const windows = reports.map((r) => (r.gaps ?? (r.longestGap ? [{ start: r.gapStart, length: r.longestGap }] : [])).map((g) => [g.start * r.intervalMs, g.length * r.intervalMs] as const));
-    const split = KPS_LINK_AT_MS - 200;
-    const worst = (phase: (at: number) => boolean, only?: (f: Flow) => boolean) => Math.max(0, ...windows.flatMap((gs, i) => (!only || only(flows[i]) ? gs.filter(([at]) => phase(at)).map(([, ms]) => ms) : [])));
-    const result = { border: worst((at) => at < split), kpsLink: worst((at) => at >= split, (f) => f.zone === 'overheid'), reports };
-    const cleared = await ggi('lab', 'fault', 'clear', '--state', labState);
+    let result: Awaited<ReturnType<typeof runOnce>>;
+    let cleared = { code: -1, stderr: '' };
+    // Whatever the flows show, the faults are cleared: the next run and the next test start from a whole lab.
+    try {
+      const running = flows.map((f): Promise<FlowReport & { gaps?: FlowGap[] }> =>
+        f.kind === 'udp'
+          ? runFlow(runner, node(f.from).namespace, f.dst, UDP_PORT, { intervalMs: UDP_INTERVAL_MS, durationMs: DURATION_MS })
+          : runPingFlow(runner, node(f.from).namespace, f.dst, { intervalMs: INTERVAL_MS, durationMs: DURATION_MS }),
+      );
+      await new Promise((r) => setTimeout(r, BORDER_AT_MS - (Date.now() - t0)));
+      // One after the other: each fault is recorded in the lab state, which `clear` reads.
+      for (const b of ['border-overheid', 'border-markt']) expect((await ggi('lab', 'fault', 'device', b, 'stop', '--state', labState)).stderr).toBe('');
+      await new Promise((r) => setTimeout(r, KPS_LINK_AT_MS - (Date.now() - t0)));
+      const linkAt = Date.now() - t0;
+      const down = await ggi('lab', 'fault', 'link', 'border-overheid-2', 'kps-peer', 'down', '--state', labState);
+      expect(down.stderr).toBe('');
+      const linkDoneAt = Date.now() - t0;
+      const reports = await Promise.all(running);
+      // The experiment is sound only when the flows outlived the last fault by a margin (else a loss at the end is not
+      // a failed failover but a flow that stopped too soon): say so rather than blame the routing.
+      if (linkDoneAt > DURATION_MS - 2000) throw new Error(`the KPS link fault took until ${linkDoneAt} ms of a ${DURATION_MS} ms flow on this host: no time left to see the flows resume`);
+      // The flows continue: each ran, and its last stretch (after the last fault) arrived whole.
+      reports.forEach((r, i) => {
+        const f = flows[i];
+        const tail = Math.ceil(1500 / r.intervalMs);
+        const endsLost = r.longestGap > 0 && r.gapStart + r.longestGap >= r.sent;
+        const flow = `${f.from} -> ${f.to} (${f.kind}): sent ${r.sent}, received ${r.received}, longest gap ${lossWindowMs(r)} ms from ${r.gapStart * r.intervalMs} ms (border stop at ${BORDER_AT_MS} ms, KPS link down at ${linkAt}–${linkDoneAt} ms)`;
+        expect({ flow, resumed: !endsLost && r.received > r.sent / 2 }).toEqual({ flow, resumed: true });
+        if (r.gaps) expect(r.gaps.filter((g) => g.start + g.length > r.sent - tail)).toEqual([]);
+      });
+      // Each gap belongs to the fault before it (the ping flows list every gap; the UDP flow its longest).
+      // In milliseconds from the flow's start: [when the gap began, how long it lasted].
+      const windows = reports.map((r) => (r.gaps ?? (r.longestGap ? [{ start: r.gapStart, length: r.longestGap }] : [])).map((g) => [g.start * r.intervalMs, g.length * r.intervalMs] as const));
+      const split = linkAt - 200;
+      const worst = (phase: (at: number) => boolean, only?: (f: Flow) => boolean) => Math.max(0, ...windows.flatMap((gs, i) => (!only || only(flows[i]) ? gs.filter(([at]) => phase(at)).map(([, ms]) => ms) : [])));
+      result = { border: worst((at) => at < split), kpsLink: worst((at) => at >= split, (f) => f.zone === 'overheid'), reports };
+    } finally {
+      cleared = await ggi('lab', 'fault', 'clear', '--state', labState);
+    }
     expect(cleared.code).toBe(0);
-    console.log(`[lab] failover run ${new Date(t0).toISOString()}: border stop ${result.border} ms, KPS link down ${result.kpsLink} ms; lost per flow: ${reports.map((r, i) => `${flows[i].from}->${flows[i].to} ${r.sent - r.received}/${r.sent} (longest ${lossWindowMs(r)} ms)`).join(', ')}`);
+    console.log(`[lab] failover run ${new Date(t0).toISOString()}: border stop ${result.border} ms, KPS link down ${result.kpsLink} ms; lost per flow: ${result.reports.map((r, i) => `${flows[i].from}->${flows[i].to} ${r.sent - r.received}/${r.sent} (longest ${lossWindowMs(r)} ms)`).join(', ')}`);
     return result;
   };
 
