@@ -11,7 +11,16 @@ import { type Context, LifecycleError, type Planned } from '../lifecycle/change'
 import { commitChange } from '../lifecycle/commit';
 import { lifecycleJournal } from '../reconciler/journal';
 import { withJournal, withLifecycle } from './lifecycle-gate';
+import { STATE_FLAG } from './lifecycle-gate';
+import { FORMAT_FLAG } from './report/output';
 export { STATE_FLAG } from './lifecycle-gate';
+
+/** The flags every lifecycle change (`move`, `offboard`) takes besides its own. */
+export const LIFECYCLE_FLAGS = {
+  'dry-run': { type: 'boolean' as const, help: 'show what would change, write nothing' },
+  state: STATE_FLAG,
+  format: FORMAT_FLAG,
+};
 import { impactOf, impactText } from '../lifecycle/impact';
 import { OverlaySource } from '../validation/overlay';
 

@@ -1,8 +1,7 @@
 import { type Command, type CommandContext, type ExitCode, flagBool, flagList, flagString, UsageError } from '../context';
-import { FORMAT_FLAG } from '../report/output';
 import type { ZoneName } from '../../model/schema';
 import { planMove } from '../../lifecycle/change';
-import { runLifecycle, STATE_FLAG } from '../lifecycle';
+import { LIFECYCLE_FLAGS, runLifecycle } from '../lifecycle';
 
 export const commands: Command[] = [
   {
@@ -15,9 +14,7 @@ export const commands: Command[] = [
         'own-connection-point': { type: 'boolean', help: 'give it a connection point and CE of its own (it leaves its samenwerkingsverband)' },
         site: { type: 'string', help: 'with --own-connection-point: the site of the connection point' },
         zones: { type: 'string', help: 'with --own-connection-point: the zones it joins (default: those it reached so far)' },
-        'dry-run': { type: 'boolean', help: 'show what would change, write nothing' },
-        state: STATE_FLAG,
-        format: FORMAT_FLAG,
+        ...LIFECYCLE_FLAGS,
       },
       details:
         'It keeps its own prefixes (the numbering plan gives every organisation its own slot) and gets a /46 for any zone it newly reaches. Behind a samenwerkingsverband its CE and connection point are removed; with a connection point of its own a CE is scaffolded (management address and ASN as onboard gives them). ' +

@@ -1,7 +1,6 @@
 import { type Command, type CommandContext, type ExitCode, flagBool, flagString } from '../context';
-import { FORMAT_FLAG } from '../report/output';
 import { planOffboard } from '../../lifecycle/change';
-import { runLifecycle, STATE_FLAG } from '../lifecycle';
+import { LIFECYCLE_FLAGS, runLifecycle } from '../lifecycle';
 
 export const commands: Command[] = [
   {
@@ -12,9 +11,7 @@ export const commands: Command[] = [
       flags: {
         'merged-into': { type: 'string', help: 'the organisation it merged into (herindeling): its segments go there' },
         reason: { type: 'string', help: 'the reason kept in the ledger and the record (default: offboarded[: merged into ORG])' },
-        'dry-run': { type: 'boolean', help: 'show what would change, write nothing' },
-        state: STATE_FLAG,
-        format: FORMAT_FLAG,
+        ...LIFECYCLE_FLAGS,
       },
       details:
         'Its prefixes are quarantined in the ledger (never deleted), its connection point, CE, segments, other devices and govroam participation leave the desired state, so `apply` deconfigures what the borders had for it. Its file stays, marked offboarded, as the record the ledger refers to. ' +
