@@ -321,7 +321,9 @@ export const deviceHealthProvider: CheckProvider = {
         const wanted = ['SSH answers', ...(n.frr ? [`FRR ${FRR_DAEMON_NAMES.join(', ')} run`] : []), radius ? `${radius.daemon} runs` : 'table inet ggi loaded'];
         const nsUp = (await env.runner.run(['ip', 'netns', 'exec', n.namespace, 'true'], { allowFail: true, timeoutMs: 10000 })).code === 0;
         if (!nsUp) return { name: `device ${n.id}`, ok: false, expected: wanted.join('; '), observed: 'namespace gone', detail: `network namespace ${n.namespace} does not exist`, unreachable: true };
-        const ssh = n.sshd ? await sshAnswers(n.sshd.address, n.sshd.port, 3000) : false;
+        // A second, longer try before calling it down: every device is probed at once, and on a loaded host one sshd
+        // may take seconds to fork for the banner.
+        const ssh = n.sshd ? (await sshAnswers(n.sshd.address, n.sshd.port, 3000)) || (await sshAnswers(n.sshd.address, n.sshd.port, 15000)) : false;
         if (!ssh) problems.push(n.sshd ? `no SSH banner from ${n.sshd.address}:${n.sshd.port}` : 'no sshd');
         if (n.frr) {
           const dead = FRR_DAEMON_NAMES.filter((d) => !pidAlive(`${n.frr!.runDir}/${d}.pid`));
