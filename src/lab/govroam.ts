@@ -136,7 +136,7 @@ export function govroamLabNodes(inv: Inventory, intents: readonly DeviceIntent[]
     mgmtAddress: mgmt[i],
     frr: false,
     sshd: true,
-    meta: { role: 'radius', organisation: null, service: null, govroam: d.radius.kind },
+    meta: { role: 'radius', platform: 'radius', organisation: null, service: null, govroam: d.radius.kind },
   }));
   const links: LabLink[] = [];
   const ids = new Set(intents.map((i) => i.id));

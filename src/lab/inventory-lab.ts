@@ -71,7 +71,7 @@ export function labSpecFromIntents(inv: Inventory, intents: readonly DeviceInten
       frr: Boolean(d.bgp),
       sshd: true,
       ...(external && d.bgp ? { frrConfig: renderFrrConf(d) } : {}),
-      meta: { role: d.role, organisation: d.organisation ?? null, service: null },
+      meta: { role: d.role, platform: d.platform, organisation: d.organisation ?? null, service: null },
     });
   }
 

@@ -91,7 +91,7 @@ export function keaLabParts(inv: Inventory, intents: readonly DeviceIntent[], la
       mgmtAddress: d.management.address,
       sshd: false,
       frr: false,
-      meta: { role: 'dhcp', organisation: d.organisation ?? null, service: null },
+      meta: { role: 'dhcp', platform: 'kea', organisation: d.organisation ?? null, service: null },
       kea: { bridges, apiPort: d.management.port, apiUser: d.management.user },
     });
   }

@@ -20,6 +20,7 @@ import { KEA_LAB_ROOT } from '../devices/kea/paths';
 import { telemetryPaths } from '../devices/linux-frr/telemetry';
 import { setUpKea } from './kea';
 import { setUpSoc } from './soc';
+import { EXTERNAL_ROLES } from './inventory-lab';
 
 /** A problem the user can fix (bad spec, lab already up, missing package); its message is meant to be printed. */
 export class LabError extends Error {
@@ -737,7 +738,7 @@ export { formatCommand };
 /** The `ggi lab status --format json` document of CLI.md, from a status (routers and appliances are devices, the rest hosts). */
 export interface LabStatusDocument {
   readonly up: boolean;
-  readonly devices: Array<{ id: string; namespace: string; mgmt: string | null }>;
+  readonly devices: Array<{ id: string; namespace: string; mgmt: string | null; role: string | null; platform: string; managed: boolean }>;
   readonly hosts: Array<{
     id: string;
     namespace: string;
@@ -759,7 +760,13 @@ export function labStatusDocument(status: LabStatus): LabStatusDocument {
   const nodes = status.state?.nodes ?? [];
   return {
     up: status.up,
-    devices: nodes.filter(isDevice).map((n) => ({ id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null })),
+    devices: nodes.filter(isDevice).map((n) => {
+      const role = n.meta.role ?? null;
+      // A lab built before the platform was recorded: the lab's only platforms, by role.
+      const platform = n.meta.platform ?? (role === 'dhcp' ? 'kea' : role === 'radius' ? 'radius' : 'linux-frr');
+      // The lab-only KPS peers and suppliers' routers stand for parties outside GGI: ggi does not manage them.
+      return { id: n.id, namespace: n.namespace, mgmt: n.mgmtAddress ?? null, role, platform, managed: !EXTERNAL_ROLES.has(String(role)) };
+    }),
     hosts: nodes
       .filter((n) => !isDevice(n))
       .map((n) => ({
@@ -767,12 +774,18 @@ export function labStatusDocument(status: LabStatus): LabStatusDocument {
         namespace: n.namespace,
         organisation: n.meta.organisation ?? null,
         service: n.meta.service ?? null,
-        // The addresses a host is reached on: its links, not its loopback.
-        addresses: n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+        // The addresses a host is reached on: its links, not its loopback; a host on the management network only (the
+        // SOC) is reached on its management address.
+        addresses: hostAddresses(n),
         listens: n.listens.map((l) => ({ proto: l.proto, port: l.port })),
       })),
     faults: [...(status.state?.faults ?? [])],
   };
+}
+
+function hostAddresses(n: NodeState): string[] {
+  const links = n.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
+  return links.length === 0 && n.mgmtAddress ? [n.mgmtAddress] : links;
 }
 
 function labTelemetryDirs(id: string): string[] | null {

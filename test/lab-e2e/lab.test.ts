@@ -90,9 +90,15 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
     expect(doc.faults).toEqual([]);
     expect(doc.up).toBe(true);
     for (const d of doc.devices) {
-      expect(Object.keys(d).sort()).toEqual(['id', 'mgmt', 'namespace']);
+      expect(Object.keys(d).sort()).toEqual(['id', 'managed', 'mgmt', 'namespace', 'platform', 'role']);
       expect(fs.existsSync(`/run/netns/${d.namespace}`)).toBe(true);
+      const declared = intents.find((i) => i.id === d.id);
+      // An inventory device is managed unless it stands for a party outside GGI (the KPS, a supplier's router).
+      if (declared) expect([d.role, d.platform, d.managed]).toEqual([declared.role, declared.platform, !['kps-peer', 'supplier-router'].includes(declared.role)]);
     }
+    // The GGI-Veilig SOC is a host on the management network, at veilig.yaml's collector address, listening on its ports.
+    const soc = doc.hosts.find((h: { id: string }) => h.id === 'soc');
+    expect(soc).toMatchObject({ organisation: null, service: null, addresses: ['198.19.255.250'], listens: expect.arrayContaining([{ proto: 'udp', port: 2055 }, { proto: 'udp', port: 5140 }]) });
     for (const h of doc.hosts) {
       expect(Object.keys(h).sort()).toEqual(['addresses', 'id', 'listens', 'namespace', 'organisation', 'service']);
       expect(h.organisation === null || typeof h.organisation === 'string').toBe(true);
@@ -104,7 +110,7 @@ describeWith(missing, 'ggi lab on the example inventory', () => {
     // A LAN host for every organisation whose CE carries a LAN, a service host for every hosted service.
     const lanOrgs = new Set(intents.filter((i) => i.role === 'ce').flatMap((i) => i.interfaces.filter((x) => x.kind === 'lan' && x.organisation).map((x) => x.organisation!)));
     const services = new Set(intents.flatMap((i) => i.interfaces.filter((x) => x.service).map((x) => x.service!)));
-    expect(new Set(doc.hosts.filter((h: { service: string | null }) => h.service === null).map((h: { organisation: string }) => h.organisation))).toEqual(lanOrgs);
+    expect(new Set(doc.hosts.filter((h: { id: string; service: string | null }) => h.service === null && h !== soc).map((h: { organisation: string }) => h.organisation))).toEqual(lanOrgs);
     expect(new Set(doc.hosts.filter((h: { service: string | null }) => h.service !== null).map((h: { service: string }) => h.service))).toEqual(services);
 
     // Service hosts really listen on their declared ports, TCP and UDP.
