@@ -52,12 +52,27 @@ profiles:
       - { from: 2a07:3500::/30, to: 3fff:500::/30 }
 `;
 
-/** Captures a CLI run in-process. */
+let scratch: string | null = null;
+
+/**
+ * The working folder of CLI runs in tests: a temporary folder of this test process, never the repository, so that a
+ * command's default folders (`.ggi-state`, the journal) land there. Removed when the process exits.
+ */
+export function scratchCwd(): string {
+  if (scratch === null) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-test-cwd-'));
+    scratch = dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return scratch;
+}
+
+/** Captures a CLI run in-process (in `scratchCwd()`: pass absolute paths). */
 export function fakeIo(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: { ...env }, cwd: process.cwd(), now: () => new Date('2026-11-23T12:00:00Z') },
+    io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: { ...env }, cwd: scratchCwd(), now: () => new Date('2026-11-23T12:00:00Z') },
     stdout: () => out.join(''),
     stderr: () => err.join(''),
   };

@@ -17,7 +17,7 @@ import {
 import { validateSpec } from '../../src/lab/spec';
 import type { LabState } from '../../src/lab/state';
 import { main } from '../../src/cli/main';
-import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
+import { cleanup, scratchCwd, tmpInventory } from '../helpers/tmp-inventory';
 import { baseFiles, loadFiles, SETTINGS } from './fixture';
 
 const nftStub: Partial<IntentDeps> = { prepareFilters: () => ({ findings: [], compile: (i) => ({ deviceId: i.deviceId, role: i.role, services: [], isolate: [], pairs: [] }) }) };
@@ -169,7 +169,7 @@ describe('ggi lab up on an inventory that cannot become a lab', () => {
     try {
       const out: string[] = [];
       const err: string[] = [];
-      const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: {}, cwd: process.cwd(), now: () => new Date() };
+      const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: {}, cwd: scratchCwd(), now: () => new Date() };
       const code = await main(['lab', 'up', '--inventory', dir, '--state', state], io);
       expect(code).toBe(1);
       expect(out.join('')).toBe('');

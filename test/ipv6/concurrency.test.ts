@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { contains, parsePrefix } from '../../src/net';
 import { checkIpv6 } from '../../src/ipv6';
 import { readLedgerFile } from '../../src/ipv6/store';
-import { cleanup } from '../helpers/tmp-inventory';
+import { cleanup, scratchCwd } from '../helpers/tmp-inventory';
 import { cbsGemeenteId, inventoryDir, load } from './fixtures';
 
 /**
@@ -22,7 +22,7 @@ interface Run {
 
 function ggiProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HARNESS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HARNESS, ...args], { cwd: scratchCwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -9,6 +9,7 @@ import { labOnlyRadiusIntents } from '../../src/lab/govroam';
 import { labDown, localRunner, mapLimit, missingListeners, probeTcp, type Runner } from '../../src/lab';
 import { loadInventory } from '../../src/model/load';
 import { describeWith, need, unmet } from '../helpers/prereq';
+import { scratchCwd } from '../helpers/tmp-inventory';
 
 /**
  * `ggi lab up|status|down` on the example inventory (lab profile): every device and host exists, service hosts listen,
@@ -27,7 +28,7 @@ const missing = unmet(need.root(), need.command('ip', 'iproute2'), need.command(
 async function lab(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: {}, cwd: process.cwd(), now: () => new Date() };
+  const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), isTTY: false, env: {}, cwd: scratchCwd(), now: () => new Date() };
   const code = await main(['lab', ...argv], io);
   return { code, stdout: out.join(''), stderr: err.join('') };
 }

@@ -9,7 +9,7 @@ import { readState } from '../../src/lab/state';
 import { readLabTarget } from '../../src/lab/inventory-lab';
 import { testbedMissing } from './testbed';
 import { baseFiles } from '../intent/fixture';
-import { cleanup, tmpInventory } from '../helpers/tmp-inventory';
+import { cleanup, scratchCwd, tmpInventory } from '../helpers/tmp-inventory';
 import { tmpDir } from './helpers';
 import { describeWith, need, unmet } from '../helpers/prereq';
 import { frrCheckList, frrLocations, linuxFrr, missingRoutes, missingSessions, type FrrExpectations } from '../../src/devices/linux-frr/index';
@@ -37,7 +37,7 @@ async function ggi(name: string, argv: string[], env: NodeJS.ProcessEnv = {}, an
     stderr: (t: string) => void err.push(t),
     isTTY: answer !== undefined,
     env: { GGI_OPERATOR: 'cli-test', ...env },
-    cwd: process.cwd(),
+    cwd: scratchCwd(),
     now: () => new Date(),
     ...(answer !== undefined ? { prompt: async (q: string) => {
       out.push(q);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { loadGemeenten } from '../../src/model/gemeenten';
-import { cleanup, fakeIo, MINIMAL_SETTINGS, tmpInventory } from '../helpers/tmp-inventory';
+import { cleanup, fakeIo, MINIMAL_SETTINGS, scratchCwd, tmpInventory } from '../helpers/tmp-inventory';
 
 /**
  * The refusals of writers and exporters on inventories that do not validate, what validate itself now checks (intent
@@ -205,7 +205,7 @@ const HARNESS = path.join(__dirname, '..', 'ipv6', 'harness', 'cli-child.js');
 
 function child(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [HARNESS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [HARNESS, ...args], { cwd: scratchCwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
