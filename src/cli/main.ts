@@ -58,12 +58,17 @@ function groupHelp(group: string, names: string[]): string {
 
 /** The first argument that is neither a flag nor the value of one of the flags every command takes. */
 function firstWord(args: readonly string[]): string | undefined {
+  const i = firstWordIndex(args);
+  return i < 0 ? undefined : args[i];
+}
+
+function firstWordIndex(args: readonly string[]): number {
   const valued = new Set(['--inventory', '--profile', '--format']);
   for (let i = 0; i < args.length; i++) {
     if (valued.has(args[i])) i++;
-    else if (!args[i].startsWith('-')) return args[i];
+    else if (!args[i].startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
 /** Whether argv asks for `--format json` (the last --format wins, as in the parser); read before parsing so usage errors are JSON too. */
@@ -122,17 +127,27 @@ export async function main(argv: string[], outerIo: Io = processIo()): Promise<E
     }
     const found = resolve(argv);
     if (!found) {
-      const group = groupCommands(argv[0]);
+      // A group, or a group inside one (`lab fault`): the deepest whose name the leading words give.
+      let name = argv[0];
+      let group = groupCommands(name);
+      let rest = argv.slice(1);
+      for (let i = firstWordIndex(rest); group.length && i >= 0; i = firstWordIndex(rest)) {
+        const deeper = groupCommands(`${name} ${rest[i]}`);
+        if (!deeper.length) break;
+        name = `${name} ${rest[i]}`;
+        group = deeper;
+        rest = [...rest.slice(0, i), ...rest.slice(i + 1)];
+      }
       if (group.length) {
-        const rest = argv.slice(1);
         const sub = firstWord(rest);
         if (sub === undefined && rest.some((a) => a === '--help' || a === '-h')) {
-          io.stdout(groupHelp(argv[0], group));
+          io.stdout(groupHelp(name, group));
           return EXIT.OK;
         }
-        const known = group.map((g) => g.split(' ').slice(1).join(' ')).join(', ');
-        if (sub === undefined && !json) io.stderr(groupHelp(argv[0], group));
-        throw new UsageError(sub === undefined ? `'ggi ${argv[0]}' needs a command: ${known} (see ggi ${argv[0]} --help)` : `unknown command 'ggi ${argv[0]} ${sub}' (known: ${known})`);
+        const depth = name.split(' ').length;
+        const known = group.map((g) => g.split(' ').slice(depth).join(' ')).join(', ');
+        if (sub === undefined && !json) io.stderr(groupHelp(name, group));
+        throw new UsageError(sub === undefined ? `'ggi ${name}' needs a command: ${known} (see ggi ${name} --help)` : `unknown command 'ggi ${name} ${sub}' (known: ${known})`);
       }
       throw new UsageError(`unknown command '${argv[0]}' (see ggi --help)`);
     }

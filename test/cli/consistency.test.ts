@@ -34,15 +34,19 @@ async function run(argv: string[]) {
 }
 
 describe('ggi GROUP --help', () => {
-  const groups = [...new Set(commandNames().filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]))];
+  // Every prefix of a command name that is not a command itself: `ipv6`, `lab`, and groups inside them (`lab fault`).
+  const names = new Set(commandNames());
+  const groups = [...new Set(commandNames().flatMap((n) => n.split(' ').slice(0, -1).map((_, i, w) => w.slice(0, i + 1).join(' '))))].filter((g) => !names.has(g));
+
+  it('nested groups are among them', () => expect(groups).toContain('lab fault'));
 
   it.each(groups)('ggi %s --help lists the commands of the group and exits 0', async (group) => {
     for (const flag of ['--help', '-h']) {
-      const r = await run([group, flag]);
+      const r = await run([...group.split(' '), flag]);
       expect(r.code).toBe(0);
       for (const name of commandNames().filter((n) => n.startsWith(`${group} `))) expect(r.stdout).toContain(name);
     }
-    expect((await run(['help', group])).code).toBe(0);
+    expect((await run(['help', ...group.split(' ')])).code).toBe(0);
   });
 
   it('a group without a command, or with an unknown one, is a usage error naming the commands', async () => {
@@ -52,6 +56,9 @@ describe('ggi GROUP --help', () => {
     const unknown = await run(['ipv6', 'frobnicate', '--inventory', EXAMPLE]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'ggi ipv6 frobnicate'");
+    const nested = await run(['lab', 'fault', 'frobnicate']);
+    expect(nested.code).toBe(2);
+    expect(nested.stderr).toContain("unknown command 'ggi lab fault frobnicate' (known: link, device, netem, clear)");
   });
 });
 

@@ -104,9 +104,13 @@ describeNf('ggi veilig coverage (real nfcapd files, ulogd JSON lines)', () => {
   });
 
   test('usage errors and missing files: exit 2 and 1, never a trace', () => {
-    const noFlows = spawnSync(process.execPath, [BIN, 'veilig', 'coverage', '--inventory', EXAMPLE], { encoding: 'utf8' });
-    expect(noFlows.status).toBe(2);
-    expect(noFlows.stderr).toMatch(/--flows is required without --target/);
+    // Neither files nor a target: the lab's SOC, as verify's default; here there is no lab (exit 3).
+    const noFlows = spawnSync(process.execPath, [BIN, 'veilig', 'coverage', '--inventory', EXAMPLE, '--lab-state', path.join(dir, 'lab')], { encoding: 'utf8' });
+    expect(noFlows.status).toBe(3);
+    expect(noFlows.stderr).toMatch(/lab/);
+    const logsOnly = spawnSync(process.execPath, [BIN, 'veilig', 'coverage', '--inventory', EXAMPLE, '--logs', path.join(dir, 'x.jsonl')], { encoding: 'utf8' });
+    expect(logsOnly.status).toBe(2);
+    expect(logsOnly.stderr).toMatch(/--flows is required with --logs/);
     const badTarget = spawnSync(process.execPath, [BIN, 'veilig', 'coverage', '--inventory', EXAMPLE, '--target', 'prod'], { encoding: 'utf8' });
     expect(badTarget.status).toBe(2);
     const missing = spawnSync(process.execPath, [BIN, 'veilig', 'coverage', '--inventory', EXAMPLE, '--flows', path.join(dir, 'nope')], { encoding: 'utf8' });

@@ -15,7 +15,7 @@ import { FlowFileError, flowFiles, readFlowFile, type ExporterVisitor, type Flow
  */
 
 export const SOC_FLAGS = {
-  target: { type: 'string' as const, help: "read the SOC of this network: 'lab' (the lab's SOC, built by ggi lab up)" },
+  target: { type: 'string' as const, help: "read the SOC of this network: 'lab' (the lab's SOC, built by ggi lab up; the default without --flows)" },
   'lab-state': { type: 'string' as const, default: '.ggi-state/lab', help: 'lab state folder (with --target lab)' },
 };
 
@@ -29,11 +29,12 @@ export interface SocSources {
 
 /** The SOC's files and the inventory as that network sees it (the lab's profile under --target lab). */
 export function socSources(ctx: CommandContext, opts: { logs: boolean }): SocSources {
-  const target = flagString(ctx.args, 'target');
   const flowsFlag = flagString(ctx.args, 'flows');
   const logsFlag = opts.logs ? flagString(ctx.args, 'logs') : undefined;
+  // Without a target or files, the lab's SOC, as `ggi verify` checks the lab by default.
+  const target = flagString(ctx.args, 'target') ?? (flowsFlag || logsFlag ? undefined : 'lab');
   if (target === undefined) {
-    if (!flowsFlag) throw new UsageError(`--flows is required without --target: the nfcapd file or collector folder to read (or --target lab)`);
+    if (!flowsFlag) throw new UsageError(`--flows is required with --logs: the nfcapd file or collector folder to read (or --target lab)`);
     for (const p of [flowsFlag, ...(logsFlag ? [logsFlag] : [])]) if (!fs.existsSync(p)) throw new UserError(`${p}: no such file or folder`);
     return { flows: [flowsFlag], logs: logsFlag ? [logsFlag] : [], inventory: loadForCommand(ctx).inventory };
   }
