@@ -45,6 +45,7 @@ export function telemetryFor(inv: Inventory, d: Device, organisation: string | u
       sampling: v.export.sampling,
       activeTimeoutS: v.export.activeTimeoutS,
       interfaces: interfaces.filter((i) => FORWARDING.has(i.kind)).map((i) => i.name).sort(),
+      management: d.management.address,
     },
     logs: { receivers, groups: [NFLOG_GROUP_DROP, NFLOG_GROUP_DETECTION] },
     dropLog: v.export.drops ? { group: NFLOG_GROUP_DROP, prefix: DROP_LOG_PREFIX, perSecond: DROP_LOG_PER_SECOND, burst: DROP_LOG_BURST } : null,

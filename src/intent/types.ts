@@ -158,10 +158,12 @@ export interface TelemetryIntent {
     /** A long flow is reported at least this often (seconds). */
     activeTimeoutS: number;
     /**
-     * The forwarding interfaces (not management), captured inbound only: a forwarded packet enters the device once,
-     * so it is counted once, whichever pair of interfaces it crosses.
+     * The forwarding interfaces (not management): packets are captured where they enter the device, so a forwarded
+     * packet is counted once, whichever pair of interfaces it crosses. None: nothing to export.
      */
     interfaces: string[];
+    /** The device's own management address: traffic to and from it is the device's own, not GGI traffic it forwards. */
+    management: string;
   };
   logs: {
     /** JSON lines over UDP, one per logged packet, with the device id as `dvc`; the first receiver gets them. */

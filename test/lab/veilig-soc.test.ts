@@ -253,7 +253,7 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
           return (txb - 14 * txp) + (rxb - 14 * rxp); // IP bytes both ways (what a flow record counts)
         };
         const rowBytes = async () => {
-          const u = await ggi('usage', 'report', '--target', 'lab', '--lab-state', labState, '--since', '15m', '--by', 'member', '--format', 'json');
+          const u = await ggi('usage', 'report', '--target', 'lab', '--lab-state', labState, '--since', '1h', '--by', 'member', '--format', 'json');
           const j = JSON.parse(u.stdout) as { rows: Array<{ organisation: string; member: string | null; counterpart: string | null; bytes: number }> };
           return j.rows.filter((x) => x.organisation === c.organisation && x.counterpart === pair!.to.meta.service && (c.member === null ? x.member === null : x.member === pair!.from.meta.organisation)).reduce((n, x) => n + x.bytes, 0);
         };
@@ -266,9 +266,13 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
         expect(sent).toBe(c.bytes);
         const wire = (await counters()) - c0;
         expect(wire).toBeGreaterThanOrEqual(c.bytes);
+        let lastCount = 0;
         const reported = await until(`the usage report to count ${c.organisation} → ${pair.to.meta.service}`, 240_000, async () => {
           const b = (await rowBytes()) - before;
+          lastCount = b;
           return Math.abs(b - wire) <= 0.02 * wire ? b : null;
+        }).catch((e: Error) => {
+          throw new Error(`${e.message}: ${lastCount} bytes reported, ${wire} on the wire of ${pair!.from.id} ${ifname} (to ${pair!.dst})`);
         });
         expect(Math.abs(reported - wire) / wire).toBeLessThanOrEqual(0.02);
         expect(reported).toBeGreaterThanOrEqual(c.bytes);

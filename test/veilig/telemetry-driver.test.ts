@@ -29,9 +29,9 @@ describe('a CE with telemetry', () => {
   const candidate = renderLinuxFrr(ce);
   const doc = (name: string) => candidate.documents.find((d) => d.name === name)?.content ?? '';
 
-  test('gets the exporter, its interfaces map and the log daemon with the rest, in name order', () => {
-    expect(candidate.documents.map((d) => d.name)).toEqual(['frr.conf', 'ggi.nft', 'pmacctd-interfaces.map', 'pmacctd.conf', 'ulogd.conf']);
-    expect(doc('pmacctd.conf')).toContain('pcap_interfaces_map: /etc/ggi/telemetry/ce-gm0001/pmacctd-interfaces.map\n');
+  test('gets the exporter and the log daemon with the rest, in name order', () => {
+    expect(candidate.documents.map((d) => d.name)).toEqual(['frr.conf', 'ggi.nft', 'pmacctd.conf', 'ulogd.conf']);
+    expect(doc('pmacctd.conf')).toContain(`pcap_interface: any\npcap_direction: in\npcap_filter: not host ${ce.management.address} and`);
     expect(doc('ulogd.conf')).toContain('device="ce-gm0001"\n');
   });
 
@@ -66,11 +66,11 @@ describe('a CE with telemetry', () => {
   test('the daemons start after the ruleset and FRR, are checked and watched, and a first apply rolled back stops them', () => {
     const host = linuxFrrHost(candidate, layout);
     const p = telemetryPaths('ce-gm0001');
-    expect(host.files.map((f) => f.path)).toEqual(expect.arrayContaining([p.flowsConf, p.flowsMap, p.logsConf]));
+    expect(host.files.map((f) => f.path)).toEqual(expect.arrayContaining([p.flowsConf, p.logsConf]));
     const starts = host.activate.slice(-2);
     expect(host.activate.findIndex((a) => a[0] === 'nft')).toBeLessThan(host.activate.indexOf(starts[0]));
     // Each start names its files, so a rollback restarts the daemon with the files it restores.
-    expect(starts[0]).toEqual(expect.arrayContaining([p.flowsConf, p.flowsMap, 'pmacctd', '-f']));
+    expect(starts[0]).toEqual(expect.arrayContaining([p.flowsConf, 'pmacctd', '-f']));
     expect(starts[1]).toEqual(expect.arrayContaining([p.logsConf, 'ulogd', '-d', '-c', '-p', p.logsPid]));
     expect(host.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['flow exporter (pmacctd) runs', 'packet log daemon (ulogd) runs']));
     expect(host.live.map((l) => l.name)).toContain('telemetry');

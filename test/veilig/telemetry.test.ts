@@ -1,7 +1,7 @@
 import { buildIntents } from '../../src/intent';
 import { DROP_LOG_BURST, DROP_LOG_PER_SECOND } from '../../src/intent/telemetry';
 import { DROP_LOG_PREFIX, NFLOG_GROUP_DETECTION, NFLOG_GROUP_DROP } from '../../src/veilig/nflog';
-import { renderPmacctdConf, renderPmacctInterfaces, renderUlogdConf, type FlowExportConfig } from '../../src/veilig/telemetry';
+import { renderPmacctdConf, renderUlogdConf, type FlowExportConfig } from '../../src/veilig/telemetry';
 import { baseFiles, loadFiles } from '../intent/fixture';
 
 /**
@@ -14,8 +14,7 @@ const FLOWS: FlowExportConfig = {
   collectors: [{ id: 'soc-flows', address: '198.19.255.250', port: 2055, protocol: 'netflow-v9' }],
   sampling: 1,
   activeTimeoutS: 60,
-  interfaces: ['l-gm0001-staff', 'up-overheid'],
-  interfacesMap: '/etc/ggi/telemetry/ce-gm0001/pmacctd-interfaces.map',
+  management: '198.19.1.17',
   pidFile: '/run/ggi/telemetry/ce-gm0001/pmacctd.pid',
   logFile: '/run/ggi/telemetry/ce-gm0001/pmacctd.log',
 };
@@ -23,11 +22,14 @@ const FLOWS: FlowExportConfig = {
 describe('pmacctd.conf', () => {
   test('one NetFlow v9 probe per collector, the active timeout as maxlife, unsampled without a sampling_rate', () => {
     const text = renderPmacctdConf(FLOWS);
-    expect(text).toContain('pcap_interfaces_map: /etc/ggi/telemetry/ce-gm0001/pmacctd-interfaces.map\n');
+    // One capture of every interface, inbound only, without the device's own management traffic and loopback.
+    expect(text).toContain('pcap_interface: any\npcap_direction: in\npcap_filter: not host 198.19.1.17 and not net 127.0.0.0/8 and not ip6 host ::1\n');
+    expect(text).not.toContain('pcap_interfaces_map');
     expect(text).toContain('plugins: nfprobe[soc-flows]\n');
     expect(text).toContain('nfprobe_receiver[soc-flows]: 198.19.255.250:2055\n');
     expect(text).toContain('nfprobe_version[soc-flows]: 9\n');
-    expect(text).toContain('nfprobe_timeouts[soc-flows]: maxlife=60:expint=10\n');
+    // Idle flows (and TCP flows after FIN or RST) are reported after 15 s, long ones every 60 s.
+    expect(text).toContain('nfprobe_timeouts[soc-flows]: tcp=15:tcp.rst=15:tcp.fin=15:udp=15:icmp=15:general=15:maxlife=60:expint=10\n');
     expect(text).toContain('pidfile: /run/ggi/telemetry/ce-gm0001/pmacctd.pid\n');
     expect(text).not.toContain('sampling_rate');
     expect(text).toContain('promisc: false\n');
@@ -44,7 +46,7 @@ describe('pmacctd.conf', () => {
     expect(text).toContain('plugins: nfprobe[soc-flows], nfprobe[soc-2]\n');
     expect(text).toContain('nfprobe_receiver[soc-2]: [2001:db8::9]:4739\n');
     expect(text).toContain('nfprobe_version[soc-2]: 10\n');
-    expect(text).toContain('nfprobe_timeouts[soc-2]: maxlife=5:expint=5\n');
+    expect(text).toContain('nfprobe_timeouts[soc-2]: tcp=5:tcp.rst=5:tcp.fin=5:udp=5:icmp=5:general=5:maxlife=5:expint=5\n');
   });
 
   test('refuses what pmacct would misread', () => {
@@ -53,12 +55,10 @@ describe('pmacctd.conf', () => {
     expect(() => renderPmacctdConf({ ...FLOWS, collectors: [FLOWS.collectors[0], FLOWS.collectors[0]] })).toThrow(/same id/);
   });
 
-  test('the interfaces map: each interface inbound, numbered by its place', () => {
-    expect(renderPmacctInterfaces('ce-gm0001', ['l-gm0001-staff', 'up-overheid'])).toBe(
-      '! ggi: interfaces of ce-gm0001 whose inbound packets are exported\nifindex=1 ifname=l-gm0001-staff direction=in\nifindex=2 ifname=up-overheid direction=in\n',
-    );
-    expect(() => renderPmacctInterfaces('ce-gm0001', [])).toThrow(/needs an interface/);
-    expect(() => renderPmacctInterfaces('ce-gm0001', ['up overheid'])).toThrow(/not an interface name/);
+  test('the filter takes an address only (it is BPF text in the daemon\'s configuration)', () => {
+    expect(renderPmacctdConf({ ...FLOWS, management: '2001:db8::1' })).toContain('pcap_filter: not host 2001:db8::1 and');
+    expect(() => renderPmacctdConf({ ...FLOWS, management: '198.19.1.17 or tcp' })).toThrow(/not an address/);
+    expect(() => renderPmacctdConf({ ...FLOWS, management: 'ce-gm0001' })).toThrow(/not an address/);
   });
 });
 
@@ -122,7 +122,7 @@ describe('the telemetry part of the intent', () => {
       expect(forwarding.length).toBeGreaterThan(0);
     }
     const t = by.get('ce-gm0001')!.telemetry!;
-    expect(t.flows).toMatchObject({ collectors: [{ id: 'soc-flows', address: '198.19.0.250', port: 2055, protocol: 'netflow-v9' }], sampling: 1, activeTimeoutS: 60 });
+    expect(t.flows).toMatchObject({ collectors: [{ id: 'soc-flows', address: '198.19.0.250', port: 2055, protocol: 'netflow-v9' }], sampling: 1, activeTimeoutS: 60, management: by.get('ce-gm0001')!.management.address });
     expect(t.logs).toEqual({ receivers: [{ id: 'soc-logs', address: '198.19.0.250', port: 5140 }], groups: [NFLOG_GROUP_DROP, NFLOG_GROUP_DETECTION] });
     expect(t.dropLog).toEqual({ group: NFLOG_GROUP_DROP, prefix: DROP_LOG_PREFIX, perSecond: DROP_LOG_PER_SECOND, burst: DROP_LOG_BURST });
   });

@@ -14,7 +14,7 @@ export { frrExpectations, parseFrrReloadTest, renderFrrConf, routeMapName, type 
 export { frrCheckList, missingRoutes, missingSessions, pollFrrChecks } from './checks';
 export { clearTrippedCommand, maxPrefixProbe } from './maxprefix';
 export { renderRuleset } from './ruleset';
-export { FLOWS_CONF, FLOWS_MAP, LOGS_CONF, telemetryDocuments, telemetryHost, telemetryPaths, type TelemetryPaths } from './telemetry';
+export { FLOWS_CONF, LOGS_CONF, telemetryDocuments, telemetryHost, telemetryPaths, type TelemetryPaths } from './telemetry';
 
 export const PLATFORM = 'linux-frr';
 

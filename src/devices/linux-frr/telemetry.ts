@@ -1,5 +1,5 @@
 import type { DeviceIntent, TelemetryIntent } from '../../intent/types';
-import { renderPmacctdConf, renderPmacctInterfaces, renderUlogdConf } from '../../veilig/telemetry';
+import { renderPmacctdConf, renderUlogdConf } from '../../veilig/telemetry';
 import type { CandidateDocument } from '../contract';
 import type { CommandCheck, HostFile, LiveProbe } from '../posix-host';
 import { candidatePath } from './paths';
@@ -14,14 +14,12 @@ import { candidatePath } from './paths';
  */
 
 export const FLOWS_CONF = 'pmacctd.conf';
-export const FLOWS_MAP = 'pmacctd-interfaces.map';
 export const LOGS_CONF = 'ulogd.conf';
 
 export interface TelemetryPaths {
   etc: string;
   run: string;
   flowsConf: string;
-  flowsMap: string;
   flowsPid: string;
   logsConf: string;
   logsPid: string;
@@ -31,7 +29,7 @@ export function telemetryPaths(deviceId: string): TelemetryPaths {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(deviceId)) throw new RangeError(`'${deviceId}' cannot name a telemetry folder`);
   const etc = `/etc/ggi/telemetry/${deviceId}`;
   const run = `/run/ggi/telemetry/${deviceId}`;
-  return { etc, run, flowsConf: `${etc}/${FLOWS_CONF}`, flowsMap: `${etc}/${FLOWS_MAP}`, flowsPid: `${run}/pmacctd.pid`, logsConf: `${etc}/${LOGS_CONF}`, logsPid: `${run}/ulogd.pid` };
+  return { etc, run, flowsConf: `${etc}/${FLOWS_CONF}`, flowsPid: `${run}/pmacctd.pid`, logsConf: `${etc}/${LOGS_CONF}`, logsPid: `${run}/ulogd.pid` };
 }
 
 /** The telemetry documents of a device (none without telemetry, or without a log receiver for the logs). */
@@ -39,8 +37,8 @@ export function telemetryDocuments(deviceId: string, t: TelemetryIntent): Candid
   const p = telemetryPaths(deviceId);
   const docs: CandidateDocument[] = [];
   if (t.flows.interfaces.length > 0 && t.flows.collectors.length > 0) {
-    const conf = renderPmacctdConf({ deviceId, collectors: t.flows.collectors, sampling: t.flows.sampling, activeTimeoutS: t.flows.activeTimeoutS, interfaces: t.flows.interfaces, interfacesMap: p.flowsMap, pidFile: p.flowsPid, logFile: `${p.run}/pmacctd.log` });
-    docs.push({ name: FLOWS_CONF, format: 'text', content: conf }, { name: FLOWS_MAP, format: 'text', content: renderPmacctInterfaces(deviceId, t.flows.interfaces) });
+    const conf = renderPmacctdConf({ deviceId, collectors: t.flows.collectors, sampling: t.flows.sampling, activeTimeoutS: t.flows.activeTimeoutS, management: t.flows.management, pidFile: p.flowsPid, logFile: `${p.run}/pmacctd.log` });
+    docs.push({ name: FLOWS_CONF, format: 'text', content: conf });
   }
   const receiver = t.logs.receivers[0];
   if (receiver && t.logs.groups.length > 0) docs.push({ name: LOGS_CONF, format: 'text', content: renderUlogdConf({ deviceId, groups: t.logs.groups, receiver, logFile: `${p.run}/ulogd.log` }) });
@@ -118,10 +116,9 @@ export function telemetryHost(deviceId: string, documents: readonly CandidateDoc
   const daemons: Array<[string, string]> = [];
   const file = (name: string, path: string, content: string, deactivate?: string[][]): HostFile => ({ name, path, candidate: candidatePath(path), content, mode: 0o640, ...(deactivate ? { deactivate } : {}) });
   const conf = doc(FLOWS_CONF);
-  const map = doc(FLOWS_MAP);
-  if (conf && map) {
-    out.files.push(file(FLOWS_CONF, p.flowsConf, conf.content, [['sh', '-c', STOP, 'ggi-telemetry', 'pmacctd', p.flowsPid]]), file(FLOWS_MAP, p.flowsMap, map.content));
-    out.activate.push(['sh', '-c', RESTART, 'ggi-telemetry', 'pmacctd', p.flowsPid, '2', p.flowsConf, p.flowsMap, 'pmacctd', '-f', p.flowsConf]);
+  if (conf) {
+    out.files.push(file(FLOWS_CONF, p.flowsConf, conf.content, [['sh', '-c', STOP, 'ggi-telemetry', 'pmacctd', p.flowsPid]]));
+    out.activate.push(['sh', '-c', RESTART, 'ggi-telemetry', 'pmacctd', p.flowsPid, '1', p.flowsConf, 'pmacctd', '-f', p.flowsConf]);
     out.checks.push({ name: 'flow exporter (pmacctd) runs', argv: ['sh', '-c', RUNNING, 'ggi-telemetry', 'pmacctd', p.flowsPid], timeoutS: 10 });
     daemons.push(['pmacctd', p.flowsPid]);
   }
