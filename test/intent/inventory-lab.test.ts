@@ -141,7 +141,8 @@ describe('the lab target', () => {
   it('turns a lab state into the CLI.md status document', () => {
     expect(statusJson(true, state)).toEqual({
       up: true,
-      devices: [{ id: 'ce-gm0001', namespace: 'ggi-ce-gm0001-abcdef', mgmt: '198.19.0.11' }],
+      // A state without a recorded platform (a lab built by an older ggi): the router's platform, by its role.
+      devices: [{ id: 'ce-gm0001', namespace: 'ggi-ce-gm0001-abcdef', mgmt: '198.19.0.11', role: 'ce', platform: 'linux-frr', managed: true }],
       hosts: [
         { id: 'lan-gm0001', namespace: 'ggi-lan-gm0001-123456', organisation: 'GM0001', service: null, addresses: ['192.0.2.18', '2a07:3500:4::2'], listens: [] },
         { id: 'svc-dns', namespace: 'ggi-svc-dns-654321', organisation: null, service: 'dns', addresses: ['203.0.113.18'], listens: [{ proto: 'udp', port: 53 }] },
@@ -149,6 +150,13 @@ describe('the lab target', () => {
       faults: [],
     });
     expect(statusJson(false, null)).toEqual({ up: false, devices: [], hosts: [], faults: [] });
+    // A stand-in for a party outside GGI is listed, not managed; a recorded platform is reported as recorded.
+    const kps = { ...state.nodes[0], id: 'kps-peer', namespace: 'ggi-kps-peer-fedcba', meta: { role: 'kps-peer', platform: 'linux-frr', organisation: null, service: null } };
+    const dhcp = { ...state.nodes[0], id: 'dhcp-gm0001', kind: 'host' as const, namespace: 'ggi-dhcp-gm0001-0a0b0c', meta: { role: 'dhcp', platform: 'kea', organisation: 'GM0001', service: null } };
+    expect(statusJson(true, { ...state, nodes: [kps, dhcp] }).devices.map((d) => [d.id, d.role, d.platform, d.managed])).toEqual([
+      ['kps-peer', 'kps-peer', 'linux-frr', false],
+      ['dhcp-gm0001', 'dhcp', 'kea', true],
+    ]);
   });
 
   it('prints a down lab as JSON when there is no state', async () => {
