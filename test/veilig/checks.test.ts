@@ -101,4 +101,16 @@ describe('GGI-Veilig checks', () => {
     expect(f[0].code).toBe('SCHEMA_RANGE');
     expect(f[0].line).toBe(lineOf(fs.readFileSync(path.join(dir, 'veilig.yaml'), 'utf8'), 'sampling: 0'));
   });
+
+  test('no telemetry secret can sit in veilig.yaml: a key, password or shared secret is refused where it is written', () => {
+    // NetFlow, IPFIX and ulogd's JSON over UDP carry no credentials, so the schema has no place for one.
+    for (const [key, value] of [['secret', 'hunter2'], ['password', 'hunter2'], ['key', '/etc/ggi/soc.key']]) {
+      const file = path.join(dir, 'veilig.yaml');
+      const text = fs.readFileSync(path.join(EXAMPLE, 'veilig.yaml'), 'utf8').replace('protocol: netflow-v9 }', `protocol: netflow-v9, ${key}: ${value} }`);
+      fs.writeFileSync(file, text);
+      const f = validateInventory(dir, { now: NOW }).findings.filter((x) => x.code === 'SCHEMA_UNKNOWN_KEY');
+      expect(f.map((x) => [x.severity, x.file.endsWith('veilig.yaml'), x.line])).toEqual([['error', true, lineOf(text, `${key}: ${value}`)]]);
+      expect(f[0].message).not.toContain(value);
+    }
+  });
 });
