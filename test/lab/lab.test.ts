@@ -118,8 +118,9 @@ describeLab('lab: three namespaces with FRR, sshd and a service host', () => {
     expect(labStatusDocument(st)).toEqual({
       up: true,
       devices: [
-        { id: 'r1', namespace: ns('r1'), mgmt: '198.18.220.11' },
-        { id: 'r2', namespace: ns('r2'), mgmt: '198.18.220.12' },
+        // Routers of a hand-written spec: no inventory role, the lab's router platform, managed.
+        { id: 'r1', namespace: ns('r1'), mgmt: '198.18.220.11', role: null, platform: 'linux-frr', managed: true },
+        { id: 'r2', namespace: ns('r2'), mgmt: '198.18.220.12', role: null, platform: 'linux-frr', managed: true },
       ],
       hosts: [
         {
