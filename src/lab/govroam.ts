@@ -414,16 +414,18 @@ export async function govroamEapChecks(state: LabState, inv: Inventory, runner: 
 
   // Accounting: answered by A's proxy, never seen by a national proxy (their log records every message they get).
   const session = `ggi-acct-${randomBytes(4).toString('hex')}`;
-  const acct = await runner.run(['radclient', '-r', '1', '-t', '3', `${a.proxySide.includes(':') ? `[${a.proxySide}]` : a.proxySide}:1813`, 'acct', nasSecret], {
+  // Three tries of 5 s: a loaded host (CI runs every lab back to back) can hold one datagram past a short limit, and
+  // a retransmission carries the same identifier, so the proxy answers it as the same request.
+  const acct = await runner.run(['radclient', '-r', '3', '-t', '5', `${a.proxySide.includes(':') ? `[${a.proxySide}]` : a.proxySide}:1813`, 'acct', nasSecret], {
     netns: apNs,
     allowFail: true,
     input: `User-Name = "${b.user}"\nAcct-Status-Type = Start\nAcct-Session-Id = "${session}"\nCalling-Station-Id = "02-00-00-00-00-01"\n`,
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
   });
   const nlrsText = nlrsLogText(state, inv);
   const answered = acct.code === 0;
   const forwarded = /Accounting-Request/.test(nlrsText) || nlrsText.includes(session);
-  results.push({ name: `govroam accounting stays at ${a.organisation}`, ok: answered && !forwarded, expected: 'Accounting-Response from the SP proxy; nothing at the NLRS', observed: `${answered ? 'answered' : 'not answered'}; ${forwarded ? 'seen at the NLRS' : 'not at the NLRS'}` });
+  results.push({ name: `govroam accounting stays at ${a.organisation}`, ok: answered && !forwarded, expected: 'Accounting-Response from the SP proxy; nothing at the NLRS', observed: `${answered ? 'answered' : 'not answered'}; ${forwarded ? 'seen at the NLRS' : 'not at the NLRS'}`, ...(answered ? {} : { detail: tailOf(`${acct.stdout}\n${acct.stderr}`.split(nasSecret).join('<secret>')) }) });
   return results;
 }
 
