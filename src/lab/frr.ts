@@ -159,7 +159,7 @@ export async function startFrr(runner: Runner, netns: string, paths: FrrPaths, o
   // zebra first (the others connect to its zserv socket), then the rest together.
   await runner.run(frrDaemonArgv('zebra', paths), { netns, timeoutMs: 30_000 });
   await Promise.all(FRR_DAEMONS.filter((d) => d !== 'zebra').map((d) => runner.run(frrDaemonArgv(d, paths), { netns, timeoutMs: 30_000 })));
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (const d of FRR_DAEMONS) {
     await waitFor(() => fs.existsSync(path.join(paths.runDir, `${d}.vty`)) && readPid(path.join(paths.runDir, `${d}.pid`)) !== null, deadline, `FRR ${d} in ${netns} (no ${paths.runDir}/${d}.vty)`);
     pids[d] = readPid(path.join(paths.runDir, `${d}.pid`))!;

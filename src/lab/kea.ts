@@ -101,7 +101,7 @@ export function keaLabParts(inv: Inventory, intents: readonly DeviceIntent[], la
 const KEA_ENV = (dir: string) => ({ KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir });
 
 /** Bridges, empty Kea configurations, the Control Agent with a fresh password; starts the three daemons. */
-export async function setUpKea(node: LabNode, ns: NodeState, state: LabState, runner: Runner, save: () => void, readyTimeoutMs = 20_000): Promise<void> {
+export async function setUpKea(node: LabNode, ns: NodeState, state: LabState, runner: Runner, save: () => void, readyTimeoutMs = 60_000): Promise<void> {
   const spec = node.kea!;
   if (!node.mgmtAddress) throw new Error(`the Kea appliance ${node.id} needs a management address for its API`);
   const netns = node.namespace;

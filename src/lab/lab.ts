@@ -333,7 +333,7 @@ async function setUpListeners(node: LabNode, ns: NodeState, state: LabState, run
     state.processes.push({ pid, what: `listen ${s.proto}/${s.port}`, netns });
     save();
   }
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   await waitFor(
     async () => (await missingListeners(runner, netns, services)).length === 0,
     deadline,

@@ -70,7 +70,7 @@ export function socLogFile(nodeDir: string, receiverId: string): string {
 }
 
 /** Starts the collectors and receivers of a SOC node and waits until each listens on its port. */
-export async function setUpSoc(node: LabNode, ns: NodeState, state: LabState, runner: Runner, save: () => void, readyTimeoutMs = 20_000): Promise<void> {
+export async function setUpSoc(node: LabNode, ns: NodeState, state: LabState, runner: Runner, save: () => void, readyTimeoutMs = 60_000): Promise<void> {
   const soc = node.soc!;
   const address = node.mgmtAddress;
   if (!address) throw new Error(`the SOC node ${node.id} needs a management address`);

@@ -103,7 +103,7 @@ export function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<bo
 }
 
 /** Starts sshd in the namespace and waits until it answers on its address (polled from the root namespace). */
-export async function startSshd(runner: Runner, netns: string, paths: SshdPaths, listen: string, port: number, readyTimeoutMs = 20_000): Promise<number> {
+export async function startSshd(runner: Runner, netns: string, paths: SshdPaths, listen: string, port: number, readyTimeoutMs = 60_000): Promise<number> {
   // sshd insists on its privilege-separation directory.
   makeDirectory('/run/sshd', 0o755);
   await runner.run(['/usr/sbin/sshd', '-f', paths.config, '-E', paths.logFile], { netns, timeoutMs: 30_000 });

@@ -1,4 +1,4 @@
-import { flowProvider, mergeRetried, missedFlows, type VerifyEnv } from '../../src/lab/verify';
+import { flowProvider, mergeRetried, missedFlows, settled, type VerifyEnv } from '../../src/lab/verify';
 
 /**
  * The flow check's second try: a flow the policy allows that did not connect within 1 s is probed again with a longer
@@ -79,5 +79,35 @@ describe('verify flows: a second, longer try before an allowed flow counts as bl
     // No source address (no route): the policy cannot allow it, so there is nothing to retry.
     expect(missedFlows(probes, [{ ok: false, src: null }, ...first.slice(1)], expectFlow)).toEqual([]);
     expect(mergeRetried(first, [0], [{ ok: true, src: '192.0.2.10' }])).toEqual([{ ok: true, src: '192.0.2.10' }, first[1], first[2]]);
+  });
+});
+
+describe('verify: readings settle within --wait', () => {
+  test('reads again until the reading is good, and returns the good one', async () => {
+    const readings = [['Idle'], ['Connect'], ['Established']];
+    let reads = 0;
+    const got = await settled({ settleMs: 30_000 }, async () => readings[Math.min(reads++, 2)], (r) => r.every((s) => s === 'Established'));
+    expect(got).toEqual(['Established']);
+    expect(reads).toBe(3);
+  });
+
+  test('with --wait 0 it is one reading, good or not', async () => {
+    let reads = 0;
+    const got = await settled(
+      { settleMs: 0 },
+      async () => {
+        reads++;
+        return ['Idle'];
+      },
+      () => false,
+    );
+    expect([got, reads]).toEqual([['Idle'], 1]);
+  });
+
+  test('a reading that never turns good is returned as it last was once the time has passed', async () => {
+    let reads = 0;
+    const got = await settled({ settleMs: 50 }, async () => ++reads, () => false);
+    expect(got).toBe(reads);
+    expect(reads).toBeGreaterThanOrEqual(2);
   });
 });

@@ -39,7 +39,7 @@ export async function runTransaction(driver: Driver, session: Session, candidate
     return { outcome: 'rolled-back', step: 'activate', detail: (e as Error).message, diff, checks: [] };
   }
   await step('verify');
-  const checks = await session.verify({ deadline: Date.now() + (opts.verifyS ?? 15) * 1000, excused: new Set(), intervalMs: 500 });
+  const checks = await session.verify({ deadline: Date.now() + (opts.verifyS ?? 60) * 1000, excused: new Set(), intervalMs: 500 });
   if (checks.some((c) => !c.ok)) {
     const rb = await session.rollback(point);
     return { outcome: 'rolled-back', step: 'verify', detail: `${checks.filter((c) => !c.ok).map((c) => c.detail ?? c.name).join('; ')}${rb.restored ? '' : `; restore: ${rb.detail}`}`, diff, checks };

@@ -28,6 +28,7 @@ import {
 } from '../../src/lab';
 import { waitFor } from '../../src/lab/frr';
 import { describeLab } from '../helpers/prereq';
+import { trueWithin } from '../helpers/retry';
 
 const NAME = 'ggilt';
 const ns = (id: string): string => namespaceFor(NAME, id);
@@ -193,7 +194,7 @@ describeLab('lab: three namespaces with FRR, sshd and a service host', () => {
   });
 
   test('before BGP, the host cannot reach the far router; the probes say so', async () => {
-    expect(await probeIcmp(runner, ns('h1'), '192.0.2.2')).toBe(true); // connected on r2
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('h1'), '192.0.2.2'))).toBe(true); // connected on r2
     expect(await probeIcmp(runner, ns('h1'), '203.0.113.1', 1000)).toBe(false);
     expect(await probeIcmp(runner, ns('h1'), '2001:db8:ff::1', 1000)).toBe(false);
   });
@@ -228,10 +229,10 @@ describeLab('lab: three namespaces with FRR, sshd and a service host', () => {
   });
 
   test('the host answers on its service ports over IPv4 and IPv6; a closed port does not', async () => {
-    expect(await probeTcp(runner, ns('r2'), '198.51.100.10', 8080)).toBe(true);
-    expect(await probeTcp(runner, ns('r2'), '2001:db8:2::10', 8080)).toBe(true);
-    expect(await probeUdp(runner, ns('r2'), '198.51.100.10', 5353)).toBe(true);
-    expect(await probeUdp(runner, ns('r2'), '2001:db8:2::10', 5353)).toBe(true);
+    expect(await trueWithin(3, () => probeTcp(runner, ns('r2'), '198.51.100.10', 8080))).toBe(true);
+    expect(await trueWithin(3, () => probeTcp(runner, ns('r2'), '2001:db8:2::10', 8080))).toBe(true);
+    expect(await trueWithin(3, () => probeUdp(runner, ns('r2'), '198.51.100.10', 5353))).toBe(true);
+    expect(await trueWithin(3, () => probeUdp(runner, ns('r2'), '2001:db8:2::10', 5353))).toBe(true);
     expect(await probeTcp(runner, ns('r2'), '198.51.100.10', 8081, 1000)).toBe(false);
     expect(await probeUdp(runner, ns('r2'), '198.51.100.10', 5354, 500)).toBe(false);
   });
@@ -246,7 +247,7 @@ describeLab('lab: three namespaces with FRR, sshd and a service host', () => {
     expect(bad.code).not.toBe(0);
     await ssh(runner, state, 'r2', `nft -f /etc/frr/${ns('r2')}/ggi-candidate.nft`);
     expect(await probeTcp(runner, ns('r1'), '198.51.100.10', 8080, 1000)).toBe(false);
-    expect(await probeUdp(runner, ns('r1'), '198.51.100.10', 5353)).toBe(true);
+    expect(await trueWithin(3, () => probeUdp(runner, ns('r1'), '198.51.100.10', 5353))).toBe(true);
     // The ruleset is the namespace's own: the root namespace has no table ggi.
     expect(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })).not.toContain('inet ggi');
   });

@@ -9,6 +9,7 @@ import { labDown, labStatus, labUp, localRunner, namespaceFor, readState, type L
 import { probeIcmp, probeTcp } from '../../src/lab/probe';
 import type { RewirePlan } from '../../src/lab/rewire';
 import { describeLab } from '../helpers/prereq';
+import { trueWithin } from '../helpers/retry';
 
 const NAME = 'ggirw';
 const ns = (id: string): string => namespaceFor(NAME, id);
@@ -46,7 +47,7 @@ describeLab('labUp on a running lab rewires it in place', () => {
     const frr = (id: string) => ({ ...first.nodes.find((n) => n.id === id)!.frr!.pids! });
     const [r1, r2] = [frr('r1'), frr('r2')];
     const h1Listener = first.processes.find((p) => p.netns === ns('h1') && p.what === 'listen tcp/443')!.pid;
-    expect(await probeIcmp(runner, ns('r1'), '203.0.113.10')).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('r1'), '203.0.113.10'))).toBe(true);
 
     let plan: RewirePlan | undefined;
     const after = await labUp(spec(stateDir, 'r2', true), runner, undefined, { onRewire: (p) => (plan = p) });
@@ -62,13 +63,13 @@ describeLab('labUp on a running lab rewires it in place', () => {
     ]);
     expect(labStatus(stateDir)).toMatchObject({ up: true, problems: [] });
     // The host is behind r2 now, with its addresses and its default route back; r1 lost that interface.
-    expect(await probeIcmp(runner, ns('r2'), '203.0.113.10')).toBe(true);
-    expect(await probeIcmp(runner, ns('r2'), '3fff:7::10')).toBe(true);
-    expect(await probeTcp(runner, ns('r2'), '203.0.113.10', 443)).toBe(true);
-    expect(await probeIcmp(runner, ns('h1'), '203.0.113.1')).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('r2'), '203.0.113.10'))).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('r2'), '3fff:7::10'))).toBe(true);
+    expect(await trueWithin(3, () => probeTcp(runner, ns('r2'), '203.0.113.10', 443))).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('h1'), '203.0.113.1'))).toBe(true);
     expect(fs.existsSync(`/run/netns/${ns('h2')}`)).toBe(false);
     expect((await runner.run(['ip', '-n', ns('r1'), 'link', 'show', 'lan0'], { allowFail: true })).code).not.toBe(0);
-    expect(await probeIcmp(runner, ns('r2'), '198.51.100.3')).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('r2'), '198.51.100.3'))).toBe(true);
     // Nothing that the plan did not name was restarted: FRR of both routers and the host's listener keep their pids.
     const now = readState(stateDir)!;
     expect(now.nodes.find((n) => n.id === 'r1')!.frr!.pids).toEqual(r1);
@@ -89,7 +90,7 @@ describeLab('labUp on a running lab rewires it in place', () => {
     const third = readState(stateDir)!;
     expect(third.nodes.find((n) => n.id === 'r3')!.frr!.pids!.zebra).not.toBe(r3Before.zebra);
     expect(third.nodes.find((n) => n.id === 'r2')!.frr!.pids).toEqual(r2);
-    expect(await probeIcmp(runner, ns('r2'), '198.51.100.3')).toBe(true);
+    expect(await trueWithin(3, () => probeIcmp(runner, ns('r2'), '198.51.100.3'))).toBe(true);
     expect(labStatus(stateDir)).toMatchObject({ up: true, problems: [] });
 
     // And back down: lab down leaves nothing of what the rewire made.

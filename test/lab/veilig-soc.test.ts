@@ -118,6 +118,8 @@ describeWith(unmet(labUnavailable(), need.command('nfcapd', 'nfdump'), need.comm
     const [a, b] = ['ce-gm0546', 'ce-gm0344'];
     await startExporter(a);
     await startExporter(b);
+    // softflowd opens its capture before its control socket: wait (bounded) for both sockets, then a moment more.
+    await until('both hand exporters to run', 30_000, async () => ([a, b].every((ce) => fs.existsSync(path.join(work, `${ce}.ctl`))) ? true : null));
     await new Promise((r) => setTimeout(r, 500));
     await Promise.all([burst(node(state, a).namespace), burst(node(state, b).namespace)]);
     // A border's log daemon: one drop and one detection, in ulogd2's JSON shape, over UDP to the receiver.

@@ -259,9 +259,11 @@ describeWith(unmet(...testbedMissing(), need.file('/usr/lib/frr/bgpd', 'FRR')), 
     fs.appendFileSync(`/etc/frr/${ns('ce-gm0014').pathspace}/frr.conf`, '! hand edit\n');
     fs.appendFileSync(`/etc/frr/${ns('ce-sv0001').pathspace}/frr.conf`, '! hand edit\n');
     const node = readState(labState)!.nodes.find((n) => n.id === 'ce-sv0001')!;
-    process.kill(Number(fs.readFileSync(node.sshd!.pidFile, 'utf8').trim()), 'SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--connect-timeout', '3']);
+    const sshd = Number(fs.readFileSync(node.sshd!.pidFile, 'utf8').trim());
+    process.kill(sshd, 'SIGTERM');
+    // Gone before the apply starts (a bounded wait), so that a generous connect limit cannot reach a dying sshd.
+    for (const until = Date.now() + 30_000; fs.existsSync(`/proc/${sshd}`) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    const r = await ggi('apply', [...common, '--yes', '--format', 'json', '--connect-timeout', '20']);
     expect(r.code).toBe(3);
     const byId = Object.fromEntries(JSON.parse(r.stdout).devices.map((x: { id: string; outcome: string }) => [x.id, x.outcome]));
     expect(byId['ce-sv0001']).toBe('unreachable');

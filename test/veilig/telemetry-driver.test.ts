@@ -141,6 +141,13 @@ describe('the daemon control scripts, on a stand-in daemon', () => {
     }
   });
 
+  test('a daemon that forks itself is waited for: its launcher ends at once, its pid file comes a second later', () => {
+    // As pmacctd and ulogd -d do: the command exits 0, the daemon writes its pid file when it is ready.
+    const r = sh(DAEMON_SCRIPTS.restart, 'sleep', pid, '1', conf, 'sh', '-c', `(sleep 1; sh -c 'echo $$ > "${pid}"; exec sleep 120') >/dev/null 2>&1 &`);
+    expect(r).toEqual({ code: 0, out: '' });
+    expect(sh(DAEMON_SCRIPTS.running, 'sleep', pid).code).toBe(0);
+  });
+
   test('a daemon that does not start fails the activation, with its log', () => {
     fs.mkdirSync(path.dirname(pid), { recursive: true });
     fs.writeFileSync(path.join(path.dirname(pid), 'sleep.log'), 'bad option\n');

@@ -75,7 +75,14 @@ const RESTART = [
   'rm -f "$pid" "$stamp"; mkdir -p "$(dirname "$pid")"',
   // Daemons fork themselves; in the background all the same, so one that stays in front cannot hold the apply.
   'setsid "$@" </dev/null >/dev/null 2>&1 &',
-  'i=0; while ! alive && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done',
+  // Up to 30 s for its pid file: an apply starts the daemons of many devices at once, beside FRR's reloads. A command
+  // that has already ended with an error (a bad option, a configuration it refuses) is not waited for.
+  'bg=$! reaped=',
+  `ended() { s=$(sed 's/.*) //' "/proc/$bg/stat" 2>/dev/null | cut -c1); [ -z "$s" ] || [ "$s" = Z ]; }`,
+  'i=0; while ! alive && [ "$i" -lt 300 ]; do',
+  '  if [ -z "$reaped" ] && ended; then reaped=1; wait "$bg" || break; fi',
+  '  sleep 0.1; i=$((i+1))',
+  'done',
   'alive || { echo "$name did not start: $(tail -n 5 "$(dirname "$pid")/$name.log" 2>/dev/null)" >&2; exit 1; }',
   'echo "$want" > "$stamp"',
 ].join('\n');
@@ -119,14 +126,14 @@ export function telemetryHost(deviceId: string, documents: readonly CandidateDoc
   if (conf) {
     out.files.push(file(FLOWS_CONF, p.flowsConf, conf.content, [['sh', '-c', STOP, 'ggi-telemetry', 'pmacctd', p.flowsPid]]));
     out.activate.push(['sh', '-c', RESTART, 'ggi-telemetry', 'pmacctd', p.flowsPid, '1', p.flowsConf, 'pmacctd', '-f', p.flowsConf]);
-    out.checks.push({ name: 'flow exporter (pmacctd) runs', argv: ['sh', '-c', RUNNING, 'ggi-telemetry', 'pmacctd', p.flowsPid], timeoutS: 10 });
+    out.checks.push({ name: 'flow exporter (pmacctd) runs', argv: ['sh', '-c', RUNNING, 'ggi-telemetry', 'pmacctd', p.flowsPid], timeoutS: 30 });
     daemons.push(['pmacctd', p.flowsPid]);
   }
   const logs = doc(LOGS_CONF);
   if (logs) {
     out.files.push(file(LOGS_CONF, p.logsConf, logs.content, [['sh', '-c', STOP, 'ggi-telemetry', 'ulogd', p.logsPid]]));
     out.activate.push(['sh', '-c', RESTART, 'ggi-telemetry', 'ulogd', p.logsPid, '1', p.logsConf, 'ulogd', '-d', '-c', p.logsConf, '-p', p.logsPid]);
-    out.checks.push({ name: 'packet log daemon (ulogd) runs', argv: ['sh', '-c', RUNNING, 'ggi-telemetry', 'ulogd', p.logsPid], timeoutS: 10 });
+    out.checks.push({ name: 'packet log daemon (ulogd) runs', argv: ['sh', '-c', RUNNING, 'ggi-telemetry', 'ulogd', p.logsPid], timeoutS: 30 });
     daemons.push(['ulogd', p.logsPid]);
   }
   if (daemons.length > 0) out.live.push({ name: 'telemetry', argv: ['sh', '-c', STATUS, 'ggi-telemetry', ...daemons.flat()] });
