@@ -60,7 +60,13 @@ let scratch: string | null = null;
  */
 export function scratchCwd(): string {
   if (scratch === null) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ggi-test-cwd-'));
+    // Jest ends its workers without always running 'exit' handlers: the folders of processes that are gone are
+    // removed by the next one (the pid in the name says whose it is).
+    for (const name of fs.readdirSync(os.tmpdir())) {
+      const owner = /^ggi-test-cwd-(\d+)-/.exec(name)?.[1];
+      if (owner && !fs.existsSync(`/proc/${owner}`)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ggi-test-cwd-${process.pid}-`));
     scratch = dir;
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   }
