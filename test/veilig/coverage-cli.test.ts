@@ -1,5 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
-import * as dgram from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import { encodeNetflowV9, type FlowRecord } from '../../bench/lib/netflow9';
 import { loadInventory } from '../../src/model/load';
 import { flowFiles } from '../../src/veilig/nfcapd';
 import { detectionLogPrefix, DROP_LOG_PREFIX } from '../../src/veilig/nflog';
+import { collectWithNfcapd } from './nfcapd-run';
 
 /** nfcapd and nfdump (Debian nfdump) are real prerequisites: missing, this fails in CI and is skipped elsewhere. */
 const haveNfdump = !spawnSync('nfcapd', ['-V']).error && !spawnSync('nfdump', ['-V']).error;
@@ -23,22 +23,7 @@ const inv = loadInventory(EXAMPLE).inventory!;
  * cannot send from them). `nfdump -E` must then name that address, so the file is still one nfdump reads.
  */
 async function collectorWith(dir: string, exporter: string, records: FlowRecord[]): Promise<void> {
-  const probe = dgram.createSocket('udp4');
-  await new Promise<void>((res) => probe.bind(0, '127.0.0.1', () => res()));
-  const port = (probe.address() as { port: number }).port;
-  probe.close();
-  const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600'], { stdio: 'ignore' });
-  try {
-    await new Promise((res) => setTimeout(res, 400));
-    const out = dgram.createSocket('udp4');
-    await new Promise<void>((res) => out.bind(0, '127.0.0.7', () => res()));
-    for (const p of encodeNetflowV9(records)) await new Promise<void>((res, rej) => out.send(p, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
-    out.close();
-    await new Promise((res) => setTimeout(res, 600));
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
-  }
+  await collectWithNfcapd(dir, [{ from: '127.0.0.7', packets: encodeNetflowV9(records) }], ['-t', '3600']);
   const [file] = flowFiles(dir);
   const b = fs.readFileSync(file);
   const loopback = ((127 << 24) | 7) >>> 0; // 127.0.0.7, as nfcapd stores it (a host-order u32)

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import * as dgram from 'node:dgram';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNetflowV9, type FlowRecord } from '../../bench/lib/netflow9';
 import { FlowFileError, flowFiles, readFlowFile } from '../../src/veilig/nfcapd';
 import { formatAddress } from '../../src/net';
+import { collectWithNfcapd } from './nfcapd-run';
 
 /** nfcapd and nfdump (Debian nfdump) are real prerequisites: missing, this fails in CI and is skipped elsewhere. */
 const haveNfdump = !spawnSync('nfcapd', ['-V']).error && !spawnSync('nfdump', ['-V']).error;
@@ -14,21 +14,7 @@ const describeNf = haveNfdump ? describe : describe.skip;
 
 /** Runs a real nfcapd on loopback, exports `records` to it as NetFlow v9, and returns the file it wrote. */
 async function capture(dir: string, records: FlowRecord[], extra: string[] = []): Promise<string> {
-  const probe = dgram.createSocket('udp4');
-  await new Promise<void>((res) => probe.bind(0, '127.0.0.1', () => res()));
-  const port = (probe.address() as { port: number }).port;
-  probe.close();
-  const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600', '-P', path.join(dir, 'pid'), ...extra], { stdio: 'ignore' });
-  try {
-    await new Promise((res) => setTimeout(res, 400));
-    const out = dgram.createSocket('udp4');
-    for (const p of encodeNetflowV9(records)) await new Promise<void>((res, rej) => out.send(p, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
-    out.close();
-    await new Promise((res) => setTimeout(res, 600));
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
-  }
+  await collectWithNfcapd(dir, [{ packets: encodeNetflowV9(records) }], ['-t', '3600', '-P', path.join(dir, 'pid'), ...extra]);
   const files = flowFiles(dir);
   expect(files).toHaveLength(1);
   return files[0];
@@ -124,25 +110,7 @@ describeNf('exporter records (real nfcapd and nfdump)', () => {
 
   /** Like `capture`, but each batch of records comes from its own loopback source address (its own exporter). */
   async function captureFrom(batches: Array<{ from: string; records: FlowRecord[]; afterMs?: number }>, rotateS = 3600): Promise<string[]> {
-    const probe = dgram.createSocket('udp4');
-    await new Promise<void>((res) => probe.bind(0, '127.0.0.1', () => res()));
-    const port = (probe.address() as { port: number }).port;
-    probe.close();
-    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', String(rotateS), '-P', path.join(dir, 'pid')], { stdio: 'ignore' });
-    try {
-      await new Promise((res) => setTimeout(res, 400));
-      for (const b of batches) {
-        if (b.afterMs) await new Promise((res) => setTimeout(res, b.afterMs));
-        const out = dgram.createSocket('udp4');
-        await new Promise<void>((res) => out.bind(0, b.from, () => res()));
-        for (const p of encodeNetflowV9(b.records)) await new Promise<void>((res, rej) => out.send(p, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
-        out.close();
-      }
-      await new Promise((res) => setTimeout(res, 600));
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((res) => child.once('exit', res));
-    }
+    await collectWithNfcapd(dir, batches.map((b) => ({ from: b.from, packets: encodeNetflowV9(b.records), afterMs: b.afterMs })), ['-t', String(rotateS), '-P', path.join(dir, 'pid')]);
     return flowFiles(dir);
   }
 
