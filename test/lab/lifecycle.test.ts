@@ -60,7 +60,9 @@ describeLab(`an organisation's life in the lab (GGI_LIFECYCLE_SEED=${SEED})`, ()
     return doc;
   }
   async function apply(): Promise<void> {
-    const r = await ggi('apply', ...lab, '--state', ggiState, '--yes', '--format', 'json');
+    // Every device of the example and three more at once on a 2-core host: a BGP session that a neighbour's reload
+    // reset waits for FRR's connect-retry (up to 120 s), so verification gets two of those, not the default one.
+    const r = await ggi('apply', ...lab, '--state', ggiState, '--yes', '--format', 'json', '--verify-timeout', '300');
     expect(r.stderr).not.toMatch(/rolled-back|unreachable/);
     expect(r.code).toBe(0);
   }
